@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, DataError, ModelMismatchError } from '../core/errors.js';
+import { UsageError, type CliCommand, type CliContext } from './command.js';
+import { COMMANDS } from './commands/index.js';
+
+export function version(): string {
+  const pkgUrl = new URL('../../package.json', import.meta.url);
+  const pkg = JSON.parse(readFileSync(pkgUrl, 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function mainHelp(commands: readonly CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'wick — a crypto trading daemon: exchange candles → features → LSTM (ONNX) → risk-checked orders.',
+    '',
+    'Usage: wick <command> [options]        wick <command> --help',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options: --help, --version',
+    'Configuration: environment variables or a .env file in the working directory (see config/.env.example).',
+    '',
+  ].join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit status. Exceptions become messages, never stack dumps for input errors. */
+export async function runCli(argv: readonly string[], ctx: CliContext, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ctx.stdout.write(mainHelp(commands));
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    ctx.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    ctx.stderr.write(`wick: unknown command "${name}". Run \`wick --help\` for the list.\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    ctx.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, ctx);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      ctx.stderr.write(`wick ${name}: ${error.message}\n\n${command.help}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof DataError || error instanceof ModelMismatchError) {
+      ctx.stderr.write(`wick ${name}: ${error.message}\n`);
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.stderr.write(`wick ${name}: failed: ${message}\n`);
+    return 1;
+  }
+}
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\nwick: ${sig} received, stopping after the current step (again to force)...\n`);
+    controller.abort(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  });
+  process.exitCode = code;
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+if (invokedDirectly) void main();

@@ -1,0 +1,47 @@
+import type { CliCommand } from '../command.js';
+import { notBuilt } from './not-built.js';
+
+/** Every `wick` command, in the order `wick --help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [
+  notBuilt(
+    'paper',
+    'Paper-trade live market data: real candles, simulated fills, state in Redis',
+    'Usage: wick paper [--role all|ingest|signal|trader]\n\nRuns the daemon against the configured exchange\'s live candles (public data, no keys needed) with the paper broker.\nConfiguration comes from the environment (see config/.env.example).',
+  ),
+  notBuilt(
+    'live',
+    'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM)',
+    'Usage: wick live [--role all|ingest|signal|trader]\n\nRuns the daemon with real orders through ccxt. Refuses to start unless WICK_MODE=live, WICK_API_KEY,\nWICK_API_SECRET and WICK_LIVE_CONFIRM are set. Run `wick doctor` first.',
+  ),
+  notBuilt(
+    'replay',
+    'Feed a candle CSV through the full daemon pipeline (Redis queues, workers)',
+    'Usage: wick replay --data FILE.csv [--data ...] [--speed N|max] [--json OUT.json]\n\nThe offline demo and the parity harness: the same pipeline as paper trading, fed from files.',
+  ),
+  notBuilt(
+    'backtest',
+    'Backtest a model on candle files, out of sample, with fees and slippage',
+    'Usage: wick backtest --data FILE.csv [--data ...] --model DIR [--from ISO] [--to ISO] [--fee-bps N] [--slippage-bps N] --json OUT.json --report OUT.html',
+  ),
+  notBuilt(
+    'train',
+    'Train the LSTM on candle files and export it to ONNX',
+    'Usage: wick train --data A.csv [--data B.csv ...] --out DIR [--epochs N] [--hidden N] [--window N] [--lr X] [--seed N]',
+  ),
+  notBuilt(
+    'features',
+    'Compute the model\'s features of a candle file into a CSV',
+    'Usage: wick features --data FILE.csv [--spec NAME] --out OUT.csv',
+  ),
+  notBuilt(
+    'fetch',
+    'Download historical candles through ccxt into a CSV (resumable)',
+    'Usage: wick fetch --exchange ID --symbol SYM --timeframe TF --since ISO [--until ISO] --out FILE.csv',
+  ),
+  notBuilt(
+    'doctor',
+    'Check Redis, the model, the execution provider, the exchange, clock skew and API-key permissions',
+    'Usage: wick doctor',
+  ),
+  notBuilt('bench', 'Run the benchmarks and print one JSON line', 'Usage: wick bench\n\nSame as `npm run bench` in a source checkout.'),
+];

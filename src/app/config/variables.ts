@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { TIMEFRAMES } from '../../core/candle.js';
+
+/**
+ * Every setting of wick, in one table: the environment variable, its zod schema (which parses the
+ * raw string), its default, whether it is a secret, and what it means. The config loader, the
+ * `config/.env.example` file and the README's table are all derived from this list; a test keeps
+ * the example file in step with it.
+ */
+export interface VariableDef<T = unknown> {
+  readonly env: string;
+  readonly group: string;
+  /** Parses the raw string (already trimmed). */
+  readonly schema: z.ZodType<T>;
+  /** Raw default, as it would be written in .env; undefined = no default (optional or required by mode). */
+  readonly defaultRaw?: string;
+  /** Shown masked in every message; never logged. */
+  readonly secret?: boolean;
+  /** What the variable means and what values it takes. */
+  readonly doc: string;
+  /** Human description of a valid value, used in error messages. */
+  readonly expected: string;
+}
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const fraction = num(0, 1);
+const positive = z.coerce.number().positive().finite();
+const text = z.string().min(1);
+const symbolList = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p.length > 0))
+  .pipe(z.array(z.string().regex(/^[A-Z0-9]{2,20}\/[A-Z0-9]{2,20}$/)).min(1));
+
+function v<T>(def: VariableDef<T>): VariableDef<T> {
+  return def;
+}
+
+export const VARIABLES = [
+  // --- mode and safety
+  v({ env: 'WICK_MODE', group: 'mode', schema: z.enum(['paper', 'live']), defaultRaw: 'paper', expected: 'one of: paper, live', doc: 'paper (default) simulates fills on live market data; live sends real orders and also needs WICK_API_KEY, WICK_API_SECRET and WICK_LIVE_CONFIRM.' }),
+  v({ env: 'WICK_LIVE_CONFIRM', group: 'mode', schema: z.string(), expected: 'the exact text I-UNDERSTAND-THIS-TRADES-REAL-MONEY', doc: 'Live trading starts only when this equals I-UNDERSTAND-THIS-TRADES-REAL-MONEY (and WICK_MODE=live). Ignored in paper mode.' }),
+  v({ env: 'WICK_ROLE', group: 'mode', schema: z.enum(['all', 'ingest', 'signal', 'trader']), defaultRaw: 'all', expected: 'one of: all, ingest, signal, trader', doc: 'Which daemon roles this process runs; several processes with different roles can share one Redis (see "Scaling out").' }),
+  // --- market
+  v({ env: 'WICK_EXCHANGE', group: 'market', schema: z.string().regex(/^[a-z0-9]+$/), defaultRaw: 'binance', expected: 'a ccxt exchange id in lower case, e.g. binance', doc: 'ccxt exchange id.' }),
+  v({ env: 'WICK_SYMBOLS', group: 'market', schema: symbolList, defaultRaw: 'BTC/USDT,ETH/USDT', expected: 'comma-separated ccxt symbols such as BTC/USDT,ETH/USDT', doc: 'Markets to trade, comma-separated.' }),
+  v({ env: 'WICK_TIMEFRAME', group: 'market', schema: z.enum(TIMEFRAMES), defaultRaw: '1h', expected: `one of: ${TIMEFRAMES.join(', ')}`, doc: 'Candle timeframe; must match the model.' }),
+  v({ env: 'WICK_API_KEY', group: 'market', schema: z.string().min(8), secret: true, expected: 'an API key of at least 8 characters', doc: 'Exchange API key (live mode only). Give it trade permission only, never withdrawals.' }),
+  v({ env: 'WICK_API_SECRET', group: 'market', schema: z.string().min(8), secret: true, expected: 'an API secret of at least 8 characters', doc: 'Exchange API secret (live mode only).' }),
+  v({ env: 'WICK_EXCHANGE_REST_URL', group: 'market', schema: z.url(), expected: 'an http(s) URL', doc: 'Override the exchange REST base URL (the local exchange simulator, e.g. http://127.0.0.1:9100). Unset = the real exchange.' }),
+  v({ env: 'WICK_EXCHANGE_WS_URL', group: 'market', schema: z.url(), expected: 'a ws(s) URL containing /stream', doc: 'Override the exchange websocket URL (with the simulator, e.g. ws://127.0.0.1:9100/stream).' }),
+  v({ env: 'WICK_EXCHANGE_TIMEOUT_MS', group: 'market', schema: int(1000, 120_000), defaultRaw: '10000', expected: 'an integer from 1000 to 120000', doc: 'Timeout of one exchange request, milliseconds.' }),
+  v({ env: 'WICK_STALE_AFTER_CANDLES', group: 'market', schema: num(1, 100), defaultRaw: '2', expected: 'a number from 1 to 100', doc: 'A series whose last closed candle is older than this many timeframes makes /health report stale.' }),
+  // --- infrastructure
+  v({ env: 'WICK_REDIS_URL', group: 'infrastructure', schema: z.string().regex(/^rediss?:\/\//), defaultRaw: 'redis://127.0.0.1:6379', secret: false, expected: 'a redis:// or rediss:// URL', doc: 'Redis 7 holding queues and state. Run it with appendonly yes and maxmemory-policy noeviction.' }),
+  v({ env: 'WICK_REDIS_PREFIX', group: 'infrastructure', schema: z.string().regex(/^[a-zA-Z0-9_-]{1,32}$/), defaultRaw: 'wick', expected: '1-32 letters, digits, _ or -', doc: 'Prefix of every Redis key and queue, so several bots can share a Redis.' }),
+  v({ env: 'WICK_HTTP_HOST', group: 'infrastructure', schema: z.string().min(1), defaultRaw: '127.0.0.1', expected: 'an interface address such as 127.0.0.1 or 0.0.0.0', doc: 'Address of the health/metrics HTTP server. Bound to loopback unless you say otherwise.' }),
+  v({ env: 'WICK_HTTP_PORT', group: 'infrastructure', schema: int(0, 65535), defaultRaw: '8080', expected: 'an integer from 0 to 65535', doc: 'Port of the health/metrics HTTP server (0 = pick a free one).' }),
+  v({ env: 'WICK_API_TOKEN', group: 'infrastructure', schema: z.string().min(16), secret: true, expected: 'at least 16 characters', doc: 'Bearer token for the operator API; control endpoints are refused while it is unset.' }),
+  v({ env: 'WICK_LOG_LEVEL', group: 'infrastructure', schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), defaultRaw: 'info', expected: 'one of: trace, debug, info, warn, error, fatal, silent', doc: 'Log level.' }),
+  v({ env: 'WICK_LOG_FORMAT', group: 'infrastructure', schema: z.enum(['auto', 'json', 'pretty']), defaultRaw: 'auto', expected: 'one of: auto, json, pretty', doc: 'auto = human-readable on a terminal, JSON otherwise.' }),
+  // --- model
+  v({ env: 'WICK_MODEL_DIR', group: 'model', schema: text, defaultRaw: 'models/default', expected: 'a path to a model folder (model.onnx + manifest.json)', doc: 'Model folder.' }),
+  v({ env: 'WICK_EXECUTION_PROVIDER', group: 'model', schema: z.enum(['auto', 'cpu', 'cuda']), defaultRaw: 'auto', expected: 'one of: auto, cpu, cuda', doc: 'onnxruntime execution provider. auto uses CUDA only for batches above the measured crossover and when CUDA loads.' }),
+  v({ env: 'WICK_CUDA_STRICT', group: 'model', schema: bool, defaultRaw: 'false', expected: 'true or false', doc: 'With cuda: refuse to start when CUDA cannot be loaded instead of falling back to CPU.' }),
+  // --- paper broker and costs
+  v({ env: 'WICK_INITIAL_EQUITY', group: 'paper', schema: positive, defaultRaw: '10000', expected: 'a positive number (quote currency)', doc: 'Starting quote balance of the paper account (and backtests).' }),
+  v({ env: 'WICK_FEE_BPS', group: 'paper', schema: num(0, 1000), defaultRaw: '10', expected: 'a number of basis points from 0 to 1000', doc: 'Taker fee charged on simulated fills, basis points (10 = 0.1%).' }),
+  v({ env: 'WICK_SLIPPAGE_BPS', group: 'paper', schema: num(0, 1000), defaultRaw: '5', expected: 'a number of basis points from 0 to 1000', doc: 'Adverse slippage on simulated market fills, basis points.' }),
+  // --- strategy
+  v({ env: 'WICK_ENTRY_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Regression models: go long when the averaged predicted ratio exceeds 1 + this. Probability models: enter when p exceeds 0.5 + this.' }),
+  v({ env: 'WICK_EXIT_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Exit when the averaged predicted ratio falls below 1 - this (probability models: p below 0.5 - this).' }),
+  v({ env: 'WICK_MAX_POSITION_FRACTION', group: 'strategy', schema: fraction, defaultRaw: '0.25', expected: 'a fraction from 0 to 1', doc: 'Largest position per symbol as a fraction of equity.' }),
+  // --- risk
+  v({ env: 'WICK_STOP_LOSS_PCT', group: 'risk', schema: num(0.001, 0.5), defaultRaw: '0.03', expected: 'a fraction from 0.001 to 0.5', doc: 'Stop-loss distance below entry (0.03 = 3%). Every position has one.' }),
+  v({ env: 'WICK_TAKE_PROFIT_PCT', group: 'risk', schema: num(0.001, 5), expected: 'a fraction from 0.001 to 5', doc: 'Optional take-profit distance above entry.' }),
+  v({ env: 'WICK_TRAILING_STOP_PCT', group: 'risk', schema: num(0.001, 0.5), expected: 'a fraction from 0.001 to 0.5', doc: 'Optional trailing stop distance; the stop only ever moves up.' }),
+  v({ env: 'WICK_MAX_POSITION_NOTIONAL', group: 'risk', schema: positive, defaultRaw: '5000', expected: 'a positive number (quote currency)', doc: 'Largest position per symbol, in quote currency.' }),
+  v({ env: 'WICK_MAX_TOTAL_EXPOSURE', group: 'risk', schema: num(0, 10), defaultRaw: '1', expected: 'a number from 0 to 10 (fraction of equity)', doc: 'Largest sum of all positions as a fraction of equity.' }),
+  v({ env: 'WICK_MAX_OPEN_POSITIONS', group: 'risk', schema: int(1, 1000), defaultRaw: '5', expected: 'an integer from 1 to 1000', doc: 'Most positions open at once.' }),
+  v({ env: 'WICK_MAX_ORDERS_PER_MINUTE', group: 'risk', schema: int(1, 10_000), defaultRaw: '20', expected: 'an integer from 1 to 10000', doc: 'Order rate limit across the account.' }),
+  v({ env: 'WICK_DAILY_LOSS_LIMIT', group: 'risk', schema: num(0.001, 1), defaultRaw: '0.05', expected: 'a fraction from 0.001 to 1', doc: 'Loss since the UTC day began, as a fraction of equity, that blocks new entries for the day (exits and stops still run).' }),
+  v({ env: 'WICK_MAX_DRAWDOWN', group: 'risk', schema: num(0.001, 1), defaultRaw: '0.2', expected: 'a fraction from 0.001 to 1', doc: 'Drawdown from the equity peak that trips the kill switch: trading halts until an operator resets it.' }),
+  v({ env: 'WICK_STOP_COOLDOWN_MINUTES', group: 'risk', schema: num(0, 10_080), defaultRaw: '60', expected: 'a number of minutes from 0 to 10080', doc: 'No new entry on a symbol for this long after it was stopped out.' }),
+] as const satisfies readonly VariableDef[];
+
+export type VariableName = (typeof VARIABLES)[number]['env'];
+
+export const LIVE_CONFIRMATION = 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY';
