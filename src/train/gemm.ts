@@ -1,0 +1,138 @@
+/**
+ * Dense matrix products over flat row-major slabs: the hot loops of LSTM training.
+ *
+ * All three kernels ACCUMULATE into C (C += ...); callers zero or bias-fill C first. Offsets and
+ * leading dimensions let a kernel work on a sub-matrix of a bigger slab (one time step of a
+ * (T, B, 4H) buffer) without copying.
+ *
+ * Loop order is i-k-j with k unrolled by 4: the innermost loop walks a row of B and a row of C
+ * contiguously, and each C element is loaded/stored once per 4 multiply-adds instead of once per
+ * one. k is blocked so the B panel (KC rows of B) stays in L1/L2 while every row of A uses it.
+ */
+export type Slab = Float32Array | Float64Array;
+export type SlabConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** Rows of B per k-block: 64 rows × 256 floats = 64 KiB, sized for L2 at hidden 64. */
+const KC = 64;
+
+/** C (M×N) += A (M×K) · B (K×N). */
+export function gemmNN(
+  M: number,
+  N: number,
+  K: number,
+  A: Slab,
+  aOff: number,
+  lda: number,
+  B: Slab,
+  bOff: number,
+  ldb: number,
+  C: Slab,
+  cOff: number,
+  ldc: number,
+): void {
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const k1 = Math.min(K, k0 + KC);
+    const k4 = k0 + ((k1 - k0) & ~3);
+    for (let i = 0; i < M; i++) {
+      const ai = aOff + i * lda;
+      const ci = cOff + i * ldc;
+      let k = k0;
+      for (; k < k4; k += 4) {
+        const a0 = A[ai + k]!;
+        const a1 = A[ai + k + 1]!;
+        const a2 = A[ai + k + 2]!;
+        const a3 = A[ai + k + 3]!;
+        const b0 = bOff + k * ldb;
+        const b1 = b0 + ldb;
+        const b2 = b1 + ldb;
+        const b3 = b2 + ldb;
+        for (let j = 0; j < N; j++) {
+          C[ci + j] = C[ci + j]! + a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+        }
+      }
+      for (; k < k1; k++) {
+        const a0 = A[ai + k]!;
+        const b0 = bOff + k * ldb;
+        for (let j = 0; j < N; j++) C[ci + j] = C[ci + j]! + a0 * B[b0 + j]!;
+      }
+    }
+  }
+}
+
+/** C (M×N) += Aᵀ · B where A is stored (K×M) and B is (K×N): parameter gradients Σ_rows dGᵀ·X. */
+export function gemmTN(
+  M: number,
+  N: number,
+  K: number,
+  A: Slab,
+  aOff: number,
+  lda: number,
+  B: Slab,
+  bOff: number,
+  ldb: number,
+  C: Slab,
+  cOff: number,
+  ldc: number,
+): void {
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const k1 = Math.min(K, k0 + KC);
+    const k4 = k0 + ((k1 - k0) & ~3);
+    for (let i = 0; i < M; i++) {
+      const ci = cOff + i * ldc;
+      let k = k0;
+      for (; k < k4; k += 4) {
+        const ak = aOff + k * lda + i;
+        const a0 = A[ak]!;
+        const a1 = A[ak + lda]!;
+        const a2 = A[ak + 2 * lda]!;
+        const a3 = A[ak + 3 * lda]!;
+        const b0 = bOff + k * ldb;
+        const b1 = b0 + ldb;
+        const b2 = b1 + ldb;
+        const b3 = b2 + ldb;
+        for (let j = 0; j < N; j++) {
+          C[ci + j] = C[ci + j]! + a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+        }
+      }
+      for (; k < k1; k++) {
+        const a0 = A[aOff + k * lda + i]!;
+        const b0 = bOff + k * ldb;
+        for (let j = 0; j < N; j++) C[ci + j] = C[ci + j]! + a0 * B[b0 + j]!;
+      }
+    }
+  }
+}
+
+/** C (M×N) += A (M×K) · Bᵀ where B is stored (N×K): dot products, used where N is tiny (the head). */
+export function gemmNT(
+  M: number,
+  N: number,
+  K: number,
+  A: Slab,
+  aOff: number,
+  lda: number,
+  B: Slab,
+  bOff: number,
+  ldb: number,
+  C: Slab,
+  cOff: number,
+  ldc: number,
+): void {
+  for (let i = 0; i < M; i++) {
+    const ai = aOff + i * lda;
+    for (let j = 0; j < N; j++) {
+      const bj = bOff + j * ldb;
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[ai + k]! * B[bj + k]!;
+      C[cOff + i * ldc + j] = C[cOff + i * ldc + j]! + s;
+    }
+  }
+}
+
+/** dst (cols×rows) = src (rows×cols)ᵀ. */
+export function transposeInto(rows: number, cols: number, src: Slab, srcOff: number, dst: Slab, dstOff: number): void {
+  for (let r = 0; r < rows; r++) {
+    const s = srcOff + r * cols;
+    for (let c = 0; c < cols; c++) dst[dstOff + c * rows + r] = src[s + c]!;
+  }
+}

@@ -1,0 +1,85 @@
+import type { Slab, SlabConstructor } from './gemm.js';
+import type { LstmModel } from './lstm-model.js';
+
+/**
+ * Every buffer one forward+backward pass needs for a fixed (batch, T), allocated once so the
+ * training loop allocates nothing. Time-major throughout: row (t, b) of a (T, B, ·) buffer is at
+ * (t·B + b)·width, so one time step is a contiguous (B, ·) block and the last `bpttSteps` steps are
+ * one contiguous row range for the parameter-gradient GEMMs.
+ */
+export interface LstmWorkspace {
+  readonly batch: number;
+  readonly steps: number;
+  readonly ctor: SlabConstructor;
+  /** (T, B, F) layer-0 input, already multiplied by the input dropout mask when dropout is on. */
+  readonly x: Slab;
+  /** Per layer: activated gates (T, B, 4H) in order i, o, f, c. */
+  readonly gates: Slab[];
+  /** Per layer: cell state (T, B, H). */
+  readonly cell: Slab[];
+  /** Per layer: tanh(cell) (T, B, H), kept for backward. */
+  readonly tanhCell: Slab[];
+  /** Per layer: hidden state (T, B, H). */
+  readonly hidden: Slab[];
+  /** Per layer l ≥ 1: its input hidden[l-1] · mask (T, B, H); index 0 unused. */
+  readonly layerIn: Slab[];
+  /** Per layer l ≥ 1: inverted-dropout mask on its input (T, B, H), values 0 or 1/(1-p). */
+  readonly layerMask: Slab[];
+  /** Head output (B, K): raw regression outputs or classification logits. */
+  readonly out: Slab;
+  /** Scratch: Wᵀ (I, 4H) and Rᵀ (H, 4H) of the layer being computed. */
+  readonly wT: Slab;
+  readonly rT: Slab;
+  /** Backward: pre-activation gate gradients of one layer (T, B, 4H). */
+  readonly dGates: Slab;
+  /** Backward: gradient w.r.t. the current layer's output sequence (T, B, H). */
+  readonly dHidden: Slab;
+  /** Backward: recurrent carries dh, dc (B, H). */
+  readonly dhNext: Slab;
+  readonly dcNext: Slab;
+  /** Whether layerIn/layerMask hold a dropout draw for the current pass. */
+  dropoutActive: boolean;
+}
+
+export function createWorkspace(model: LstmModel, batch: number, steps: number, ctor?: SlabConstructor): LstmWorkspace {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
+  const c = ctor ?? (model.params instanceof Float64Array ? Float64Array : Float32Array);
+  const { inputSize: F, hiddenSize: H, numLayers, outputSize: K } = model.config;
+  const TB = steps * batch;
+  const perLayer = (width: number): Slab[] => Array.from({ length: numLayers }, () => new c(TB * width));
+  return {
+    batch,
+    steps,
+    ctor: c,
+    x: new c(TB * F),
+    gates: perLayer(4 * H),
+    cell: perLayer(H),
+    tanhCell: perLayer(H),
+    hidden: perLayer(H),
+    layerIn: Array.from({ length: numLayers }, (_, l) => new c(l === 0 ? 0 : TB * H)),
+    layerMask: Array.from({ length: numLayers }, (_, l) => new c(l === 0 ? 0 : TB * H)),
+    out: new c(batch * K),
+    wT: new c(Math.max(F, H) * 4 * H),
+    rT: new c(H * 4 * H),
+    dGates: new c(TB * 4 * H),
+    dHidden: new c(TB * H),
+    dhNext: new c(batch * H),
+    dcNext: new c(batch * H),
+    dropoutActive: false,
+  };
+}
+
+/** Copies batch-first windows x (B, T, F) starting at window `first` into the time-major ws.x. */
+export function loadBatchFirst(ws: LstmWorkspace, x: ArrayLike<number>, features: number, first = 0): void {
+  const { batch: B, steps: T } = ws;
+  const F = features;
+  for (let b = 0; b < B; b++) {
+    const src = (first + b) * T * F;
+    for (let t = 0; t < T; t++) {
+      const s = src + t * F;
+      const d = (t * B + b) * F;
+      for (let f = 0; f < F; f++) ws.x[d + f] = x[s + f]!;
+    }
+  }
+}
