@@ -1,0 +1,67 @@
+import { InvariantError, type Candle } from '../core/index.js';
+import type { EquityPoint, Trade } from './result.js';
+
+export interface BuyAndHoldOptions {
+  readonly initialEquityQuote: number;
+  readonly feeBps: number;
+  readonly slippageBps: number;
+  /** Symbol written on the single trade (default 'buy-and-hold'). */
+  readonly symbol?: string;
+}
+
+/** The benchmark as `computeMetrics` input (minus barsPerYear). */
+export interface BuyAndHold {
+  readonly equity: readonly EquityPoint[];
+  readonly trades: readonly Trade[];
+  readonly exposed: readonly boolean[];
+}
+
+/**
+ * Buy-and-hold benchmark, paying the same entry costs as the strategy:
+ *
+ * - At the close of the first candle, spend all equity: entry price = close₀ × (1 + slippageBps/10⁴),
+ *   qty = E₀ / (entry × (1 + feeBps/10⁴)), entry fee = qty × entry × feeBps/10⁴.
+ * - Point 0 is `[openTime₀, E₀]` (cash, before the purchase, like the strategy's first point);
+ *   point i ≥ 1 is `[openTimeᵢ, qty × closeᵢ]`: the position marked at each close. The entry costs
+ *   therefore show up in the first bar's return.
+ * - No exit: no sell fee or slippage is charged. The single trade (exitReason 'end_of_data') is
+ *   marked at the last close and its pnl is E_last - E₀, so it includes the entry costs.
+ * - Exposure: flat during bar 0, invested from bar 1 on. With fewer than 2 candles there is no
+ *   trade and the curve is the cash alone.
+ */
+export function buyAndHold(candles: readonly Candle[], options: BuyAndHoldOptions): BuyAndHold {
+  const { initialEquityQuote, feeBps, slippageBps } = options;
+  if (!(initialEquityQuote > 0)) throw new InvariantError(`initial equity must be positive, got ${initialEquityQuote}`);
+  if (!(feeBps >= 0) || !(slippageBps >= 0)) throw new InvariantError(`fee and slippage must be non-negative bps, got ${feeBps}, ${slippageBps}`);
+  candles.forEach((c, i) => {
+    if (!(c.close > 0) || !Number.isFinite(c.close)) throw new InvariantError(`candle ${i} has an invalid close ${c.close}`);
+  });
+  const first = candles[0];
+  const last = candles[candles.length - 1];
+  if (first === undefined || last === undefined) return { equity: [], trades: [], exposed: [] };
+  if (candles.length < 2) return { equity: [[first.openTimeMs, initialEquityQuote]], trades: [], exposed: [false] };
+
+  const entryPrice = first.close * (1 + slippageBps / 10_000);
+  const qty = initialEquityQuote / (entryPrice * (1 + feeBps / 10_000));
+  const fee = qty * entryPrice * (feeBps / 10_000);
+  const equity: EquityPoint[] = candles.map((c, i) => [c.openTimeMs, i === 0 ? initialEquityQuote : qty * c.close] as const);
+  const finalEquity = qty * last.close;
+  const trade: Trade = {
+    symbol: options.symbol ?? 'buy-and-hold',
+    side: 'long',
+    entryTimeMs: first.openTimeMs,
+    entryPrice,
+    exitTimeMs: last.openTimeMs,
+    exitPrice: last.close,
+    qty,
+    fee,
+    pnl: finalEquity - initialEquityQuote,
+    exitReason: 'end_of_data',
+  };
+  return { equity, trades: [trade], exposed: candles.map((_c, i) => i > 0) };
+}
+
+/** The buy-and-hold equity curve alone (see `buyAndHold` for the rules). */
+export function buyAndHoldEquity(candles: readonly Candle[], initialEquityQuote: number, feeBps: number, slippageBps: number): readonly EquityPoint[] {
+  return buyAndHold(candles, { initialEquityQuote, feeBps, slippageBps }).equity;
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { TIMEFRAMES, type Timeframe } from '../core/index.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * The result file that `wick backtest --json` and `wick replay --json` both write, and the input
+ * of the HTML report. One shape for both modes, so the parity harness can diff them.
+ *
+ * Equity curves are `[timestampMs, equityQuote][]`, ascending, one point per bar: the timestamp is
+ * the candle's open time (the bar's identity everywhere in wick), the value is the equity marked at
+ * that candle's close. The first point is the starting equity. Numbers that are undefined or
+ * infinite (a Sharpe ratio of a flat curve, a profit factor with no losses) are `null`, never NaN.
+ */
+export const RESULT_VERSION = 1 as const;
+
+/** One round trip: opened at entry, closed at exit. `fee` is entry + exit fees; `pnl` is net of them. */
+export interface Trade {
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  readonly entryTimeMs: number;
+  readonly entryPrice: number;
+  readonly exitTimeMs: number;
+  readonly exitPrice: number;
+  /** Base-asset quantity, positive for both sides. */
+  readonly qty: number;
+  /** Quote currency, entry plus exit fees. */
+  readonly fee: number;
+  /** Quote currency, net of fees. */
+  readonly pnl: number;
+  /** Why the position closed: 'signal', 'stop', 'take_profit', 'end_of_data', ... */
+  readonly exitReason: string;
+}
+
+/** `[timestampMs, equityQuote]`. */
+export type EquityPoint = readonly [timestampMs: number, equityQuote: number];
+
+/** What was run. Known fields are typed; modes may add their own (kept when parsing). */
+export interface ResultConfig {
+  readonly mode?: 'backtest' | 'replay';
+  readonly exchange?: string;
+  readonly symbols: readonly string[];
+  readonly timeframe: Timeframe;
+  readonly initialEquityQuote: number;
+  readonly feeBps: number;
+  readonly slippageBps: number;
+  readonly modelId?: string | null;
+  readonly [extra: string]: unknown;
+}
+
+export interface BacktestResult {
+  readonly version: typeof RESULT_VERSION;
+  readonly config: ResultConfig;
+  readonly metrics: { readonly strategy: Metrics; readonly buyAndHold: Metrics };
+  readonly trades: readonly Trade[];
+  readonly equity: readonly EquityPoint[];
+  readonly buyAndHoldEquity: readonly EquityPoint[];
+}
+
+const finiteNumber = z.number().refine(Number.isFinite, 'must be a finite number');
+/** A metric: a finite number, or null where it is undefined (see metrics.ts). */
+const metricNumber = finiteNumber.nullable();
+
+export const metricsSchema = z.object({
+  bars: z.number().int().nonnegative(),
+  startMs: metricNumber,
+  endMs: metricNumber,
+  initialEquity: metricNumber,
+  finalEquity: metricNumber,
+  totalReturn: metricNumber,
+  cagr: metricNumber,
+  volatility: metricNumber,
+  sharpe: metricNumber,
+  sortino: metricNumber,
+  calmar: metricNumber,
+  maxDrawdown: metricNumber,
+  maxDrawdownDurationMs: metricNumber,
+  var95: metricNumber,
+  cvar95: metricNumber,
+  trades: z.number().int().nonnegative(),
+  winRate: metricNumber,
+  profitFactor: metricNumber,
+  expectancy: metricNumber,
+  grossProfit: finiteNumber,
+  grossLoss: finiteNumber,
+  exposure: metricNumber,
+  feesPaid: finiteNumber,
+});
+
+export const tradeSchema = z.object({
+  symbol: z.string().min(1),
+  side: z.enum(['long', 'short']),
+  entryTimeMs: finiteNumber,
+  entryPrice: finiteNumber,
+  exitTimeMs: finiteNumber,
+  exitPrice: finiteNumber,
+  qty: finiteNumber,
+  fee: finiteNumber,
+  pnl: finiteNumber,
+  exitReason: z.string(),
+});
+
+const equityPointSchema = z.tuple([finiteNumber, finiteNumber]);
+
+const equityCurveSchema = z.array(equityPointSchema).superRefine((points, ctx) => {
+  for (let i = 1; i < points.length; i++) {
+    const prev = points[i - 1];
+    const cur = points[i];
+    if (prev !== undefined && cur !== undefined && !(cur[0] > prev[0])) {
+      ctx.addIssue({ code: 'custom', message: `timestamps must ascend (index ${i})`, path: [i, 0] });
+      return;
+    }
+  }
+});
+
+export const resultConfigSchema = z.looseObject({
+  mode: z.enum(['backtest', 'replay']).optional(),
+  exchange: z.string().optional(),
+  symbols: z.array(z.string().min(1)),
+  timeframe: z.enum(TIMEFRAMES),
+  initialEquityQuote: finiteNumber.positive(),
+  feeBps: finiteNumber.nonnegative(),
+  slippageBps: finiteNumber.nonnegative(),
+  modelId: z.string().nullable().optional(),
+});
+
+export const backtestResultSchema = z.object({
+  version: z.literal(RESULT_VERSION),
+  config: resultConfigSchema,
+  metrics: z.object({ strategy: metricsSchema, buyAndHold: metricsSchema }),
+  trades: z.array(tradeSchema),
+  equity: equityCurveSchema,
+  buyAndHoldEquity: equityCurveSchema,
+});
+
+/** Parses a result file's JSON (already `JSON.parse`d). Throws a ZodError naming the bad field. */
+export function parseBacktestResult(json: unknown): BacktestResult {
+  const parsed = backtestResultSchema.parse(json);
+  // exactOptionalPropertyTypes: zod types optional keys as `T | undefined`; a parsed object never
+  // holds an explicit undefined (JSON has none), so the cast only narrows that.
+  return parsed as BacktestResult;
+}
+
+/**
+ * The result as JSON text: non-finite numbers become null (a NaN must never pass for a value),
+ * objects indented, one trade and one equity point per line so a 50k-bar file stays diffable and
+ * compact. Ends with a newline.
+ */
+export function serializeBacktestResult(result: BacktestResult): string {
+  const json = (value: unknown): string =>
+    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) ?? 'null';
+  const block = (value: unknown, indent: string): string =>
+    (JSON.stringify(JSON.parse(json(value)), null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
+  const list = (items: readonly unknown[]): string =>
+    items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${json(item)}`).join(',\n')}\n  ]`;
+  return [
+    '{',
+    `  "version": ${json(result.version)},`,
+    `  "config": ${block(result.config, '  ')},`,
+    `  "metrics": ${block(result.metrics, '  ')},`,
+    `  "trades": ${list(result.trades)},`,
+    `  "equity": ${list(result.equity)},`,
+    `  "buyAndHoldEquity": ${list(result.buyAndHoldEquity)}`,
+    '}',
+    '',
+  ].join('\n');
+}
