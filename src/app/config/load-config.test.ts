@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
-import { loadConfig, renderEnvExample } from './load-config.js';
+import { loadConfig, renderEnvExample, renderVariablesTable } from './load-config.js';
 import { LIVE_CONFIRMATION, VARIABLES } from './variables.js';
 
 function problemsOf(env: Record<string, string>): { message: string; issues: readonly string[] } {
@@ -106,5 +106,10 @@ describe('loadConfig', () => {
     const file = readFileSync(new URL('../../../config/.env.example', import.meta.url), 'utf8');
     expect(file).toBe(renderEnvExample());
     for (const def of VARIABLES) expect(file).toContain(def.env);
+  });
+
+  it('the README documents every variable (its table equals the generated one)', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`<!-- variables:start -->\n${renderVariablesTable()}\n<!-- variables:end -->`);
   });
 });

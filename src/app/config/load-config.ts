@@ -151,7 +151,7 @@ export function renderEnvExample(): string {
   const lines = [
     '# wick configuration. Copy to .env (next to compose.yaml, or the working directory) and edit.',
     '# Every variable is optional unless its comment says otherwise; the value shown is the default.',
-    '# Generated from src/app/config/variables.ts by `npm run env-example`; do not edit by hand.',
+    '# Generated from src/app/config/variables.ts by `npm run docs:config`; do not edit by hand.',
   ];
   let group = '';
   for (const def of VARIABLES as readonly VariableDef[]) {
@@ -163,4 +163,11 @@ export function renderEnvExample(): string {
     lines.push(def.defaultRaw !== undefined ? `${def.env}=${def.defaultRaw}` : `# ${def.env}=`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The README's variable table (between its `variables:start/end` markers), generated like the example file. */
+export function renderVariablesTable(): string {
+  return (VARIABLES as readonly VariableDef[])
+    .map((def) => `| \`${def.env}\` | ${def.defaultRaw !== undefined ? `\`${def.defaultRaw}\`` : '—'} | ${def.doc.replaceAll('|', '\\|')} |`)
+    .join('\n');
 }
