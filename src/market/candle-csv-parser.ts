@@ -1,0 +1,211 @@
+import type { Candle, Timeframe } from '../core/candle.js';
+import { TIMEFRAMES, timeframeMs } from '../core/candle.js';
+import { DataError } from '../core/errors.js';
+
+export const CANDLE_CSV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
+export const CANDLE_CSV_HEADER = CANDLE_CSV_COLUMNS.join(',');
+
+/** Rows buffered to infer the timeframe (smallest step between them) when none is given. */
+const INFER_ROWS = 32;
+
+interface PendingRow {
+  readonly candle: Candle;
+  readonly line: number;
+}
+
+/**
+ * Incremental, validating parser for candle CSV text fed in arbitrary chunks (a line may straddle
+ * two chunks). Every violation throws a DataError naming file, 1-based line (header = line 1),
+ * column and reason: corrupt data is worse than no data, so nothing is skipped or repaired.
+ */
+export class CandleCsvParser {
+  private rest = '';
+  private lineNo = 0;
+  private prevTs = Number.NaN;
+  private tfMs: number;
+  private tf: Timeframe | undefined;
+  private pending: PendingRow[] | null;
+  /** A blank line is only an error when a data row follows it (trailing blank lines are harmless). */
+  private blankLine = 0;
+
+  constructor(
+    private readonly file: string,
+    timeframe?: Timeframe,
+  ) {
+    this.tf = timeframe;
+    this.tfMs = timeframe === undefined ? Number.NaN : timeframeMs(timeframe);
+    this.pending = timeframe === undefined ? [] : null;
+  }
+
+  /** The given or inferred timeframe; undefined while still inferring or for a one-row file. */
+  get timeframe(): Timeframe | undefined {
+    return this.tf;
+  }
+
+  /** Parses every complete line of `chunk` (plus what was left from the last chunk) into `sink`. */
+  feed(chunk: string, sink: Candle[]): void {
+    const text = this.rest.length > 0 ? this.rest + chunk : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      this.line(text.slice(start, end), sink);
+      start = nl + 1;
+    }
+    this.rest = text.slice(start);
+  }
+
+  /** Ends the input: parses a last line without newline, flushes rows held for inference. */
+  end(sink: Candle[]): void {
+    if (this.rest.length > 0) {
+      const last = this.rest.endsWith('\r') ? this.rest.slice(0, -1) : this.rest;
+      this.rest = '';
+      this.line(last, sink);
+    }
+    if (this.lineNo === 0) throw new DataError(`empty file, expected the header "${CANDLE_CSV_HEADER}"`, { file: this.file, line: 1 });
+    const pending = this.pending;
+    if (pending !== null && pending.length >= 2) this.inferAndFlush(pending, sink);
+    else if (pending !== null) for (const p of pending) sink.push(p.candle);
+    this.pending = null;
+  }
+
+  private fail(reason: string, line: number, column?: string): never {
+    throw new DataError(reason, column === undefined ? { file: this.file, line } : { file: this.file, line, column });
+  }
+
+  private line(text: string, sink: Candle[]): void {
+    const lineNo = ++this.lineNo;
+    if (lineNo === 1) {
+      const header = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      if (header !== CANDLE_CSV_HEADER) this.fail(`expected the header "${CANDLE_CSV_HEADER}", got "${clip(header)}"`, 1);
+      return;
+    }
+    if (text.length === 0) {
+      if (this.blankLine === 0) this.blankLine = lineNo;
+      return;
+    }
+    if (this.blankLine !== 0) this.fail('empty line in the middle of the data', this.blankLine);
+    const candle = this.row(text, lineNo);
+    const pending = this.pending;
+    if (pending === null) {
+      this.checkAligned(candle.openTimeMs, lineNo);
+      sink.push(candle);
+      return;
+    }
+    pending.push({ candle, line: lineNo });
+    if (pending.length >= INFER_ROWS) this.inferAndFlush(pending, sink);
+  }
+
+  private row(text: string, lineNo: number): Candle {
+    const c1 = text.indexOf(',');
+    const c2 = c1 < 0 ? -1 : text.indexOf(',', c1 + 1);
+    const c3 = c2 < 0 ? -1 : text.indexOf(',', c2 + 1);
+    const c4 = c3 < 0 ? -1 : text.indexOf(',', c3 + 1);
+    const c5 = c4 < 0 ? -1 : text.indexOf(',', c4 + 1);
+    if (c5 < 0 || text.indexOf(',', c5 + 1) >= 0) {
+      const fields = text.split(',').length;
+      if (fields < 6) this.fail(`missing (expected 6 fields, got ${fields}: truncated row?)`, lineNo, CANDLE_CSV_COLUMNS[fields]);
+      this.fail(`expected 6 fields, got ${fields}`, lineNo);
+    }
+    const ts = text.slice(0, c1);
+    if (!isUnsignedInteger(ts)) this.fail(ts.length === 0 ? 'empty value' : `"${clip(ts)}" is not an integer epoch-ms timestamp`, lineNo, 'timestamp');
+    const openTimeMs = Number(ts);
+    if (!Number.isSafeInteger(openTimeMs)) this.fail(`"${clip(ts)}" is out of range for a timestamp`, lineNo, 'timestamp');
+    const open = this.num(text.slice(c1 + 1, c2), lineNo, 'open');
+    const high = this.num(text.slice(c2 + 1, c3), lineNo, 'high');
+    const low = this.num(text.slice(c3 + 1, c4), lineNo, 'low');
+    const close = this.num(text.slice(c4 + 1, c5), lineNo, 'close');
+    const volume = this.num(text.slice(c5 + 1), lineNo, 'volume');
+    if (!(open > 0)) this.fail(`price ${open} must be > 0`, lineNo, 'open');
+    if (!(high > 0)) this.fail(`price ${high} must be > 0`, lineNo, 'high');
+    if (!(low > 0)) this.fail(`price ${low} must be > 0`, lineNo, 'low');
+    if (!(close > 0)) this.fail(`price ${close} must be > 0`, lineNo, 'close');
+    if (high < open || high < close) this.fail(`high ${high} is below max(open, close) = ${Math.max(open, close)}`, lineNo, 'high');
+    if (low > open || low > close) this.fail(`low ${low} is above min(open, close) = ${Math.min(open, close)}`, lineNo, 'low');
+    if (volume < 0) this.fail(`volume ${volume} must be >= 0`, lineNo, 'volume');
+    const prev = this.prevTs;
+    if (openTimeMs <= prev) {
+      this.fail(openTimeMs === prev ? `duplicate timestamp ${openTimeMs}` : `timestamp ${openTimeMs} is before the previous row's ${prev} (rows must be ascending)`, lineNo, 'timestamp');
+    }
+    this.prevTs = openTimeMs;
+    return { openTimeMs, open, high, low, close, volume };
+  }
+
+  private num(s: string, lineNo: number, column: string): number {
+    if (s.length === 0) this.fail('empty value', lineNo, column);
+    if (!isDecimal(s)) this.fail(`"${clip(s)}" is not a number`, lineNo, column);
+    const v = Number(s);
+    if (!Number.isFinite(v)) this.fail(`"${clip(s)}" is not a finite number`, lineNo, column);
+    return v;
+  }
+
+  private checkAligned(ts: number, lineNo: number): void {
+    if (ts % this.tfMs !== 0) this.fail(`timestamp ${ts} is not aligned to the ${this.tf} timeframe`, lineNo, 'timestamp');
+  }
+
+  private inferAndFlush(pending: PendingRow[], sink: Candle[]): void {
+    let step = Number.POSITIVE_INFINITY;
+    let stepLine = 0;
+    for (let i = 1; i < pending.length; i++) {
+      const d = pending[i]!.candle.openTimeMs - pending[i - 1]!.candle.openTimeMs;
+      if (d < step) {
+        step = d;
+        stepLine = pending[i]!.line;
+      }
+    }
+    const tf = TIMEFRAMES.find((t) => timeframeMs(t) === step);
+    if (tf === undefined) this.fail(`cannot infer the timeframe: the smallest step between rows is ${step} ms, not one of ${TIMEFRAMES.join(', ')}`, stepLine, 'timestamp');
+    this.tf = tf;
+    this.tfMs = timeframeMs(tf);
+    for (const p of pending) {
+      this.checkAligned(p.candle.openTimeMs, p.line);
+      sink.push(p.candle);
+    }
+    this.pending = null;
+  }
+}
+
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}
+
+function isUnsignedInteger(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 48 || ch > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * Plain decimal: [-]digits[.digits][e[+-]digits]. Rejects what Number() would quietly accept
+ * ("", " ", "0x1A", "Infinity", "1_000") or turn into NaN ("NaN", "abc").
+ */
+function isDecimal(s: string): boolean {
+  const n = s.length;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  const intStart = i;
+  while (i < n && isDigit(s.charCodeAt(i))) i++;
+  let digits = i - intStart;
+  if (i < n && s.charCodeAt(i) === 46) {
+    i++;
+    const fracStart = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    digits += i - fracStart;
+  }
+  if (digits === 0) return false;
+  if (i < n && (s.charCodeAt(i) | 32) === 101) {
+    i++;
+    if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
+    const expStart = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === expStart) return false;
+  }
+  return i === n;
+}
+
+function isDigit(ch: number): boolean {
+  return ch >= 48 && ch <= 57;
+}
