@@ -1,0 +1,240 @@
+import type { Clock } from '../core/clock.js';
+import { Rng } from '../core/rng.js';
+import { Adam, clipGlobalNorm } from './adam.js';
+import { lstmBackward } from './lstm-backward.js';
+import { lstmForward } from './lstm-forward.js';
+import { initLstm, paramTensors } from './lstm-model.js';
+import type { LstmConfig, LstmModel } from './lstm-model.js';
+import { createWorkspace } from './lstm-workspace.js';
+import type { LstmWorkspace } from './lstm-workspace.js';
+import { lossAndGrad } from './loss.js';
+import type { LossSpec } from './loss.js';
+
+/** Windows in the training layout: x (n, T, F) batch-first, y (n, K). */
+export interface WindowSet {
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly n: number;
+}
+
+export interface TrainData {
+  readonly train: WindowSet;
+  readonly val: WindowSet;
+}
+
+export interface TrainConfig {
+  readonly model: LstmConfig;
+  /** T: time steps per window. */
+  readonly windowLength: number;
+  readonly loss: LossSpec;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly seed: number;
+  /** Decoupled weight decay on weight matrices (not biases); default 0. */
+  readonly weightDecay?: number;
+  /** Global-norm gradient clipping threshold; default 1. Infinity disables it. */
+  readonly clipNorm?: number;
+  /** Inverted dropout probability on the input features; default 0. */
+  readonly inputDropout?: number;
+  /** Inverted dropout probability between stacked layers; default 0. */
+  readonly layerDropout?: number;
+  /** Truncated BPTT: gradient flows back at most this many steps from the window end; default T. */
+  readonly bpttSteps?: number;
+  /** Epochs without a validation improvement larger than minDelta before stopping; default never. */
+  readonly patience?: number;
+  readonly minDelta?: number;
+}
+
+export interface EpochReport {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly valLoss: number;
+  /** Milliseconds since training started, by hooks.clock (0 without a clock: this layer reads none). */
+  readonly elapsedMs: number;
+}
+
+export interface TrainHooks {
+  onEpoch?(report: EpochReport): void;
+  /** Checked after every batch; true stops training and keeps the best model so far (Ctrl-C). */
+  shouldStop?(): boolean;
+  clock?: Clock;
+}
+
+export interface TrainResult {
+  /** The model with the lowest validation loss seen (restored at the end). */
+  readonly model: LstmModel;
+  readonly bestEpoch: number;
+  readonly bestValLoss: number;
+  readonly epochsRun: number;
+  readonly stopReason: 'epochs' | 'patience' | 'stopped';
+  readonly history: readonly EpochReport[];
+}
+
+const EVAL_BATCH = 256;
+
+/**
+ * Mini-batch Adam training with seeded init, per-epoch seeded shuffling, dropout, clipping, and
+ * early stopping on validation loss. Float32 throughout; the same seed and data give bit-identical
+ * parameters (all randomness comes from one Rng consumed in a fixed order).
+ */
+export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = {}): TrainResult {
+  const mc = config.model;
+  const T = config.windowLength;
+  const F = mc.inputSize;
+  const K = mc.outputSize;
+  checkSet('train', data.train, T, F, K);
+  checkSet('val', data.val, T, F, K);
+  if (data.train.n < 1 || data.val.n < 1) throw new RangeError('train: need at least one training and one validation window');
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) throw new RangeError('train: batchSize must be a positive integer');
+  const pIn = config.inputDropout ?? 0;
+  const pLayer = config.layerDropout ?? 0;
+  if (!(pIn >= 0 && pIn < 1 && pLayer >= 0 && pLayer < 1)) throw new RangeError('train: dropout must be in [0, 1)');
+  const bptt = config.bpttSteps ?? T;
+  const clipNorm = config.clipNorm ?? 1;
+  const patience = config.patience ?? Infinity;
+  const minDelta = config.minDelta ?? 0;
+  const clock = hooks.clock;
+  const t0 = clock?.nowMs() ?? 0;
+
+  const rng = new Rng(config.seed);
+  const model = initLstm(mc, rng, Float32Array);
+  const P = model.layout.total;
+  const grad = new Float32Array(P);
+  const decayMask = new Uint8Array(P);
+  for (const t of paramTensors(mc)) {
+    if (!t.isBias) decayMask.fill(1, t.offset, t.offset + t.shape.reduce((a, b) => a * b, 1));
+  }
+  const adam = new Adam(P, { learningRate: config.learningRate, weightDecay: config.weightDecay ?? 0 }, decayMask, Float32Array);
+
+  const nTrain = data.train.n;
+  const B = Math.min(config.batchSize, nTrain);
+  const wsFull = createWorkspace(model, B, T);
+  const rem = nTrain % B;
+  const wsRem = rem > 0 ? createWorkspace(model, rem, T) : null;
+  const dOut = new Float32Array(B * K);
+  const yBatch = new Float32Array(B * K);
+  const order = new Int32Array(nTrain);
+  for (let i = 0; i < nTrain; i++) order[i] = i;
+  const evalWs = new Map<number, LstmWorkspace>();
+
+  const best = new Float32Array(P);
+  let bestValLoss = Infinity;
+  let bestEpoch = -1;
+  let sinceBest = 0;
+  let stopReason: TrainResult['stopReason'] = 'epochs';
+  const history: EpochReport[] = [];
+  let epochsRun = 0;
+
+  outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+    rng.shuffle(order);
+    let lossSum = 0;
+    for (let first = 0; first < nTrain; first += B) {
+      const ws = first + B <= nTrain ? wsFull : wsRem!;
+      const b = ws.batch;
+      gatherBatch(ws, data.train.x, order, first, F, pIn, rng);
+      ws.dropoutActive = pLayer > 0 && mc.numLayers > 1;
+      if (ws.dropoutActive) fillMasks(ws, pLayer, rng);
+      const out = lstmForward(model, ws);
+      const dO = b === B ? dOut : dOut.subarray(0, b * K);
+      const y = gatherTargets(data.train.y, order, first, b, K, yBatch);
+      lossSum += lossAndGrad(config.loss, out, y, 0, b * K, dO) * b;
+      grad.fill(0);
+      lstmBackward(model, ws, dO, grad, bptt);
+      if (Number.isFinite(clipNorm)) clipGlobalNorm(grad, clipNorm);
+      adam.update(model.params, grad);
+      if (hooks.shouldStop?.() === true) {
+        stopReason = 'stopped';
+        // Keep whichever is better: the interrupted state or the best completed epoch.
+        const valLoss = evaluate(model, data.val, config.loss, T, evalWs);
+        if (valLoss < bestValLoss) {
+          bestValLoss = valLoss;
+          best.set(model.params);
+          bestEpoch = epoch;
+        }
+        break outer;
+      }
+    }
+    const valLoss = evaluate(model, data.val, config.loss, T, evalWs);
+    epochsRun = epoch + 1;
+    const report: EpochReport = { epoch, trainLoss: lossSum / nTrain, valLoss, elapsedMs: (clock?.nowMs() ?? t0) - t0 };
+    history.push(report);
+    hooks.onEpoch?.(report);
+    if (valLoss < bestValLoss - minDelta) {
+      bestValLoss = valLoss;
+      bestEpoch = epoch;
+      best.set(model.params);
+      sinceBest = 0;
+    } else if (++sinceBest >= patience) {
+      stopReason = 'patience';
+      break;
+    }
+  }
+  if (bestEpoch >= 0) model.params.set(best);
+  return { model, bestEpoch, bestValLoss, epochsRun, stopReason, history };
+}
+
+/** Mean loss over a window set, no dropout, in chunks of EVAL_BATCH. */
+export function evaluate(model: LstmModel, set: WindowSet, loss: LossSpec, T: number, cache = new Map<number, LstmWorkspace>()): number {
+  const F = model.config.inputSize;
+  const K = model.config.outputSize;
+  let sum = 0;
+  for (let first = 0; first < set.n; first += EVAL_BATCH) {
+    const b = Math.min(EVAL_BATCH, set.n - first);
+    let ws = cache.get(b);
+    if (ws === undefined) {
+      ws = createWorkspace(model, b, T);
+      cache.set(b, ws);
+    }
+    ws.dropoutActive = false;
+    const x = ws.x;
+    for (let i = 0; i < b; i++) {
+      const src = (first + i) * T * F;
+      for (let t = 0; t < T; t++) {
+        const d = (t * b + i) * F;
+        for (let f = 0; f < F; f++) x[d + f] = set.x[src + t * F + f]!;
+      }
+    }
+    const out = lstmForward(model, ws);
+    sum += lossAndGrad(loss, out, set.y, first * K, b * K, null) * b;
+  }
+  return sum / set.n;
+}
+
+function checkSet(name: string, s: WindowSet, T: number, F: number, K: number): void {
+  if (s.x.length !== s.n * T * F) throw new RangeError(`train: ${name}.x has ${s.x.length} values, expected n·T·F = ${s.n * T * F}`);
+  if (s.y.length !== s.n * K) throw new RangeError(`train: ${name}.y has ${s.y.length} values, expected n·K = ${s.n * K}`);
+}
+
+/** Time-major gather of the shuffled windows order[first … first+B) with inverted input dropout. */
+function gatherBatch(ws: LstmWorkspace, x: Float32Array, order: Int32Array, first: number, F: number, p: number, rng: Rng): void {
+  const B = ws.batch;
+  const T = ws.steps;
+  const dst = ws.x;
+  const keep = 1 / (1 - p);
+  for (let b = 0; b < B; b++) {
+    const src = order[first + b]! * T * F;
+    for (let t = 0; t < T; t++) {
+      const d = (t * B + b) * F;
+      const s = src + t * F;
+      if (p > 0) for (let f = 0; f < F; f++) dst[d + f] = rng.next() < p ? 0 : x[s + f]! * keep;
+      else for (let f = 0; f < F; f++) dst[d + f] = x[s + f]!;
+    }
+  }
+}
+
+function fillMasks(ws: LstmWorkspace, p: number, rng: Rng): void {
+  const keep = 1 / (1 - p);
+  for (let l = 1; l < ws.layerMask.length; l++) {
+    const m = ws.layerMask[l]!;
+    for (let k = 0; k < m.length; k++) m[k] = rng.next() < p ? 0 : keep;
+  }
+}
+
+function gatherTargets(y: Float32Array, order: Int32Array, first: number, b: number, K: number, out: Float32Array): Float32Array {
+  for (let i = 0; i < b; i++) {
+    const src = order[first + i]! * K;
+    for (let k = 0; k < K; k++) out[i * K + k] = y[src + k]!;
+  }
+  return out;
+}
