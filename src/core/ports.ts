@@ -50,9 +50,10 @@ export interface SignalModel {
   readonly info: SignalModelInfo;
   /**
    * windows: (batch, windowLength, featureCount) row-major, normalised features.
-   * Returns (batch, horizons.length).
+   * Returns (batch, horizons.length) in the prediction's units: close ratios for 'ratio' models
+   * (1.002 = +0.2%), probabilities for 'probability' models.
    */
-  predict(windows: Float32Array, batch: number): Promise<Float32Array>;
+  predict(windows: Float32Array, batch: number): Promise<Float64Array>;
   close(): Promise<void>;
 }
 
