@@ -1,0 +1,3 @@
+export * from './horizon-averaging-policy.js';
+export * from './policy.js';
+export * from './threshold-hysteresis-policy.js';
