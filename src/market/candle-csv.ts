@@ -8,6 +8,8 @@ export { CANDLE_CSV_COLUMNS, CANDLE_CSV_HEADER } from './candle-csv-parser.js';
 export interface CandleCsvReadOptions {
   /** Expected timeframe; rows must be aligned to it. Absent: inferred from the first 32 rows. */
   readonly timeframe?: Timeframe;
+  /** How error messages name the file (default: the path as given), e.g. the path a user typed. */
+  readonly displayName?: string;
 }
 
 export interface CandleFile {
@@ -19,13 +21,13 @@ export interface CandleFile {
 /** Chunks of 1 MiB: few syscalls, and the parser never holds the whole file as one string. */
 const CHUNK_BYTES = 1 << 20;
 
-async function* chunks(path: string): AsyncGenerator<string> {
+async function* chunks(path: string, displayName: string): AsyncGenerator<string> {
   const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: CHUNK_BYTES });
   try {
     for await (const chunk of stream) yield chunk as string;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string') throw new DataError(`cannot read the file (${code})`, { file: path });
+    if (typeof code === 'string') throw new DataError(`cannot read the file (${code})`, { file: displayName });
     throw err;
   } finally {
     stream.destroy();
@@ -37,9 +39,10 @@ async function* chunks(path: string): AsyncGenerator<string> {
  * stream in (see CandleCsvParser). Throws DataError at the first violation.
  */
 export async function* streamCandles(path: string, opts: CandleCsvReadOptions = {}): AsyncGenerator<Candle> {
-  const parser = new CandleCsvParser(path, opts.timeframe);
+  const name = opts.displayName ?? path;
+  const parser = new CandleCsvParser(name, opts.timeframe);
   const batch: Candle[] = [];
-  for await (const chunk of chunks(path)) {
+  for await (const chunk of chunks(path, name)) {
     parser.feed(chunk, batch);
     for (const c of batch) yield c;
     batch.length = 0;
@@ -50,9 +53,10 @@ export async function* streamCandles(path: string, opts: CandleCsvReadOptions = 
 
 /** All candles of a CSV file plus its timeframe: the fast path (no per-candle await). */
 export async function readCandleFile(path: string, opts: CandleCsvReadOptions = {}): Promise<CandleFile> {
-  const parser = new CandleCsvParser(path, opts.timeframe);
+  const name = opts.displayName ?? path;
+  const parser = new CandleCsvParser(name, opts.timeframe);
   const candles: Candle[] = [];
-  for await (const chunk of chunks(path)) parser.feed(chunk, candles);
+  for await (const chunk of chunks(path, name)) parser.feed(chunk, candles);
   parser.end(candles);
   return { candles, timeframe: parser.timeframe };
 }
