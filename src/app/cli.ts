@@ -1,16 +1,12 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, DataError, ModelMismatchError } from '../core/errors.js';
 import { UsageError, type CliCommand, type CliContext } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { version } from './version.js';
 
-export function version(): string {
-  const pkgUrl = new URL('../../package.json', import.meta.url);
-  const pkg = JSON.parse(readFileSync(pkgUrl, 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function mainHelp(commands: readonly CliCommand[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { TIMEFRAMES } from '../core/candle.js';
+
+/**
+ * manifest.json of a model folder (beside model.onnx). Parsed with zod at load time: the daemon
+ * trusts nothing in it until it passes, and refuses a model whose feature spec differs from the
+ * code's. Bump MANIFEST_FORMAT_VERSION when the shape changes incompatibly.
+ */
+export const MANIFEST_FORMAT_VERSION = 1;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const metricsSchema = z.record(z.string(), z.number().nullable());
+
+export const featureSpecSchema = z.object({
+  name: z.string().min(1),
+  features: z
+    .array(z.object({ id: z.string().min(1), kind: z.string().min(1), params: z.record(z.string(), finite) }))
+    .min(1),
+});
+
+export const manifestSchema = z
+  .object({
+    format: z.literal('wick-model'),
+    formatVersion: z.literal(MANIFEST_FORMAT_VERSION),
+    modelId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    wickVersion: z.string(),
+    createdAt: z.string(),
+    timeframe: z.enum(TIMEFRAMES),
+    featureSpec: featureSpecSchema,
+    specHash: z.string().regex(/^[0-9a-f]{64}$/),
+    windowLength: z.number().int().min(1).max(4096),
+    featureCount: z.number().int().min(1).max(1024),
+    horizons: z.array(z.number().int().min(1)).min(1),
+    /**
+     * ratio: the network predicts (close ratio − 1) × scale for each horizon step; the model adapter
+     * returns ratios. probability: the network's output is already a probability (sigmoid in graph).
+     */
+    target: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('ratio'), scale: finite.refine((v) => v > 0, 'must be > 0'), loss: z.enum(['mse', 'huber']) }),
+      z.object({ kind: z.literal('probability'), horizon: z.number().int().min(1) }),
+    ]),
+    normalisation: z.object({ mean: z.array(finite), std: z.array(finite.refine((v) => v > 0, 'must be > 0')), clipSigma: finite.nullable() }),
+    architecture: z.object({ layers: z.number().int().min(1).max(2), hidden: z.number().int().min(1).max(1024), outputs: z.number().int().min(1) }),
+    onnx: z.object({ file: z.literal('model.onnx'), sha256: z.string().regex(/^[0-9a-f]{64}$/), inputName: z.string(), outputName: z.string(), opset: z.number().int() }),
+    training: z.object({
+      data: z.array(z.object({ file: z.string(), fromMs: z.number(), toMs: z.number(), rows: z.number().int() })),
+      splits: z.object({ trainToMs: z.number(), validationFromMs: z.number(), validationToMs: z.number(), testFromMs: z.number().nullable(), testToMs: z.number().nullable(), purgeCandles: z.number().int() }),
+      hyperParameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+      seed: z.number().int(),
+      epochsRun: z.number().int(),
+      bestEpoch: z.number().int(),
+    }),
+    metrics: z.object({ validation: metricsSchema, test: metricsSchema.nullable() }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.featureSpec.features.length !== m.featureCount) ctx.addIssue({ code: 'custom', path: ['featureCount'], message: `is ${m.featureCount} but featureSpec has ${m.featureSpec.features.length} features` });
+    if (m.normalisation.mean.length !== m.featureCount || m.normalisation.std.length !== m.featureCount) ctx.addIssue({ code: 'custom', path: ['normalisation'], message: `mean/std must have featureCount (${m.featureCount}) entries` });
+    if (m.architecture.outputs !== m.horizons.length) ctx.addIssue({ code: 'custom', path: ['architecture', 'outputs'], message: `is ${m.architecture.outputs} but there are ${m.horizons.length} horizons` });
+  });
+
+export type ModelManifest = z.infer<typeof manifestSchema>;
+
+/** Parses manifest JSON text; the error lists each wrong field with its path. */
+export function parseManifest(text: string, where: string): { ok: true; manifest: ModelManifest } | { ok: false; message: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, message: `${where}: not valid JSON (${(error as Error).message})` };
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    return { ok: false, message: `${where}: not a valid wick model manifest:\n  - ${issues.join('\n  - ')}` };
+  }
+  return { ok: true, manifest: parsed.data };
+}
