@@ -59,7 +59,7 @@ function hash64(text: string): string {
     const c = text.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193) >>> 0;
     b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
-    b ^= b >>> 15;
+    b = (b ^ (b >>> 15)) >>> 0;
   }
   return a.toString(36).padStart(7, '0') + b.toString(36).padStart(7, '0');
 }
