@@ -445,9 +445,11 @@ export class OrderManager {
     const known = this.orderBook.get(id);
     if (known === undefined || !isLive(known.status)) return;
     const report = await this.broker.cancelOrder(symbol, id);
-    if (report !== null && report.status !== known.status) {
-      const k = this.orderBook.get(id);
-      if (k !== undefined && isLive(k.status)) this.orderBook.set(id, { ...k, status: transition(k.status, report.status, id), updatedAtMs: report.updatedAtMs });
+    // null: the venue does not know the order, so it cannot fill; book it as canceled.
+    const status = report === null ? 'canceled' : report.status;
+    const k = this.orderBook.get(id);
+    if (k !== undefined && isLive(k.status) && status !== k.status) {
+      this.orderBook.set(id, { ...k, status: transition(k.status, status, id), updatedAtMs: report === null ? this.clock.nowMs() : report.updatedAtMs });
     }
   }
 
