@@ -100,7 +100,7 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
 
     it('SMA matches trading-signals and technicalindicators', () => {
       const sma = new ts.SMA(20);
-      expectClose('sma ts', ours(candles, 'sma', { period: 20 }), streamed(candles, (c) => sma.update(c.close)), 1);
+      expectClose('sma ts', ours(candles, 'sma', { period: 20 }), streamed(candles, (c) => sma.update(c.close, false)), 1);
       expectClose('sma ti', ours(candles, 'sma', { period: 20 }), aligned(candles.length, ti.SMA.calculate({ period: 20, values: closes })), 1);
     });
 
@@ -113,7 +113,7 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
     it('RSI (Wilder) matches trading-signals', () => {
       const rsi = new ts.RSI(14);
       const want = streamed(candles, (c) => {
-        rsi.update(c.close);
+        rsi.update(c.close, false);
         return rsi.isStable ? rsi.getResultOrThrow() : null;
       });
       expectClose('rsi_14', ours(candles, 'rsi', { period: 14 }), want, 1);
@@ -132,7 +132,7 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
     it('ATR (Wilder) matches trading-signals', () => {
       const atr = new ts.ATR(14);
       const want = streamed(candles, (c) => {
-        atr.update({ high: c.high, low: c.low, close: c.close });
+        atr.update({ high: c.high, low: c.low, close: c.close }, false);
         return atr.isStable ? atr.getResultOrThrow() : null;
       });
       expectClose('atr_14', ours(candles, 'atr', { period: 14 }), want, closes);
@@ -144,7 +144,7 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
       const pctb: number[] = [];
       const width: number[] = [];
       for (const c of candles) {
-        const r = bb.update(c.close);
+        const r = bb.update(c.close, false);
         pctb.push(r ? (c.close - r.lower) / (r.upper - r.lower) : Number.NaN);
         width.push(r ? (r.upper - r.lower) / r.middle : Number.NaN);
       }
