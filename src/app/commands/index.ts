@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { notBuilt } from './not-built.js';
+import { command as train } from './train.js';
 
 /** Every `wick` command, in the order `wick --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -23,11 +24,7 @@ export const COMMANDS: readonly CliCommand[] = [
     'Backtest a model on candle files, out of sample, with fees and slippage',
     'Usage: wick backtest --data FILE.csv [--data ...] --model DIR [--from ISO] [--to ISO] [--fee-bps N] [--slippage-bps N] --json OUT.json --report OUT.html',
   ),
-  notBuilt(
-    'train',
-    'Train the LSTM on candle files and export it to ONNX',
-    'Usage: wick train --data A.csv [--data B.csv ...] --out DIR [--epochs N] [--hidden N] [--window N] [--lr X] [--seed N]',
-  ),
+  train,
   notBuilt(
     'features',
     'Compute the model\'s features of a candle file into a CSV',

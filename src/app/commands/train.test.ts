@@ -1,0 +1,87 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/logger.js';
+import { manifestSchema } from '../../model/manifest.js';
+import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
+import { runCli } from '../cli.js';
+
+const sample = fileURLToPath(new URL('../../../test/fixtures/sample/', import.meta.url));
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function run(args: string[], signal = new AbortController().signal) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await runCli(['train', ...args], { stdout, stderr, env: {}, cwd: process.cwd(), signal });
+  return { code, out, err };
+}
+
+const SMALL = ['--window', '12', '--hidden', '6', '--epochs', '2', '--horizons', '2', '--seed', '5'];
+
+describe('wick train', () => {
+  it('trains on pooled files and writes a model folder that onnxruntime loads, with out-of-sample test metrics', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'wick-train-'));
+    dirs.push(out);
+    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--data', join(sample, 'ETH_USDT-1h.csv'), '--out', out, '--test-from', '2022-04-15', ...SMALL]);
+    expect(err).toMatch(/epoch 2\/2: loss [\d.]+, validation loss [\d.]+, elapsed/);
+    expect(code).toBe(0);
+    const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));
+    expect(manifest.training.data.map((d) => d.file)).toEqual(['BTC_USDT-1h.csv', 'ETH_USDT-1h.csv']);
+    expect(manifest.training.splits.testFromMs).toBe(Date.UTC(2022, 3, 15));
+    expect(manifest.training.splits.trainToMs).toBeLessThan(manifest.training.splits.validationFromMs);
+    expect(manifest.metrics.test?.['directionalAccuracy']).toBeGreaterThan(0);
+    expect(manifest.metrics.test?.['mseZeroBaseline']).toBeGreaterThan(0);
+    expect(manifest.horizons).toEqual([1, 2]);
+    const model = await OnnxSignalModel.load(out, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger });
+    const ratios = await model.predict(new Float32Array(12 * manifest.featureCount), 1);
+    expect(ratios[0]).toBeGreaterThan(0.9);
+    expect(ratios[0]).toBeLessThan(1.1);
+    await model.close();
+  });
+
+  it('is reproducible for a seed', async () => {
+    const a = await mkdtemp(join(tmpdir(), 'wick-train-a-'));
+    const b = await mkdtemp(join(tmpdir(), 'wick-train-b-'));
+    dirs.push(a, b);
+    const args = ['--data', join(sample, 'BTC_USDT-1h.csv'), ...SMALL, '--epochs', '1'];
+    await run([...args, '--out', a]);
+    await run([...args, '--out', b]);
+    expect(await readFile(join(a, 'model.onnx'))).toEqual(await readFile(join(b, 'model.onnx')));
+  });
+
+  it('stops on Ctrl-C after the current batch and keeps the best model so far', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'wick-train-int-'));
+    dirs.push(out);
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--out', out, ...SMALL, '--epochs', '50'], controller.signal);
+    expect(code).toBe(0);
+    expect(err).toContain('interrupted: keeping the best model so far');
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { training: { epochsRun: number } };
+    expect(manifest.training.epochsRun).toBe(0);
+  });
+
+  it('rejects bad arguments with status 2 and says what is expected', async () => {
+    expect((await run(['--out', '/tmp/x'])).err).toContain('--data FILE.csv is required');
+    const bad = await run(['--data', 'x.csv', '--out', '/tmp/x', '--hidden', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--hidden "many": expected an integer from 1 to 256');
+    expect((await run(['--data', 'x.csv', '--out', '/tmp/x', '--test-from', 'soon'])).err).toContain('--test-from "soon" is not a date');
+  });
+
+  it('reports a corrupt data file with file, line and reason, exit 2', async () => {
+    const { code, err } = await run(['--data', join(sample, 'corrupt', 'text-in-number.csv'), '--out', '/tmp/never-written']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/text-in-number\.csv, line \d+, column \w+/);
+  });
+});
