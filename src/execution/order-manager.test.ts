@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Broker, Candle, Fill, MarketRules, Order, OrderIntent, OrderRequest, PlaceOrderResult, SeriesKey } from '../core/index.js';
+import type { Broker, Fill, MarketRules, Order, OrderIntent, OrderRequest, PlaceOrderResult, SeriesKey } from '../core/index.js';
 import { InvariantError, ManualClock } from '../core/index.js';
 import { stepCandle } from './candle-step.js';
 import type { OrderManagerConfig } from './order-manager.js';
