@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { seriesId, TIMEFRAMES, type Candle, type OrderIntent, type SeriesKey } from '../core/index.js';
+
+/** bullmq queue names. */
+export const CANDLES_QUEUE = 'candles';
+export const INTENTS_QUEUE = 'intents';
+
+const finite = z.number().finite();
+const seriesSchema = z.object({
+  exchange: z.string().min(1),
+  symbol: z.string().min(1),
+  timeframe: z.enum(TIMEFRAMES),
+});
+const candleSchema = z.object({
+  openTimeMs: z.number().int().nonnegative(),
+  open: finite,
+  high: finite,
+  low: finite,
+  close: finite,
+  volume: finite.nonnegative(),
+});
+
+function ascending(list: readonly { readonly openTimeMs: number }[]): boolean {
+  return list.every((c, i) => i === 0 || c.openTimeMs > list[i - 1]!.openTimeMs);
+}
+
+/**
+ * A candles job says "series S has closed candles up to T": it carries 1..n candles of one series,
+ * ascending, the last being T. The worker processes the series from its last processed candle up to
+ * (at least) T, reading the candle store.
+ */
+export const candleJobSchema = z.object({
+  v: z.literal(1),
+  series: seriesSchema,
+  candles: z.array(candleSchema).min(1).max(10_000).refine(ascending, 'candles must be strictly ascending by openTimeMs'),
+  ingestedAtMs: finite,
+});
+export type CandleJobData = z.infer<typeof candleJobSchema>;
+
+const intentSchema = z.object({
+  intentId: z.string().min(1),
+  series: seriesSchema,
+  candleOpenTimeMs: z.number().int().nonnegative(),
+  referencePriceQuote: finite.positive(),
+  targetFraction: finite,
+  reason: z.string(),
+  signal: finite,
+});
+
+/** The intents decided for one series in one signal batch, ascending by candle. */
+export const intentJobSchema = z.object({
+  v: z.literal(1),
+  series: seriesSchema,
+  intents: z
+    .array(z.object({ intent: intentSchema, ingestedAtMs: finite }))
+    .min(1)
+    .refine((l) => ascending(l.map((x) => ({ openTimeMs: x.intent.candleOpenTimeMs }))), 'intents must be ascending by candleOpenTimeMs'),
+});
+export type IntentJobData = z.infer<typeof intentJobSchema>;
+
+/** Deterministic, ':'-free: the same "series up to T" is one job while bullmq retains it. */
+export function candleJobId(series: SeriesKey, lastOpenTimeMs: number): string {
+  return `${seriesId(series)}.${lastOpenTimeMs}`;
+}
+
+export function intentJobId(series: SeriesKey, firstOpenTimeMs: number, lastOpenTimeMs: number): string {
+  return firstOpenTimeMs === lastOpenTimeMs ? `${seriesId(series)}.${firstOpenTimeMs}` : `${seriesId(series)}.${firstOpenTimeMs}-${lastOpenTimeMs}`;
+}
+
+export function candleJobData(series: SeriesKey, candles: readonly Candle[], ingestedAtMs: number): CandleJobData {
+  return {
+    v: 1,
+    series: { exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe },
+    candles: candles.map((c) => ({ openTimeMs: c.openTimeMs, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume })),
+    ingestedAtMs,
+  };
+}
+
+export function intentJobData(series: SeriesKey, intents: readonly { readonly intent: OrderIntent; readonly ingestedAtMs: number }[]): IntentJobData {
+  return {
+    v: 1,
+    series: { exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe },
+    intents: intents.map(({ intent, ingestedAtMs }) => ({
+      intent: {
+        intentId: intent.intentId,
+        series: { exchange: intent.series.exchange, symbol: intent.series.symbol, timeframe: intent.series.timeframe },
+        candleOpenTimeMs: intent.candleOpenTimeMs,
+        referencePriceQuote: intent.referencePriceQuote,
+        targetFraction: intent.targetFraction,
+        reason: intent.reason,
+        signal: intent.signal,
+      },
+      ingestedAtMs,
+    })),
+  };
+}
+
+/** First zod issue as one line, for the log. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
