@@ -2,7 +2,7 @@ import { open, rename, rm } from 'node:fs/promises';
 
 export type CsvCell = string | number;
 
-/** Flush to disk in ~1 MiB writes: few syscalls, bounded memory for any row count. */
+/** Flush to disk in ~1 MiB writes (writeFile: no partial writes): few syscalls, bounded memory for any row count. */
 const FLUSH_CHARS = 1 << 20;
 
 /**
@@ -20,11 +20,11 @@ export async function writeCsvAtomic(path: string, header: readonly string[], ro
     for await (const row of rows) {
       buf += row.map(cell).join(',') + '\n';
       if (buf.length >= FLUSH_CHARS) {
-        await fh.write(buf);
+        await fh.writeFile(buf);
         buf = '';
       }
     }
-    if (buf.length > 0) await fh.write(buf);
+    if (buf.length > 0) await fh.writeFile(buf);
     await fh.sync();
     closed = true;
     await fh.close();
