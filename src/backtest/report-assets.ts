@@ -44,14 +44,20 @@ svg.chart .cursor { stroke: #9ca3af; stroke-width: 1; stroke-dasharray: 3 3; poi
 .tooltip { position: absolute; pointer-events: none; background: rgba(17,24,39,.92); color: #fff; font-size: 12px; padding: 6px 8px; border-radius: 6px; white-space: nowrap; font-variant-numeric: tabular-nums; display: none; }
 .tooltip i { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th { font-size: 12px; font-weight: 600; color: var(--muted); background: #fafafa; position: sticky; top: 0; }
 td.l, th.l { text-align: left; }
 tbody tr:hover td { background: #f9fafb; }
 table.metrics td:first-child { color: #374151; }
 table.metrics tr.section td { font-size: 11px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); background: #fafafa; font-weight: 600; }
-table.metrics { max-width: 760px; }
-.metrics-grid { display: grid; grid-template-columns: minmax(0, 760px) minmax(0, 1fr); gap: 20px; align-items: start; }
+.metrics-grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 28px; align-items: start; }
+table.trades td, table.trades th { padding: 5px 8px; font-size: 13px; }
+table.breakdown td:last-child { white-space: normal; }
+.hscroll { overflow-x: auto; }
+table.monthly th, table.monthly td { padding: 5px 6px; font-size: 12.5px; text-align: center; border-bottom: 2px solid #fff; border-right: 2px solid #fff; }
+table.monthly td.l, table.monthly th.l { text-align: left; color: #374151; font-weight: 600; background: transparent; }
+table.monthly td.year { font-weight: 650; }
+table.monthly tbody tr:hover td { filter: brightness(.97); }
 .pos { color: var(--gain); } .neg { color: var(--loss); }
 .scroll { max-height: 560px; overflow: auto; border: 1px solid var(--line); border-radius: 8px; }
 .scroll table td, .scroll table th { border-bottom-color: #f0f1f3; }

@@ -11,7 +11,7 @@ export const MISSING = '—';
 
 export function formatPercent(x: number | null, digits = 2): string {
   if (x === null || !Number.isFinite(x)) return MISSING;
-  return `${(x * 100).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })} %`;
+  return `${formatNumber(x * 100, digits)} %`;
 }
 
 /** A percentage with an explicit sign: "+12.30 %", "−4.10 %". */

@@ -34,7 +34,7 @@ describe('renderReport', () => {
     const evil: BacktestResult = {
       ...result,
       config: { ...result.config, symbols: [`EVIL${EVIL}/USDT`], exchange: EVIL, modelId: EVIL, note: EVIL },
-      trades: result.trades.map((t) => ({ ...t, symbol: EVIL, exitReason: EVIL })),
+      trades: result.trades.map((t, i) => ({ ...t, symbol: i % 2 === 0 ? EVIL : 'ETH/USDT', exitReason: EVIL })),
     };
     const out = renderReport(evil);
     expect(out).not.toContain('<script>alert');
@@ -42,6 +42,7 @@ describe('renderReport', () => {
     expect(out).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     // only the report's own inline script and the JSON data blocks
     expect(out.match(/<script/g)).toHaveLength(3);
+    expect(out).toContain('<th class="l">Symbol</th>'); // several symbols: the column is shown, escaped
   });
 
   it('downsamples a 50k-bar result: ≤ 2,000 points per line, a small file', () => {
