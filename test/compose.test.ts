@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ describe.skipIf(missing)('compose files (validated with the docker client; no en
     const { stdout } = await run(cmd as string, [...pre, '-f', 'compose.yaml', 'config'], { cwd: repo, env: { ...process.env, WICK_MODE: '' } });
     expect(stdout).toContain('wick:');
     expect(stdout).toContain('redis:');
+  });
+
+  it.each(readdirSync(new URL('../docker/', import.meta.url)).filter((f) => /^compose\..+\.ya?ml$/.test(f)))('compose.yaml + docker/%s is valid', async (file) => {
+    if (compose === null) throw new Error('no docker compose client');
+    const [cmd, ...pre] = compose;
+    const { stdout } = await run(cmd as string, [...pre, '-f', 'compose.yaml', '-f', `docker/${file}`, 'config'], { cwd: repo });
+    expect(stdout).toContain('wick');
   });
 });
 
