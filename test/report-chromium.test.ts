@@ -47,6 +47,23 @@ describe.skipIf(chromium === null && !onCi)('HTML report in headless Chromium', 
     expect(dom).toContain('data-charts-expected="2"');
   });
 
+  it('shows a hover read-out of date and values over the equity chart', async () => {
+    const html = renderReport(sampleBacktestResult({ bars: 24 * 30 }));
+    // test-only probe: hover over the middle of the equity chart, copy the read-out onto <body>
+    const probe = `<script>window.addEventListener('load', function () { setTimeout(function () {
+      var svg = document.getElementById('equity-chart'); var r = svg.getBoundingClientRect();
+      svg.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true }));
+      var tip = document.querySelector('#equity-chart + script + .tooltip') || document.querySelector('.tooltip');
+      document.body.setAttribute('data-hover', tip && tip.style.display === 'block' ? tip.textContent : 'none');
+    }, 0); });</script>`;
+    const url = write('report-hover.html', html.replace('</body>', `${probe}</body>`));
+    const dom = await dumpDom(requireChromium(), url);
+    const hover = /data-hover="([^"]*)"/.exec(dom)?.[1] ?? '';
+    expect(hover).toMatch(/^\d{1,2} [A-Z][a-z]{2} 2024 \d\d:\d\d UTC/);
+    expect(hover).toMatch(/Strategy: [\d,]+\.\d\d/);
+    expect(hover).toMatch(/Buy &amp; hold: [\d,]+\.\d\d/); // textContent 'Buy & hold', re-escaped by the DOM dump
+  });
+
   it('reports 0 charts drawn when there is nothing to draw (the check can fail)', async () => {
     const sample = sampleBacktestResult({ bars: 1 });
     const url = write('report-empty.html', renderReport({ ...sample, equity: [], buyAndHoldEquity: [] }));
