@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvariantError, type Candle } from '../core/index.js';
 import { computeMetrics } from './metrics.js';
-import { buyAndHold, buyAndHoldEquity } from './metrics-buy-and-hold.js';
+import { buyAndHold, buyAndHoldEqualWeight, buyAndHoldEquity } from './metrics-buy-and-hold.js';
 
 const HOUR = 3_600_000;
 const candle = (i: number, close: number): Candle => ({ openTimeMs: i * HOUR, open: close, high: close, low: close, close, volume: 1 });
@@ -49,5 +49,21 @@ describe('buyAndHold', () => {
     expect(() => buyAndHold([candle(0, 0)], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 })).toThrow(InvariantError);
     expect(() => buyAndHold([candle(0, 1)], { initialEquityQuote: 0, feeBps: 0, slippageBps: 0 })).toThrow(InvariantError);
     expect(() => buyAndHold([candle(0, 1)], { initialEquityQuote: 1, feeBps: -1, slippageBps: 0 })).toThrow(InvariantError);
+  });
+});
+
+describe('buyAndHoldEqualWeight', () => {
+  it('splits the equity evenly and sums the legs on the union of timestamps', () => {
+    // A: closes 100, 110, 121 at h0..h2; B: closes 50, 25 at h1..h2. E0 = 1000, no costs.
+    // A gets 500 → 5 units: 500, 550, 605. B gets 500 → 10 units from h1: 500 (cash at h0), 500, 250.
+    // total: h0 1000, h1 1050, h2 855
+    const a = [candle(0, 100), candle(1, 110), candle(2, 121)];
+    const b = [candle(1, 50), candle(2, 25)];
+    const bh = buyAndHoldEqualWeight([{ symbol: 'A/USDT', candles: a }, { symbol: 'B/USDT', candles: b }], { initialEquityQuote: 1000, feeBps: 0, slippageBps: 0 });
+    expect(bh.equity.map(([t]) => t)).toEqual([0, HOUR, 2 * HOUR]);
+    expect(bh.equity.map(([, e]) => e)).toEqual([1000, 1050, 855]);
+    expect(bh.exposed).toEqual([false, true, true]);
+    expect(bh.trades.map((t) => [t.symbol, t.pnl])).toEqual([['A/USDT', 105], ['B/USDT', -250]]);
+    expect(buyAndHoldEqualWeight([], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 }).equity).toEqual([]);
   });
 });

@@ -65,3 +65,36 @@ export function buyAndHold(candles: readonly Candle[], options: BuyAndHoldOption
 export function buyAndHoldEquity(candles: readonly Candle[], initialEquityQuote: number, feeBps: number, slippageBps: number): readonly EquityPoint[] {
   return buyAndHold(candles, { initialEquityQuote, feeBps, slippageBps }).equity;
 }
+
+/**
+ * Equal-weight buy-and-hold over several markets (a multi-symbol run's benchmark): each market
+ * gets E₀ / k and follows the `buyAndHold` rules on its own candles. The curve is on the union of
+ * all timestamps; a market contributes its cash share before its first candle and its last mark
+ * between and after its candles. Exposed where any market is invested.
+ */
+export function buyAndHoldEqualWeight(
+  markets: readonly { readonly symbol: string; readonly candles: readonly Candle[] }[],
+  options: Omit<BuyAndHoldOptions, 'symbol'>,
+): BuyAndHold {
+  if (markets.length === 0) return { equity: [], trades: [], exposed: [] };
+  const share = options.initialEquityQuote / markets.length;
+  const legs = markets.map((m) => buyAndHold(m.candles, { ...options, initialEquityQuote: share, symbol: m.symbol }));
+  const times = [...new Set(legs.flatMap((leg) => leg.equity.map(([t]) => t)))].sort((a, b) => a - b);
+  const cursor = legs.map(() => -1);
+  const equity: EquityPoint[] = [];
+  const exposed: boolean[] = [];
+  for (const t of times) {
+    let total = 0;
+    let invested = false;
+    legs.forEach((leg, k) => {
+      let i = cursor[k] as number;
+      while (i + 1 < leg.equity.length && (leg.equity[i + 1] as EquityPoint)[0] <= t) i++;
+      cursor[k] = i;
+      total += i < 0 ? share : (leg.equity[i] as EquityPoint)[1];
+      if (i >= 0 && leg.exposed[i] === true) invested = true;
+    });
+    equity.push([t, total]);
+    exposed.push(invested);
+  }
+  return { equity, trades: legs.flatMap((leg) => leg.trades), exposed };
+}
