@@ -1,6 +1,8 @@
 import type { Broker, Candle, Clock, Fill, Logger, MarketRules, Order, OrderIntent, OrderPurpose, OrderRequest, OrderSide, Position, SeriesKey } from '../core/index.js';
 import { InvariantError, silentLogger } from '../core/index.js';
 import { protectiveHit } from './fill-model.js';
+import type { MutableOrder } from './order-record.js';
+import { copyOrder, makeOrder } from './order-record.js';
 import { clientOrderId, isLive, transition } from './order-state.js';
 import type { RiskDecision, RiskEngine, RiskReason } from './risk-engine.js';
 import { floorToStep, roundToStep } from './rounding.js';
@@ -84,7 +86,7 @@ export class OrderManager {
   private readonly band: number;
   private cash: number;
   private readonly books = new Map<string, PositionRecord>();
-  private readonly orderBook = new Map<string, Order>();
+  private readonly orderBook = new Map<string, MutableOrder>();
   private readonly seenTrades = new Set<string>();
   private readonly fillAgg = new Map<string, { qtyBase: number; notionalQuote: number }>();
   private readonly rulesCache = new Map<string, MarketRules>();
@@ -163,12 +165,14 @@ export class OrderManager {
     return this.books.get(symbol)?.guard ?? null;
   }
 
+  /** A copy of the order as booked. */
   order(clientOrderId: string): Order | undefined {
-    return this.orderBook.get(clientOrderId);
+    const o = this.orderBook.get(clientOrderId);
+    return o === undefined ? undefined : copyOrder(o);
   }
 
   orders(): readonly Order[] {
-    return [...this.orderBook.values()];
+    return [...this.orderBook.values()].map(copyOrder);
   }
 
   // ---------------------------------------------------------------- intents
@@ -259,9 +263,10 @@ export class OrderManager {
       const fromFills = agg.qtyBase >= order.filledQtyBase - EPS_QTY;
       const filled = fromFills ? agg.qtyBase : order.filledQtyBase;
       const avg = fromFills ? agg.notionalQuote / agg.qtyBase : order.avgFillPriceQuote;
-      let status = order.status;
-      if (isLive(status)) status = transition(status, filled >= order.qtyBase - EPS_QTY ? 'filled' : 'partially_filled', order.clientOrderId);
-      this.orderBook.set(order.clientOrderId, { ...order, status, filledQtyBase: filled, avgFillPriceQuote: avg, updatedAtMs: fill.timeMs });
+      if (isLive(order.status)) order.status = transition(order.status, filled >= order.qtyBase - EPS_QTY ? 'filled' : 'partially_filled', order.clientOrderId);
+      order.filledQtyBase = filled;
+      order.avgFillPriceQuote = avg;
+      order.updatedAtMs = fill.timeMs;
     }
     const rec = this.book(fill.symbol);
     const before = rec.qtyBase;
@@ -282,7 +287,7 @@ export class OrderManager {
   async applyOrderUpdate(report: Order): Promise<void> {
     const known = this.orderBook.get(report.clientOrderId);
     if (known === undefined) {
-      this.orderBook.set(report.clientOrderId, report);
+      this.orderBook.set(report.clientOrderId, copyOrder(report));
       return;
     }
     if (known.status === report.status) return;
@@ -292,13 +297,13 @@ export class OrderManager {
       return;
     }
     const status = transition(known.status, report.status, report.clientOrderId);
-    this.orderBook.set(report.clientOrderId, {
-      ...known,
-      status,
-      filledQtyBase: Math.max(known.filledQtyBase, report.filledQtyBase),
-      avgFillPriceQuote: known.filledQtyBase >= report.filledQtyBase ? known.avgFillPriceQuote : report.avgFillPriceQuote,
-      updatedAtMs: report.updatedAtMs,
-    });
+    known.status = status;
+    if (report.filledQtyBase > known.filledQtyBase) {
+      known.filledQtyBase = report.filledQtyBase;
+      known.avgFillPriceQuote = report.avgFillPriceQuote;
+    }
+    if (report.exchangeOrderId !== undefined) known.exchangeOrderId = report.exchangeOrderId;
+    known.updatedAtMs = report.updatedAtMs;
     if (!isLive(status) && status !== 'filled') {
       const rec = this.books.get(report.symbol);
       // A protective order died without filling while the position is open: re-arm.
@@ -449,7 +454,8 @@ export class OrderManager {
     const status = report === null ? 'canceled' : report.status;
     const k = this.orderBook.get(id);
     if (k !== undefined && isLive(k.status) && status !== k.status) {
-      this.orderBook.set(id, { ...k, status: transition(k.status, status, id), updatedAtMs: report === null ? this.clock.nowMs() : report.updatedAtMs });
+      k.status = transition(k.status, status, id);
+      k.updatedAtMs = report === null ? this.clock.nowMs() : report.updatedAtMs;
     }
   }
 
@@ -470,19 +476,19 @@ export class OrderManager {
     const existing = this.orderBook.get(req.clientOrderId);
     if (existing !== undefined && existing.status !== 'new') {
       // Same decision seen again (restart, duplicate intent): never a second order.
-      return { status: 'sent', order: existing };
+      return { status: 'sent', order: copyOrder(existing) };
     }
     const now = this.clock.nowMs();
-    const draft: Order = { ...req, status: 'submitted', filledQtyBase: 0, avgFillPriceQuote: 0, createdAtMs: now, updatedAtMs: now };
+    const draft = makeOrder(req, 'submitted', 0, 0, now, now);
     this.orderBook.set(req.clientOrderId, draft);
     const result = await this.broker.placeOrder(req);
     if (result.status === 'accepted') {
       for (const f of result.fills) await this.applyFill(f);
       await this.applyOrderUpdate(result.order);
-      return { status: 'sent', order: this.orderBook.get(req.clientOrderId) ?? result.order };
+      return { status: 'sent', order: copyOrder(this.orderBook.get(req.clientOrderId) ?? result.order) };
     }
     const cur = this.orderBook.get(req.clientOrderId) ?? draft;
-    this.orderBook.set(req.clientOrderId, { ...cur, status: transition(cur.status, result.status === 'denied' ? 'rejected' : 'unknown', req.clientOrderId) });
+    cur.status = transition(cur.status, result.status === 'denied' ? 'rejected' : 'unknown', req.clientOrderId);
     this.log.warn({ clientOrderId: req.clientOrderId, symbol: req.symbol, purpose: req.purpose, reason: result.reason }, result.status === 'denied' ? 'order rejected by broker' : 'order outcome unknown: reconcile');
     return result.status === 'denied' ? { status: 'rejected', reason: result.reason } : { status: 'unknown', reason: result.reason };
   }

@@ -2,6 +2,7 @@ import type { Balance, Broker, Candle, Clock, Fill, MarketRules, Order, OrderReq
 import { InvariantError } from '../core/index.js';
 import type { FillModelConfig } from './fill-model.js';
 import { DEFAULT_FILL_MODEL, feeQuote, limitFillPrice, slippedPrice, stopTriggerPrice } from './fill-model.js';
+import { makeOrder } from './order-record.js';
 import { isStepMultiple } from './rounding.js';
 
 export interface PaperBrokerConfig {
@@ -33,7 +34,7 @@ interface LiveOrder {
 }
 
 function snapshot(o: LiveOrder): Order {
-  return { ...o.req, status: o.status, filledQtyBase: o.filledQtyBase, avgFillPriceQuote: o.avgFillPriceQuote, createdAtMs: o.createdAtMs, updatedAtMs: o.updatedAtMs };
+  return makeOrder(o.req, o.status, o.filledQtyBase, o.avgFillPriceQuote, o.createdAtMs, o.updatedAtMs);
 }
 
 function isStopType(o: LiveOrder): boolean {
