@@ -50,7 +50,7 @@ export class CandleCsvParser {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      this.line(text.slice(start, end), sink);
+      this.line(text, start, end, sink);
       start = nl + 1;
     }
     this.rest = text.slice(start);
@@ -61,7 +61,7 @@ export class CandleCsvParser {
     if (this.rest.length > 0) {
       const last = this.rest.endsWith('\r') ? this.rest.slice(0, -1) : this.rest;
       this.rest = '';
-      this.line(last, sink);
+      this.line(last, 0, last.length, sink);
     }
     if (this.lineNo === 0) throw new DataError(`empty file, expected the header "${CANDLE_CSV_HEADER}"`, { file: this.file, line: 1 });
     const pending = this.pending;
@@ -74,19 +74,21 @@ export class CandleCsvParser {
     throw new DataError(reason, column === undefined ? { file: this.file, line } : { file: this.file, line, column });
   }
 
-  private line(text: string, sink: Candle[]): void {
+  /** One line: text[start, end) without its line break. */
+  private line(text: string, start: number, end: number, sink: Candle[]): void {
     const lineNo = ++this.lineNo;
     if (lineNo === 1) {
-      const header = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      const raw = text.slice(start, end);
+      const header = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
       if (header !== CANDLE_CSV_HEADER) this.fail(`expected the header "${CANDLE_CSV_HEADER}", got "${clip(header)}"`, 1);
       return;
     }
-    if (text.length === 0) {
+    if (start === end) {
       if (this.blankLine === 0) this.blankLine = lineNo;
       return;
     }
     if (this.blankLine !== 0) this.fail('empty line in the middle of the data', this.blankLine);
-    const candle = this.row(text, lineNo);
+    const candle = this.row(text, start, end, lineNo);
     const pending = this.pending;
     if (pending === null) {
       this.checkAligned(candle.openTimeMs, lineNo);
@@ -97,26 +99,30 @@ export class CandleCsvParser {
     if (pending.length >= INFER_ROWS) this.inferAndFlush(pending, sink);
   }
 
-  private row(text: string, lineNo: number): Candle {
-    const c1 = text.indexOf(',');
-    const c2 = c1 < 0 ? -1 : text.indexOf(',', c1 + 1);
-    const c3 = c2 < 0 ? -1 : text.indexOf(',', c2 + 1);
-    const c4 = c3 < 0 ? -1 : text.indexOf(',', c3 + 1);
-    const c5 = c4 < 0 ? -1 : text.indexOf(',', c4 + 1);
-    if (c5 < 0 || text.indexOf(',', c5 + 1) >= 0) {
-      const fields = text.split(',').length;
-      if (fields < 6) this.fail(`missing (expected 6 fields, got ${fields}: truncated row?)`, lineNo, CANDLE_CSV_COLUMNS[fields]);
-      this.fail(`expected 6 fields, got ${fields}`, lineNo);
+  private row(text: string, start: number, end: number, lineNo: number): Candle {
+    const c1 = text.indexOf(',', start);
+    const c2 = c1 < 0 || c1 >= end ? -1 : text.indexOf(',', c1 + 1);
+    const c3 = c2 < 0 || c2 >= end ? -1 : text.indexOf(',', c2 + 1);
+    const c4 = c3 < 0 || c3 >= end ? -1 : text.indexOf(',', c3 + 1);
+    const c5 = c4 < 0 || c4 >= end ? -1 : text.indexOf(',', c4 + 1);
+    if (c5 < 0 || c5 >= end) {
+      const fields = text.slice(start, end).split(',').length;
+      this.fail(`missing (expected 6 fields, got ${fields}: truncated row?)`, lineNo, CANDLE_CSV_COLUMNS[fields]);
     }
-    const ts = text.slice(0, c1);
-    if (!isUnsignedInteger(ts)) this.fail(ts.length === 0 ? 'empty value' : `"${clip(ts)}" is not an integer epoch-ms timestamp`, lineNo, 'timestamp');
-    const openTimeMs = Number(ts);
-    if (!Number.isSafeInteger(openTimeMs)) this.fail(`"${clip(ts)}" is out of range for a timestamp`, lineNo, 'timestamp');
-    const open = this.num(text.slice(c1 + 1, c2), lineNo, 'open');
-    const high = this.num(text.slice(c2 + 1, c3), lineNo, 'high');
-    const low = this.num(text.slice(c3 + 1, c4), lineNo, 'low');
-    const close = this.num(text.slice(c4 + 1, c5), lineNo, 'close');
-    const volume = this.num(text.slice(c5 + 1), lineNo, 'volume');
+    const c6 = text.indexOf(',', c5 + 1);
+    if (c6 >= 0 && c6 < end) this.fail(`expected 6 fields, got ${text.slice(start, end).split(',').length}`, lineNo);
+    const openTimeMs = parseDecimal(text, start, c1);
+    if (!(openTimeMs >= 0 && Number.isSafeInteger(openTimeMs)) || !isUnsignedInteger(text, start, c1)) {
+      const ts = text.slice(start, c1);
+      if (ts.length === 0) this.fail('empty value', lineNo, 'timestamp');
+      if (!isUnsignedInteger(ts, 0, ts.length)) this.fail(`"${clip(ts)}" is not an integer epoch-ms timestamp`, lineNo, 'timestamp');
+      this.fail(`"${clip(ts)}" is out of range for a timestamp`, lineNo, 'timestamp');
+    }
+    const open = this.num(text, c1 + 1, c2, lineNo, 'open');
+    const high = this.num(text, c2 + 1, c3, lineNo, 'high');
+    const low = this.num(text, c3 + 1, c4, lineNo, 'low');
+    const close = this.num(text, c4 + 1, c5, lineNo, 'close');
+    const volume = this.num(text, c5 + 1, end, lineNo, 'volume');
     if (!(open > 0)) this.fail(`price ${open} must be > 0`, lineNo, 'open');
     if (!(high > 0)) this.fail(`price ${high} must be > 0`, lineNo, 'high');
     if (!(low > 0)) this.fail(`price ${low} must be > 0`, lineNo, 'low');
@@ -132,12 +138,13 @@ export class CandleCsvParser {
     return { openTimeMs, open, high, low, close, volume };
   }
 
-  private num(s: string, lineNo: number, column: string): number {
+  private num(text: string, a: number, b: number, lineNo: number, column: string): number {
+    const v = parseDecimal(text, a, b);
+    if (v - v === 0) return v; // finite
+    const s = text.slice(a, b);
     if (s.length === 0) this.fail('empty value', lineNo, column);
     if (!isDecimal(s)) this.fail(`"${clip(s)}" is not a number`, lineNo, column);
-    const v = Number(s);
-    if (!Number.isFinite(v)) this.fail(`"${clip(s)}" is not a finite number`, lineNo, column);
-    return v;
+    this.fail(`"${clip(s)}" is not a finite number`, lineNo, column);
   }
 
   private checkAligned(ts: number, lineNo: number): void {
@@ -170,13 +177,53 @@ function clip(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }
 
-function isUnsignedInteger(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
+function isUnsignedInteger(s: string, a: number, b: number): boolean {
+  if (a === b) return false;
+  for (let i = a; i < b; i++) {
     const ch = s.charCodeAt(i);
     if (ch < 48 || ch > 57) return false;
   }
   return true;
+}
+
+/** Exact powers of ten: every one up to 1e22 is representable in float64. */
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * s[a, b) as a plain decimal ([-]digits[.digits][e[+-]digits]); NaN when it is not one. Fast path
+ * without slicing: up to 15 significant digits (an exact integer mantissa) and at most 22 decimals,
+ * the value is mantissa / 10^decimals, one correctly rounded IEEE division of two exact numbers,
+ * hence bit-identical to Number(). Anything longer, or with an exponent, goes to Number().
+ */
+function parseDecimal(s: string, a: number, b: number): number {
+  let i = a;
+  const neg = i < b && s.charCodeAt(i) === 45;
+  if (neg) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = 0;
+  let ch = 0;
+  while (i < b && (ch = s.charCodeAt(i)) >= 48 && ch <= 57) {
+    mantissa = mantissa * 10 + (ch - 48);
+    digits++;
+    i++;
+  }
+  if (i < b && ch === 46) {
+    i++;
+    while (i < b && (ch = s.charCodeAt(i)) >= 48 && ch <= 57) {
+      mantissa = mantissa * 10 + (ch - 48);
+      digits++;
+      decimals++;
+      i++;
+    }
+  }
+  if (digits === 0) return Number.NaN;
+  if (i < b || digits > 15 || decimals > 22) {
+    const text = s.slice(a, b);
+    return isDecimal(text) ? Number(text) : Number.NaN;
+  }
+  const v = decimals === 0 ? mantissa : mantissa / POW10[decimals]!;
+  return neg ? -v : v;
 }
 
 /**

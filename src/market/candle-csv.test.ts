@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Candle } from '../core/candle.js';
 import { DataError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
 import { CandleCsvParser } from './candle-csv-parser.js';
 import { sharedDataDir } from './candle-csv-shared-data.js';
 import { readCandleFile, readCandles, streamCandles } from './candle-csv.js';
@@ -108,6 +109,33 @@ describe('readCandles', () => {
 });
 
 describe('CandleCsvParser', () => {
+  it('parses numbers bit-identically to Number(), fast path and fallback alike', () => {
+    const rng = new Rng(7);
+    const fields: string[] = ['0', '-0', '0.0', '5.', '.5', '-.25', '1e3', '2.5E-3', '1e+2', '0.1', '0.30000000000000004', '123456789012345', '1234567890123456789', '9007199254740993', '0.' + '1'.repeat(25), '42283.58', '47.181009'];
+    for (let i = 0; i < 2000; i++) {
+      const intDigits = rng.int(12);
+      const fracDigits = rng.int(14);
+      let f = '';
+      for (let d = 0; d < intDigits; d++) f += String(rng.int(10));
+      if (fracDigits > 0 || f === '') f += '.' + Array.from({ length: Math.max(1, fracDigits) }, () => rng.int(10)).join('');
+      fields.push(f);
+    }
+    const lines = fields.map((f, i) => `${T0 + i * H},1e9,1e9,1e-9,1e-9,${f.startsWith('-') ? f.slice(1) : f}`);
+    const out: Candle[] = [];
+    const p = new CandleCsvParser('n.csv', '1h');
+    p.feed([HEADER, ...lines].join('\n'), out);
+    p.end(out);
+    out.forEach((c, i) => {
+      const f = fields[i]!;
+      expect(Object.is(c.volume, Number(f.startsWith('-') ? f.slice(1) : f)), f).toBe(true);
+    });
+    const neg = new CandleCsvParser('neg.csv', '1h');
+    const negOut: Candle[] = [];
+    neg.feed([HEADER, `${T0},1,1,1,1,-0`].join('\n'), negOut);
+    neg.end(negOut);
+    expect(Object.is(negOut[0]!.volume, -0)).toBe(true);
+  });
+
   it('gives the same candles whatever the chunk boundaries', () => {
     const text = [HEADER, ...Array.from({ length: 50 }, (_, i) => row(i))].join('\r\n') + '\r\n';
     const whole: Candle[] = [];
@@ -145,6 +173,19 @@ describe.skipIf(shared === undefined)('real Binance data (skipped: ../shared/dat
     for await (const c of streamCandles(file, { timeframe: '1h' })) streamed.push(c);
     expect(streamed).toHaveLength(29_686);
     expect(streamed).toEqual(read);
+  });
+
+  it('parses every ETH field exactly as Number() does', async () => {
+    const file = path.join(shared!, 'ETH_USDT-1h.csv');
+    const candles = await readCandles(file);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n').slice(1);
+    expect(lines).toHaveLength(candles.length);
+    lines.forEach((line, i) => {
+      const c = candles[i]!;
+      const got = [c.openTimeMs, c.open, c.high, c.low, c.close, c.volume];
+      const want = line.split(',').map(Number);
+      if (!got.every((v, k) => v === want[k])) expect.fail(`line ${i + 2}: ${got.join(',')} vs ${line}`);
+    });
   });
 });
 
