@@ -212,8 +212,8 @@ export class PaperBroker implements Broker {
       if (!(qty > 0)) return this.finish(o, 'canceled', timeMs, out);
     }
     const fee = feeQuote(qty, priceQuote, feeBps);
-    if (sign > 0 && qty * priceQuote + fee > this.quote + 1e-9) return this.finish(o, 'rejected', timeMs, out);
-    if (sign < 0 && !this.allowShort && qty > held + 1e-12) return this.finish(o, 'rejected', timeMs, out);
+    if (sign > 0 && qty * priceQuote + fee > this.quote + 1e-9) return this.finish(o, 'expired', timeMs, out);
+    if (sign < 0 && !this.allowShort && qty > held + 1e-12) return this.finish(o, 'expired', timeMs, out);
     this.quote -= sign * qty * priceQuote + fee;
     this.base.set(symbol, held + sign * qty);
     const fill: Fill = {
