@@ -44,3 +44,18 @@ describe('rounding to exchange steps', () => {
     expect(roundToStep(-0.15000000001, 0.1)).toBe(-0.2);
   });
 });
+
+describe('rounding agrees with decimal arithmetic', () => {
+  it('matches a toFixed oracle over many awkward values', () => {
+    let seed = 12345;
+    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    for (const step of [0.001, 0.00001, 0.01, 1e-8, 0.5, 5, 0.1, 0.25]) {
+      const d = stepDecimals(step);
+      for (let i = 0; i < 2000; i++) {
+        const v = rand() * 1000 * (i % 3 === 0 ? step : 1);
+        const oracle = Number((Math.floor(v / step + 1e-9) * step).toFixed(d));
+        expect(floorToStep(v, step)).toBe(oracle);
+      }
+    }
+  });
+});

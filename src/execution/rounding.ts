@@ -25,9 +25,14 @@ export function stepDecimals(step: number): number {
   return decimals;
 }
 
+/**
+ * steps × step, computed as (steps × stepUnits) / 10^d with stepUnits = step × 10^d an integer: an
+ * exact integer product and one correctly rounded division give the double nearest the decimal.
+ */
 function fromSteps(steps: number, step: number): number {
-  const d = stepDecimals(step);
-  return Number((steps * step).toFixed(d));
+  const scale = 10 ** stepDecimals(step);
+  const v = (steps * Math.round(step * scale)) / scale;
+  return v === 0 ? 0 : v; // no -0
 }
 
 /** Largest multiple of `step` that is <= value (quantities: never send more than intended). */
