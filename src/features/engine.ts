@@ -39,6 +39,9 @@ export class FeatureEngine {
 
   /** Feeds one closed candle; returns whether every feature is ready (finite) after it. */
   update(c: Candle): boolean {
+    if (!(c.close > 0 && c.close < Infinity && c.high >= c.low && c.volume >= 0)) {
+      throw new InvariantError(`invalid candle at ${c.openTimeMs}: close ${c.close}, high ${c.high}, low ${c.low}, volume ${c.volume}`);
+    }
     const last = this.lastOpenTimeMs;
     if (last === last) {
       if (!(c.openTimeMs > last)) throw new InvariantError(`candle at ${c.openTimeMs} does not come after ${last}`);
@@ -46,9 +49,6 @@ export class FeatureEngine {
         this.resetIndicators();
         this.gapResets++;
       }
-    }
-    if (!(c.close > 0 && c.close < Infinity && c.high >= c.low && c.volume >= 0)) {
-      throw new InvariantError(`invalid candle at ${c.openTimeMs}: close ${c.close}, high ${c.high}, low ${c.low}, volume ${c.volume}`);
     }
     this.lastOpenTimeMs = c.openTimeMs;
     const ind = this.indicators;
