@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { niceTicks, renderChart, timeTicks } from './report-chart.js';
+import { logTicks, niceTicks, renderChart, timeTicks, usesLogScale } from './report-chart.js';
 import { downsampleMinMax } from './report-downsample.js';
 import { escapeHtml, formatDuration, formatNumber, formatPercent, formatPrice, formatSignedPercent } from './report-format.js';
 import type { EquityPoint } from './result.js';
@@ -29,6 +29,19 @@ describe('chart axes', () => {
     expect(niceTicks(9_123, 15_877, 5)).toEqual([8_000, 10_000, 12_000, 14_000, 16_000]);
     expect(niceTicks(-0.163, 0, 4)).toEqual([-0.2, -0.15, -0.1, -0.05, 0]);
     expect(niceTicks(100, 100).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('log ticks are 1-2-5 × 10ⁿ inside the range; auto scale switches at a 4× range', () => {
+    expect(logTicks(4_000, 160_000, 7)).toEqual([5_000, 10_000, 20_000, 50_000, 100_000]);
+    expect(logTicks(0.5, 3, 7)).toEqual([0.5, 0.7, 1, 1.5, 2, 3]);
+    const series = (lo: number, hi: number) => [{ name: 's', color: '#000', points: [[0, lo], [1, hi]] as [number, number][] }];
+    expect(usesLogScale({ series: series(100, 399), scale: 'auto' })).toBe(false);
+    expect(usesLogScale({ series: series(100, 400), scale: 'auto' })).toBe(true);
+    expect(usesLogScale({ series: series(-1, 400), scale: 'auto' })).toBe(false);
+    expect(usesLogScale({ series: series(100, 400) })).toBe(false);
+    const svg = renderChart({ id: 'c', label: 'x', height: 300, series: series(100, 10_000), scale: 'auto', formatTick: String });
+    expect(svg).toContain('data-scale="log"');
+    expect([...svg.matchAll(/class="tick y"[^>]*>([^<]+)</g)].map((m) => m[1])).toEqual(['100', '300', '1000', '3000', '10000']); // 1-2-5 would be 7 ticks: too many for 300 px
   });
 
   it('time ticks land on round UTC dates', () => {

@@ -27,6 +27,26 @@ export interface ChartSpec {
   readonly includeY?: readonly number[];
   /** Where shaded areas end (default: the bottom of the plot). */
   readonly baseline?: number;
+  /** 'auto': logarithmic when every value is positive and max/min ≥ LOG_SCALE_RATIO. Default 'linear'. */
+  readonly scale?: 'linear' | 'log' | 'auto';
+}
+
+/** From this max/min ratio on, an 'auto' chart switches to a log scale (a 10× benchmark would flatten the rest). */
+export const LOG_SCALE_RATIO = 4;
+
+/** Whether `renderChart` draws this spec on a log scale. */
+export function usesLogScale(spec: Pick<ChartSpec, 'series' | 'scale'>): boolean {
+  if (spec.scale === undefined || spec.scale === 'linear') return false;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const s of spec.series) {
+    for (const [, v] of s.points) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+  }
+  if (!(min > 0) || !Number.isFinite(max)) return false;
+  return spec.scale === 'log' || max / min >= LOG_SCALE_RATIO;
 }
 
 export const CHART_WIDTH = 1000;
@@ -55,15 +75,19 @@ export function renderChart(spec: ChartSpec): string {
     yMin = Math.min(yMin, v);
     yMax = Math.max(yMax, v);
   }
-  const yTicks = niceTicks(yMin, yMax, Math.max(3, Math.round(height / 70)));
-  const yStep = yTicks.length > 1 ? (yTicks[1] as number) - (yTicks[0] as number) : 1;
-  const lo = yTicks[0] as number;
-  const hi = yTicks[yTicks.length - 1] as number;
+  const log = usesLogScale(spec);
+  const targetTicks = Math.max(3, Math.round(height / 70));
+  const yTicks = log ? logTicks(yMin, yMax, targetTicks + 2) : niceTicks(yMin, yMax, targetTicks);
+  const yStep = log ? Math.min(...yTicks) : yTicks.length > 1 ? (yTicks[1] as number) - (yTicks[0] as number) : 1;
+  const f = log ? Math.log10 : (v: number): number => v;
+  const pad = log ? (f(yMax) - f(yMin)) * 0.03 : 0;
+  const lo = log ? f(yMin) - pad : (yTicks[0] as number);
+  const hi = log ? f(yMax) + pad : (yTicks[yTicks.length - 1] as number);
 
   const plotW = CHART_WIDTH - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const x = (t: number): number => MARGIN.left + (t1 > t0 ? ((t - t0) / (t1 - t0)) * plotW : plotW / 2);
-  const y = (v: number): number => MARGIN.top + (hi > lo ? ((hi - v) / (hi - lo)) * plotH : plotH / 2);
+  const y = (v: number): number => MARGIN.top + (hi > lo ? ((hi - f(v)) / (hi - lo)) * plotH : plotH / 2);
 
   const parts: string[] = [open];
   parts.push('<g class="grid">');
@@ -80,7 +104,7 @@ export function renderChart(spec: ChartSpec): string {
   parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${CHART_WIDTH - MARGIN.right}" y1="${fmt(MARGIN.top + plotH)}" y2="${fmt(MARGIN.top + plotH)}"/>`);
   parts.push('</g>');
 
-  const baseY = fmt(y(Math.min(hi, Math.max(lo, spec.baseline ?? lo))));
+  const baseY = fmt(spec.baseline === undefined || log ? MARGIN.top + plotH : y(Math.min(hi, Math.max(lo, spec.baseline))));
   for (const s of drawable) {
     const d = s.points.map(([t, v], i) => `${i === 0 ? 'M' : 'L'}${fmt(x(t))} ${fmt(y(v))}`).join('');
     if (s.area === true) {
@@ -91,7 +115,7 @@ export function renderChart(spec: ChartSpec): string {
     parts.push(`<path class="series" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${escapeHtml(s.color)}"${dash}/>`);
   }
   // a transparent layer the inline script uses for the hover read-out
-  parts.push(`<rect class="hover-area" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" data-t0="${t0}" data-t1="${t1}" data-lo="${lo}" data-hi="${hi}"/>`);
+  parts.push(`<rect class="hover-area" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" data-t0="${t0}" data-t1="${t1}" data-scale="${log ? 'log' : 'linear'}"/>`);
   parts.push('</svg>');
   return parts.join('');
 }
@@ -113,6 +137,26 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
   const ticks: number[] = [];
   for (let k = first; k <= last; k++) ticks.push(roundTo(k * step, step));
   return ticks;
+}
+
+/** Log-scale ticks: 1-2-5 (or denser, 1-3, or only powers of ten) × 10ⁿ inside [min, max], at most `maxTicks`. */
+export function logTicks(min: number, max: number, maxTicks = 7): number[] {
+  const sets = [[1, 1.5, 2, 3, 5, 7], [1, 2, 5], [1, 3], [1]];
+  let best: number[] = [];
+  for (const mantissas of sets) {
+    const ticks: number[] = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+      for (const m of mantissas) {
+        const v = roundTo(m * 10 ** e, 10 ** e);
+        if (v >= min && v <= max) ticks.push(v);
+      }
+    }
+    best = ticks;
+    if (ticks.length <= maxTicks) break;
+  }
+  // every power-of-ten tick may still be too many (a 10¹²× range): thin them evenly
+  while (best.length > maxTicks) best = best.filter((_v, i) => i % 2 === 0);
+  return best.length >= 2 ? best : [min, max];
 }
 
 const HOUR = 3_600_000;

@@ -1,7 +1,7 @@
 import { drawdownCurve } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './report-assets.js';
-import { renderChart, type ChartSeries } from './report-chart.js';
+import { renderChart, usesLogScale, type ChartSeries } from './report-chart.js';
 import { downsampleMinMax } from './report-downsample.js';
 import { renderMonthlyTable } from './report-monthly.js';
 import { renderTradeBreakdown, renderTradeTable } from './report-trades.js';
@@ -97,7 +97,7 @@ function renderKpis(s: Metrics, b: Metrics): string {
     ['CAGR', formatSignedPercent(s.cagr), tone(s.cagr), vsBenchmark(formatSignedPercent(b.cagr))],
     ['Sharpe', formatNumber(s.sharpe), '', vsBenchmark(formatNumber(b.sharpe))],
     ['Max drawdown', formatPercent(s.maxDrawdown), '', vsBenchmark(formatPercent(b.maxDrawdown))],
-    ['Win rate', formatPercent(s.winRate, 1), '', escapeHtml(`${formatInteger(s.trades)} trades`)],
+    ['Win rate', formatPercent(s.winRate, 1), '', escapeHtml(`${formatInteger(s.trades)} ${s.trades === 1 ? 'trade' : 'trades'}`)],
     ['Exposure', formatPercent(s.exposure, 1), '', escapeHtml(`Fees ${formatNumber(s.feesPaid)}`)],
   ];
   const items = cards.map(
@@ -117,10 +117,12 @@ function renderEquityCard(result: BacktestResult, quote: string): string {
     label: 'Equity of the strategy and of buy-and-hold over time',
     height: 360,
     series,
+    scale: 'auto',
     formatTick: (v, step) => formatNumber(v, decimalsFor(step)),
   });
   const legend = `<div class="legend"><span class="strategy"><i>Strategy</i></span><span class="benchmark"><i>Buy &amp; hold</i></span></div>`;
-  const note = sampledNote(result.equity.length);
+  const log = usesLogScale({ series, scale: 'auto' });
+  const note = [log ? 'Log scale: equal heights are equal percentage moves.' : '', sampledNote(result.equity.length)].filter(Boolean).join(' ');
   return card(`Equity${quote ? ` (${quote})` : ''}`, legend, chartWrap(chart, series, 'money'), note);
 }
 
