@@ -371,3 +371,32 @@ describe('OrderManager order life cycle against a scripted broker', () => {
     expect(await om.onIntent({ ...intent, candleOpenTimeMs: T0 + H })).toMatchObject({ status: 'skipped', reason: { code: 'ORDER_PENDING' } });
   });
 });
+
+describe('OrderManager edge paths', () => {
+  it('an entry the venue cannot pay for at the next open expires; books stay flat', async () => {
+    const r = rig();
+    await r.step(100, 100, 100, 100);
+    await r.om.onIntent(r.intent(0.995, 100)); // 99.5 units
+    await r.step(101, 102, 100, 101); // 99.5 × 101 > 10 000
+    expect(r.om.orders().map((o) => o.status)).toEqual(['expired']);
+    expect(r.om.position('BTC/USDT')!.qtyBase).toBe(0);
+    expect(await r.om.onIntent(r.intent(0.5, 101))).toMatchObject({ status: 'sent' });
+  });
+
+  it('kill switch halts entries; flatten() still exits the position', async () => {
+    const r = rig({ risk: { maxDrawdownFraction: 0.01 }, om: { stops: { stopLoss: { kind: 'pct', pct: 0.2 } } } });
+    await r.step(100, 100, 100, 100);
+    await r.om.onIntent(r.intent(0.5, 100));
+    await r.step(100, 100, 99, 100);
+    await r.step(100, 100, 97, 97); // equity 9 995 − 150: > 1 % down from the peak
+    expect(r.risk.state).toBe('HALTED');
+    expect(await r.om.onIntent(r.intent(0.9, 97))).toMatchObject({ status: 'denied', reason: { code: 'KILL_SWITCH' } });
+    const t = await r.step(97, 98, 96, 97);
+    expect(await r.om.flatten('BTC/USDT', t)).toMatchObject({ status: 'sent', order: { purpose: 'exit', qtyBase: 50 } });
+    expect(await r.om.flatten('BTC/USDT', t)).toMatchObject({ status: 'skipped', reason: { code: 'ORDER_PENDING' } });
+    await r.step(96, 97, 95, 96);
+    expect(r.om.position('BTC/USDT')!.qtyBase).toBe(0);
+    expect(await r.broker.fetchOpenOrders()).toHaveLength(0);
+    expect(await r.om.flatten('BTC/USDT', t)).toMatchObject({ status: 'skipped', reason: { code: 'NO_CHANGE' } });
+  });
+});

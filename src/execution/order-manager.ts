@@ -229,6 +229,31 @@ export class OrderManager {
     return result;
   }
 
+  /**
+   * Operator or kill-switch follow-up: cancels the symbol's protective orders and sends a market
+   * exit for the whole position (allowed in every risk state). `candleOpenTimeMs` keys the client
+   * order id, so calling it twice for one candle never sends two exits.
+   */
+  async flatten(symbol: string, candleOpenTimeMs: number): Promise<IntentOutcome> {
+    const rec = this.books.get(symbol);
+    if (rec === undefined || rec.qtyBase === 0) return { status: 'skipped', reason: { code: 'NO_CHANGE', message: `${symbol} is flat` } };
+    if (rec.pendingOrderId !== null) {
+      const pending = this.orderBook.get(rec.pendingOrderId);
+      if (pending !== undefined && isLive(pending.status) && pending.purpose !== 'entry') {
+        return { status: 'skipped', reason: { code: 'ORDER_PENDING', message: `exit ${pending.clientOrderId} for ${symbol} is still ${pending.status}` } };
+      }
+    }
+    const qty = floorToStep(Math.abs(rec.qtyBase), this.rules(symbol).stepSize);
+    const side: OrderSide = rec.qtyBase > 0 ? 'sell' : 'buy';
+    const decision = this.checkRisk(symbol, side, 'exit', qty, rec.markPriceQuote, rec.qtyBase);
+    if (decision.status === 'denied') return decision;
+    await this.cancelProtective(rec);
+    const result = await this.submit({ clientOrderId: clientOrderId(this.config.account, symbol, candleOpenTimeMs, 'exit', 1), symbol, side, type: 'market', purpose: 'exit', qtyBase: qty, reduceOnly: true });
+    if (result.status === 'sent' && isLive(result.order.status)) rec.pendingOrderId = result.order.clientOrderId;
+    else if (result.status !== 'sent') await this.ensureProtection(rec, candleOpenTimeMs);
+    return result;
+  }
+
   // ---------------------------------------------------------------- broker events
 
   /** Applies what the broker reported (a PaperBroker candle update, or polled fills/orders live). Fills first. */
@@ -396,6 +421,8 @@ export class OrderManager {
       if (rec.stopOrderId !== null) await this.cancel(rec.symbol, rec.stopOrderId);
       rec.stopOrderId = null;
       const stop = await this.submitProtective(rec, 'stop', 'stop_market', exitSide, qty, g.stopPriceQuote, timeMs);
+      // A stop that filled at once (price already through it) has closed the position: nothing to guard.
+      if (rec.qtyBase === 0 || (stop.status === 'sent' && stop.order.status === 'filled')) return;
       if (stop.status !== 'sent' || !isLive(stop.order.status)) {
         await this.emergencyExit(rec, timeMs, stop.status === 'sent' ? `stop order ended ${stop.order.status}` : `${stop.reason.code}: ${stop.reason.message}`);
         return;

@@ -98,14 +98,14 @@ describe('PaperBroker', () => {
     expect(r.fills[0]!.priceQuote).toBeCloseTo(96 * 0.999, 10);
   });
 
-  it('rejects a buy it cannot pay for, and a spot sell of coins it does not hold', async () => {
+  it('expires a buy it cannot pay for, and a spot sell of coins it does not hold', async () => {
     const b = broker();
     await b.placeOrder(req({ qtyBase: 100 }));
     const u = b.onCandle(series, c(100, 100, 100, 100));
     expect(u.fills).toHaveLength(0);
-    expect(u.orders[0]!.status).toBe('rejected');
+    expect(u.orders[0]!.status).toBe('expired');
     await b.placeOrder(req({ clientOrderId: 's', side: 'sell', purpose: 'exit' }));
-    expect(b.onCandle(series, c(100, 100, 100, 100)).orders[0]!.status).toBe('rejected');
+    expect(b.onCandle(series, c(100, 100, 100, 100)).orders[0]!.status).toBe('expired');
   });
 
   it('cancels a reduce-only order with nothing to reduce; clamps one larger than the position', async () => {

@@ -50,7 +50,9 @@ function isStopType(o: LiveOrder): boolean {
  * checked against the same candle, as they would be live.
  *
  * Stop-limit orders (`stop_loss_limit`) are simulated as stop-market (the limit is ignored), and
- * take_profit_limit as a limit at its trigger price.
+ * take_profit_limit as a limit at its trigger price. A market order that cannot be paid for at the
+ * fill price (or a spot sell of coins not held) ends `expired` without a fill. Fill times are the
+ * candle's open time; trade ids are `<name>-<n>`, deterministic for a run.
  */
 export class PaperBroker implements Broker {
   readonly name: string;
