@@ -9,14 +9,39 @@
  * contiguously, and each C element is loaded/stored once per 4 multiply-adds instead of once per
  * one. k is blocked so the B panel (KC rows of B) stays in L1/L2 while every row of A uses it.
  */
+import { simdKernelsFor } from './f32-arena.js';
+import type { GemmKernel, SimdKernels } from './f32-arena.js';
+
 export type Slab = Float32Array | Float64Array;
 export type SlabConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
 
 /** Rows of B per k-block: 64 rows × 256 floats = 64 KiB, sized for L2 at hidden 64. */
 const KC = 64;
 
-/** C (M×N) += A (M×K) · B (K×N). */
+/** C (M×N) += A (M×K) · B (K×N). SIMD when all three slabs live in one F32Arena and N % 4 = 0. */
 export function gemmNN(
+  M: number,
+  N: number,
+  K: number,
+  A: Slab,
+  aOff: number,
+  lda: number,
+  B: Slab,
+  bOff: number,
+  ldb: number,
+  C: Slab,
+  cOff: number,
+  ldc: number,
+): void {
+  const simd = simdFor(A, B, C, N);
+  if (simd !== undefined) {
+    runSimd(simd.nn2x4, simd.nn1x4, simd.nn1x1, false, M, N, K, addr(A, aOff), lda, addr(B, bOff), ldb, addr(C, cOff), ldc);
+    return;
+  }
+  jsGemmNN(M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+}
+
+function jsGemmNN(
   M: number,
   N: number,
   K: number,
@@ -59,8 +84,30 @@ export function gemmNN(
   }
 }
 
-/** C (M×N) += Aᵀ · B where A is stored (K×M) and B is (K×N): parameter gradients Σ_rows dGᵀ·X. */
+/** C (M×N) += Aᵀ · B where A is stored (K×M) and B is (K×N): parameter gradients Σ_rows Xᵀ·dG. */
 export function gemmTN(
+  M: number,
+  N: number,
+  K: number,
+  A: Slab,
+  aOff: number,
+  lda: number,
+  B: Slab,
+  bOff: number,
+  ldb: number,
+  C: Slab,
+  cOff: number,
+  ldc: number,
+): void {
+  const simd = simdFor(A, B, C, N);
+  if (simd !== undefined) {
+    runSimd(simd.tn2x4, simd.tn1x4, simd.tn1x1, true, M, N, K, addr(A, aOff), lda, addr(B, bOff), ldb, addr(C, cOff), ldc);
+    return;
+  }
+  jsGemmTN(M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+}
+
+function jsGemmTN(
   M: number,
   N: number,
   K: number,
@@ -134,5 +181,51 @@ export function transposeInto(rows: number, cols: number, src: Slab, srcOff: num
   for (let r = 0; r < rows; r++) {
     const s = srcOff + r * cols;
     for (let c = 0; c < cols; c++) dst[dstOff + c * rows + r] = src[s + c]!;
+  }
+}
+
+function simdFor(A: Slab, B: Slab, C: Slab, N: number): SimdKernels | undefined {
+  if ((N & 3) !== 0 || !(A instanceof Float32Array) || B.buffer !== A.buffer || C.buffer !== A.buffer) return undefined;
+  return simdKernelsFor(A.buffer);
+}
+
+function addr(s: Slab, off: number): number {
+  return s.byteOffset + off * 4;
+}
+
+/**
+ * Splits a product for the SIMD kernels: k in blocks of KC (so the B panel stays in cache while
+ * all rows pass over it), rows in pairs with the odd row by the 1×4 kernel, the k % 4 remainder
+ * by the 1×1 kernel. Addresses in bytes.
+ */
+function runSimd(
+  main: GemmKernel,
+  oneRow: GemmKernel,
+  rest: GemmKernel,
+  transA: boolean,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+): void {
+  const M2 = M - (M & 1);
+  // Byte strides of A along its row (i) and column (k) index.
+  const aRow = transA ? 4 : lda * 4;
+  const aCol = transA ? lda * 4 : 4;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    const k4 = kc - (kc & 3);
+    const aK = a + k0 * aCol;
+    const bK = b + k0 * ldb * 4;
+    if (k4 > 0) {
+      if (M2 > 0) main(M2, N, k4, aK, lda, bK, ldb, c, ldc);
+      if (M2 < M) oneRow(1, N, k4, aK + M2 * aRow, lda, bK, ldb, c + M2 * ldc * 4, ldc);
+    }
+    if (k4 < kc) rest(M, N, kc - k4, aK + k4 * aCol, lda, bK + k4 * ldb * 4, ldb, c, ldc);
   }
 }

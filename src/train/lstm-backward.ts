@@ -77,13 +77,19 @@ export function lstmBackward(model: LstmModel, ws: LstmWorkspace, dOut: Slab, gr
 
     const inp = l === 0 ? ws.x : ws.dropoutActive ? ws.layerIn[l]! : ws.hidden[l - 1]!;
     const r0 = t0 * B;
-    // dW (4H, I) += dG[t0:]ᵀ · X[t0:]
-    gemmTN(G4, I, rows, dG, r0 * G4, G4, inp, r0 * I, I, grad, lay.w, I);
+    // dW (4H, I) += dG[t0:]ᵀ · X[t0:], computed as dWᵀ (I, 4H) = X[t0:]ᵀ · dG[t0:] in scratch so
+    // the long 4H side is the GEMM's contiguous N (what the SIMD kernels want), then added transposed.
+    const S = ws.wT;
+    S.fill(0, 0, I * G4);
+    gemmTN(I, G4, rows, inp, r0 * I, I, dG, r0 * G4, G4, S, 0, G4);
+    addTransposed(I, G4, S, grad, lay.w);
     // dR (4H, H) += dG[t]ᵀ · h[t-1] for t ≥ max(t0, 1): rows are offset by one step (B rows).
     const t1 = Math.max(t0, 1);
     if (t1 < T) {
       const Hs = ws.hidden[l]!;
-      gemmTN(G4, H, (T - t1) * B, dG, t1 * B * G4, G4, Hs, (t1 - 1) * BH, H, grad, lay.r, H);
+      S.fill(0, 0, H * G4);
+      gemmTN(H, G4, (T - t1) * B, Hs, (t1 - 1) * BH, H, dG, t1 * B * G4, G4, S, 0, G4);
+      addTransposed(H, G4, S, grad, lay.r);
     }
     // dWb = dRb = Σ over rows of dG.
     for (let j = 0; j < G4; j++) {
@@ -101,5 +107,13 @@ export function lstmBackward(model: LstmModel, ws: LstmWorkspace, dOut: Slab, gr
         for (let k = t0 * BH; k < T * BH; k++) dH[k] = dH[k]! * mask[k]!;
       }
     }
+  }
+}
+
+/** dst[off + c·rows + r] += src[r·cols + c]: adds a (rows, cols) scratch transposed. */
+function addTransposed(rows: number, cols: number, src: Slab, dst: Slab, off: number): void {
+  for (let r = 0; r < rows; r++) {
+    const s = r * cols;
+    for (let c = 0; c < cols; c++) dst[off + c * rows + r] = dst[off + c * rows + r]! + src[s + c]!;
   }
 }

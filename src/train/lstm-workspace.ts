@@ -41,31 +41,39 @@ export interface LstmWorkspace {
   dropoutActive: boolean;
 }
 
-export function createWorkspace(model: LstmModel, batch: number, steps: number, ctor?: SlabConstructor): LstmWorkspace {
+/** Allocates one zeroed slab of n elements (an F32Arena's alloc, for SIMD GEMMs). */
+export type SlabAllocator = (n: number) => Slab;
+
+/**
+ * Workspace for (batch, steps). With `alloc` (e.g. an F32Arena's), every buffer comes from it;
+ * otherwise from `ctor`, defaulting to the precision of the model's parameters.
+ */
+export function createWorkspace(model: LstmModel, batch: number, steps: number, ctor?: SlabConstructor, alloc?: SlabAllocator): LstmWorkspace {
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
   if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`steps must be a positive integer, got ${steps}`);
   const c = ctor ?? (model.params instanceof Float64Array ? Float64Array : Float32Array);
   const { inputSize: F, hiddenSize: H, numLayers, outputSize: K } = model.config;
   const TB = steps * batch;
-  const perLayer = (width: number): Slab[] => Array.from({ length: numLayers }, () => new c(TB * width));
+  const mk: SlabAllocator = alloc ?? ((n) => new c(n));
+  const perLayer = (width: number): Slab[] => Array.from({ length: numLayers }, () => mk(TB * width));
   return {
     batch,
     steps,
     ctor: c,
-    x: new c(TB * F),
+    x: mk(TB * F),
     gates: perLayer(4 * H),
     cell: perLayer(H),
     tanhCell: perLayer(H),
     hidden: perLayer(H),
-    layerIn: Array.from({ length: numLayers }, (_, l) => new c(l === 0 ? 0 : TB * H)),
-    layerMask: Array.from({ length: numLayers }, (_, l) => new c(l === 0 ? 0 : TB * H)),
-    out: new c(batch * K),
-    wT: new c(Math.max(F, H) * 4 * H),
-    rT: new c(H * 4 * H),
-    dGates: new c(TB * 4 * H),
-    dHidden: new c(TB * H),
-    dhNext: new c(batch * H),
-    dcNext: new c(batch * H),
+    layerIn: Array.from({ length: numLayers }, (_, l) => mk(l === 0 ? 0 : TB * H)),
+    layerMask: Array.from({ length: numLayers }, (_, l) => mk(l === 0 ? 0 : TB * H)),
+    out: mk(batch * K),
+    wT: mk(Math.max(F, H) * 4 * H),
+    rT: mk(H * 4 * H),
+    dGates: mk(TB * 4 * H),
+    dHidden: mk(TB * H),
+    dhNext: mk(batch * H),
+    dcNext: mk(batch * H),
     dropoutActive: false,
   };
 }
@@ -82,4 +90,14 @@ export function loadBatchFirst(ws: LstmWorkspace, x: ArrayLike<number>, features
       for (let f = 0; f < F; f++) ws.x[d + f] = x[s + f]!;
     }
   }
+}
+
+/** Sizes of every slab createWorkspace allocates, in order (to size an F32Arena up front). */
+export function workspaceSizes(model: LstmModel, batch: number, steps: number): number[] {
+  const sizes: number[] = [];
+  createWorkspace(model, batch, steps, Float32Array, (n) => {
+    sizes.push(n);
+    return new Float32Array(0);
+  });
+  return sizes;
 }

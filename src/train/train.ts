@@ -5,7 +5,8 @@ import { lstmBackward } from './lstm-backward.js';
 import { lstmForward } from './lstm-forward.js';
 import { initLstm, paramTensors } from './lstm-model.js';
 import type { LstmConfig, LstmModel } from './lstm-model.js';
-import { createWorkspace } from './lstm-workspace.js';
+import { F32Arena, countFloats } from './f32-arena.js';
+import { createWorkspace, workspaceSizes } from './lstm-workspace.js';
 import type { LstmWorkspace } from './lstm-workspace.js';
 import { lossAndGrad } from './loss.js';
 import type { LossSpec } from './loss.js';
@@ -98,25 +99,36 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
   const t0 = clock?.nowMs() ?? 0;
 
   const rng = new Rng(config.seed);
-  const model = initLstm(mc, rng, Float32Array);
-  const P = model.layout.total;
-  const grad = new Float32Array(P);
+  const init = initLstm(mc, rng, Float32Array);
+  const P = init.layout.total;
+  const nTrain = data.train.n;
+  const B = Math.min(config.batchSize, nTrain);
+  const rem = nTrain % B;
+  const valRem = data.val.n % B;
+  // Parameters, gradient and all workspaces share one WebAssembly memory so GEMMs run in SIMD.
+  // Allocation order below must match this list (countFloats includes alignment).
+  const arena = new F32Arena(
+    countFloats([P, P, ...workspaceSizes(init, B, T), ...(rem > 0 ? workspaceSizes(init, rem, T) : []), ...(valRem > 0 && valRem !== rem ? workspaceSizes(init, valRem, T) : [])]),
+  );
+  const alloc = (n: number): Float32Array => arena.alloc(n);
+  const params = arena.alloc(P);
+  params.set(init.params);
+  const model: LstmModel = { config: init.config, layout: init.layout, params };
+  const grad = arena.alloc(P);
+  const wsFull = createWorkspace(model, B, T, Float32Array, alloc);
+  const wsRem = rem > 0 ? createWorkspace(model, rem, T, Float32Array, alloc) : null;
+  const wsValRem = valRem > 0 && valRem !== rem ? createWorkspace(model, valRem, T, Float32Array, alloc) : wsRem;
+  const workspaceFor = (b: number): LstmWorkspace => (b === B ? wsFull : b === rem && wsRem !== null ? wsRem : wsValRem!);
   const decayMask = new Uint8Array(P);
   for (const t of paramTensors(mc)) {
     if (!t.isBias) decayMask.fill(1, t.offset, t.offset + t.shape.reduce((a, b) => a * b, 1));
   }
   const adam = new Adam(P, { learningRate: config.learningRate, weightDecay: config.weightDecay ?? 0 }, decayMask, Float32Array);
 
-  const nTrain = data.train.n;
-  const B = Math.min(config.batchSize, nTrain);
-  const wsFull = createWorkspace(model, B, T);
-  const rem = nTrain % B;
-  const wsRem = rem > 0 ? createWorkspace(model, rem, T) : null;
   const dOut = new Float32Array(B * K);
   const yBatch = new Float32Array(B * K);
   const order = new Int32Array(nTrain);
   for (let i = 0; i < nTrain; i++) order[i] = i;
-  const evalWs = new Map<number, LstmWorkspace>();
 
   const best = new Float32Array(P);
   let bestValLoss = Infinity;
@@ -146,7 +158,7 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
       if (hooks.shouldStop?.() === true) {
         stopReason = 'stopped';
         // Keep whichever is better: the interrupted state or the best completed epoch.
-        const valLoss = evaluate(model, data.val, config.loss, T, evalWs);
+        const valLoss = evaluateWith(model, data.val, config.loss, T, B, workspaceFor);
         if (valLoss < bestValLoss) {
           bestValLoss = valLoss;
           best.set(model.params);
@@ -155,7 +167,7 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
         break outer;
       }
     }
-    const valLoss = evaluate(model, data.val, config.loss, T, evalWs);
+    const valLoss = evaluateWith(model, data.val, config.loss, T, B, workspaceFor);
     epochsRun = epoch + 1;
     const report: EpochReport = { epoch, trainLoss: lossSum / nTrain, valLoss, elapsedMs: (clock?.nowMs() ?? t0) - t0 };
     history.push(report);
@@ -171,21 +183,31 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
     }
   }
   if (bestEpoch >= 0) model.params.set(best);
-  return { model, bestEpoch, bestValLoss, epochsRun, stopReason, history };
+  // Hand back plain memory: the arena (tens of MB of workspaces) can then be collected.
+  const result: LstmModel = { config: model.config, layout: model.layout, params: Float32Array.from(model.params) };
+  return { model: result, bestEpoch, bestValLoss, epochsRun, stopReason, history };
 }
 
 /** Mean loss over a window set, no dropout, in chunks of EVAL_BATCH. */
-export function evaluate(model: LstmModel, set: WindowSet, loss: LossSpec, T: number, cache = new Map<number, LstmWorkspace>()): number {
-  const F = model.config.inputSize;
-  const K = model.config.outputSize;
-  let sum = 0;
-  for (let first = 0; first < set.n; first += EVAL_BATCH) {
-    const b = Math.min(EVAL_BATCH, set.n - first);
+export function evaluate(model: LstmModel, set: WindowSet, loss: LossSpec, T: number): number {
+  const cache = new Map<number, LstmWorkspace>();
+  return evaluateWith(model, set, loss, T, EVAL_BATCH, (b) => {
     let ws = cache.get(b);
     if (ws === undefined) {
       ws = createWorkspace(model, b, T);
       cache.set(b, ws);
     }
+    return ws;
+  });
+}
+
+function evaluateWith(model: LstmModel, set: WindowSet, loss: LossSpec, T: number, chunk: number, workspaceFor: (b: number) => LstmWorkspace): number {
+  const F = model.config.inputSize;
+  const K = model.config.outputSize;
+  let sum = 0;
+  for (let first = 0; first < set.n; first += chunk) {
+    const b = Math.min(chunk, set.n - first);
+    const ws = workspaceFor(b);
     ws.dropoutActive = false;
     const x = ws.x;
     for (let i = 0; i < b; i++) {

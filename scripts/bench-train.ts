@@ -1,0 +1,49 @@
+/**
+ * Training benchmark: `npx tsx scripts/bench-train.ts` prints one JSON line.
+ * Reference config: F=11, H=64, T=64, one LSTM layer, K=1 (MSE), batch 64; one epoch over 20,000
+ * synthetic windows (forward + backward + Adam), single thread, Float32. A short untimed warm-up
+ * epoch first, so the timed one measures optimised code as a real multi-epoch run would.
+ */
+import { pathToFileURL } from 'node:url';
+import { Rng } from '../src/core/rng.js';
+import { train } from '../src/train/train.js';
+import type { TrainConfig, WindowSet } from '../src/train/train.js';
+
+const F = 11;
+const H = 64;
+const T = 64;
+const N = 20_000;
+
+function synthetic(n: number, rng: Rng): WindowSet {
+  const x = new Float32Array(n * T * F);
+  const y = new Float32Array(n);
+  for (let k = 0; k < x.length; k++) x[k] = rng.normal();
+  for (let i = 0; i < n; i++) y[i] = 0.3 * x[(i * T + T - 1) * F]! + 0.1 * rng.normal();
+  return { x, y, n };
+}
+
+export async function benchTrain(): Promise<Record<string, number>> {
+  const rng = new Rng(1);
+  const trainSet = synthetic(N, rng);
+  const val = synthetic(64, rng);
+  const config: TrainConfig = {
+    model: { inputSize: F, hiddenSize: H, numLayers: 1, outputSize: 1, outputKind: 'regression' },
+    windowLength: T,
+    loss: { kind: 'mse' },
+    epochs: 1,
+    batchSize: 64,
+    learningRate: 1e-3,
+    seed: 7,
+  };
+  const warm: WindowSet = { x: trainSet.x.subarray(0, 640 * T * F), y: trainSet.y.subarray(0, 640), n: 640 };
+  train(config, { train: warm, val });
+  const t0 = performance.now();
+  const result = train(config, { train: trainSet, val });
+  const seconds = (performance.now() - t0) / 1000;
+  if (!Number.isFinite(result.bestValLoss)) throw new Error('benchmark training diverged');
+  return { 'train.windowsPerSec': Math.round(N / seconds) };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await benchTrain()));
+}
