@@ -80,8 +80,8 @@ describe('wick fetch with a scripted exchange', () => {
     const cmd = createFetchCommand({ createExchange: () => Promise.resolve(fake), clock: { nowMs: () => now }, isTty: true });
     const c = context();
     expect(await runCli(['fetch', ...BASE, '--page-size', '10'], c.ctx, [cmd])).toBe(0);
-    expect(c.stderr()).toMatch(/\r\[#{10}\.{20}\]  33%  10 new, 10 in file/);
-    expect(c.stderr()).toMatch(/\r\[#{30}\] 100%  30 new, 30 in file, up to 2024-03-02T05:00:00Z\n$/);
+    expect(c.stderr()).toMatch(/\r\[#{10}\.{20}\] {2}33% {2}10 new, 10 in file/);
+    expect(c.stderr()).toMatch(/\r\[#{30}\] 100% {2}30 new, 30 in file, up to 2024-03-02T05:00:00Z\n$/);
     expect(c.stdout()).toBe(`${path.join(dir, 'btc.csv')}: 30 candles appended, 30 in file, last open 2024-03-02T05:00:00Z\n`);
     expect(fake.closeCalls).toBe(1);
     now = T0 + 32 * HOUR + 1;
