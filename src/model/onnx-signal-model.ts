@@ -9,6 +9,11 @@ import type { SignalModel, SignalModelInfo } from '../core/ports.js';
 import { specHash, validateSpec, type FeatureSpec } from '../features/index.js';
 import { parseManifest, type ModelManifest } from './manifest.js';
 
+// onnxruntime prints its own error line when the CUDA provider library is absent, which is the
+// normal case on a CPU machine with WICK_EXECUTION_PROVIDER=auto; wick reports provider problems
+// itself (a warning, or a refusal when strict), so only fatal runtime messages are let through.
+ort.env.logLevel = 'fatal';
+
 export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
 
 export interface OnnxModelOptions {

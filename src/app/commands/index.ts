@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { notBuilt } from './not-built.js';
+import { command as backtest } from './backtest.js';
 import { command as train } from './train.js';
 
 /** Every `wick` command, in the order `wick --help` lists them. */
@@ -19,11 +20,7 @@ export const COMMANDS: readonly CliCommand[] = [
     'Feed a candle CSV through the full daemon pipeline (Redis queues, workers)',
     'Usage: wick replay --data FILE.csv [--data ...] [--speed N|max] [--json OUT.json]\n\nThe offline demo and the parity harness: the same pipeline as paper trading, fed from files.',
   ),
-  notBuilt(
-    'backtest',
-    'Backtest a model on candle files, out of sample, with fees and slippage',
-    'Usage: wick backtest --data FILE.csv [--data ...] --model DIR [--from ISO] [--to ISO] [--fee-bps N] [--slippage-bps N] --json OUT.json --report OUT.html',
-  ),
+  backtest,
   train,
   notBuilt(
     'features',

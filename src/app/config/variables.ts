@@ -71,6 +71,7 @@ export const VARIABLES = [
   // --- strategy
   v({ env: 'WICK_ENTRY_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Regression models: go long when the averaged predicted ratio exceeds 1 + this. Probability models: enter when p exceeds 0.5 + this.' }),
   v({ env: 'WICK_EXIT_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Exit when the averaged predicted ratio falls below 1 - this (probability models: p below 0.5 - this).' }),
+  v({ env: 'WICK_FULL_POSITION_MOVE', group: 'strategy', schema: num(0.0001, 1), defaultRaw: '0.01', expected: 'a number from 0.0001 to 1', doc: 'Regression models: the averaged predicted move (ratio - 1) at which a position reaches WICK_MAX_POSITION_FRACTION; smaller moves get proportionally smaller positions.' }),
   v({ env: 'WICK_MAX_POSITION_FRACTION', group: 'strategy', schema: fraction, defaultRaw: '0.25', expected: 'a fraction from 0 to 1', doc: 'Largest position per symbol as a fraction of equity.' }),
   // --- risk
   v({ env: 'WICK_STOP_LOSS_PCT', group: 'risk', schema: num(0.001, 0.5), defaultRaw: '0.03', expected: 'a fraction from 0.001 to 0.5', doc: 'Stop-loss distance below entry (0.03 = 3%). Every position has one.' }),

@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomModelFolder } from '../../../test/support/random-model.js';
+import { parseBacktestResult } from '../../backtest/result.js';
+import { runCli } from '../cli.js';
+
+const sample = fileURLToPath(new URL('../../../test/fixtures/sample/', import.meta.url));
+let model: string;
+let out: string;
+
+beforeAll(async () => {
+  model = await randomModelFolder({ seed: 9 });
+  out = await mkdtemp(join(tmpdir(), 'wick-bt-'));
+});
+afterAll(async () => {
+  await rm(model, { recursive: true, force: true });
+  await rm(out, { recursive: true, force: true });
+});
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (c: Buffer) => (o += c.toString()));
+  stderr.on('data', (c: Buffer) => (e += c.toString()));
+  const code = await runCli(['backtest', ...args], { stdout, stderr, env: { WICK_LOG_LEVEL: 'error', ...env }, cwd: process.cwd(), signal: new AbortController().signal });
+  return { code, out: o, err: e };
+}
+
+describe('wick backtest', () => {
+  it('writes a result JSON with config, metrics for strategy and buy-and-hold, trades and equity, and an HTML report', async () => {
+    const json = join(out, 'r.json');
+    const report = join(out, 'r.html');
+    const { code, out: text, err } = await run([
+      '--data', join(sample, 'BTC_USDT-1h.csv'), '--data', join(sample, 'ETH_USDT-1h.csv'), '--model', model, '--from', '2022-03-01', '--fee-bps', '7', '--json', json, '--report', report,
+    ]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(text).toMatch(/Sharpe\s+-?[\d.]+\s+-?[\d.]+/);
+    const result = parseBacktestResult(JSON.parse(await readFile(json, 'utf8')));
+    expect(result.config).toMatchObject({ mode: 'backtest', symbols: ['BTC/USDT', 'ETH/USDT'], feeBps: 7, timeframe: '1h' });
+    expect(result.equity[0]![0]).toBe(Date.UTC(2022, 2, 1));
+    expect(result.trades.length).toBeGreaterThan(0);
+    for (const t of result.trades) expect(t.entryTimeMs).toBeGreaterThanOrEqual(Date.UTC(2022, 2, 1));
+    expect(result.metrics.strategy.trades).toBe(result.trades.length);
+    expect((await stat(report)).size).toBeGreaterThan(5_000);
+  });
+
+  it('refuses data of another timeframe than the model, saying how to fix it', async () => {
+    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', model, '--resample', '4h']);
+    expect(code).toBe(2);
+    expect(err).toContain('the data is 4h candles but the model was trained on 1h');
+  });
+
+  it('refuses a folder that is not a model', async () => {
+    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', out]);
+    expect(code).toBe(2);
+    expect(err).toContain('no manifest.json');
+  });
+
+  it('rejects bad arguments with status 2', async () => {
+    expect((await run(['--model', model])).code).toBe(2);
+    const bad = await run(['--data', 'x.csv', '--from', '2023-02-01', '--to', '2023-01-01']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--to must be after --from');
+  });
+});

@@ -1,0 +1,230 @@
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { writeFile, rename, rm } from 'node:fs/promises';
+import { isTimeframe, type Timeframe } from '../../core/candle.js';
+import { createLogger } from '../../obs/logger.js';
+import { runBacktest, type BacktestRun } from '../../backtest/engine.js';
+import { renderReport } from '../../backtest/report.js';
+import { RESULT_VERSION, serializeBacktestResult, type BacktestResult } from '../../backtest/result.js';
+import { getSpec } from '../../features/index.js';
+import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { UsageError, type CliCommand, type CliContext } from '../command.js';
+import { loadSeriesFiles } from '../series-files.js';
+import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor, simulatedMarketRules } from '../trading-setup.js';
+
+const HELP = `Usage: wick backtest --data FILE.csv [--data ...] [--model DIR] [--from ISO] [--to ISO]
+                     [--fee-bps N] [--slippage-bps N] [--json OUT.json] [--report OUT.html]
+
+Replays candle files through the same features, model, policy, risk engine and order manager as
+the daemon, with the paper broker's fill model: a decision at a candle's close fills at the NEXT
+candle's open with slippage and the taker fee; stops trigger on the candle's range. Candles before
+--from only warm up the features; candles from --to on are not read at all. Several files trade on
+one account; the benchmark is an equal-weight buy-and-hold of the same markets, paying the same
+entry costs. Strategy, risk and stop settings come from the configuration (WICK_* variables).
+
+Options (default in brackets):
+  --data FILE          candle CSV; the file name gives the market (BTC_USDT-1h.csv → BTC/USDT)
+  --model DIR          model folder [WICK_MODEL_DIR, models/default]
+  --from ISO           first candle that may trade [the first with a full feature window]
+  --to ISO             end of the data used (exclusive)
+  --resample TF        aggregate the candles first, e.g. 1d (the model must be trained on it)
+  --fee-bps N          taker fee in basis points [WICK_FEE_BPS, 10]
+  --slippage-bps N     adverse slippage in basis points [WICK_SLIPPAGE_BPS, 5]
+  --initial-equity X   starting quote balance [WICK_INITIAL_EQUITY, 10000]
+  --json OUT.json      write the result (config, metrics, trades, equity curves)
+  --report OUT.html    write a self-contained HTML report (charts, metrics, trades)
+
+Example:
+  wick backtest --data ../shared/data/BTC_USDT-1h.csv --data ../shared/data/ETH_USDT-1h.csv \\
+    --model models/default --from 2023-01-01 --json out/bt.json --report out/bt.html`;
+
+export interface BacktestOptions {
+  readonly data: readonly string[];
+  readonly model: string | undefined;
+  readonly fromMs: number | undefined;
+  readonly toMs: number | undefined;
+  readonly resample: Timeframe | undefined;
+  readonly feeBps: number | undefined;
+  readonly slippageBps: number | undefined;
+  readonly initialEquity: number | undefined;
+  readonly json: string | undefined;
+  readonly report: string | undefined;
+}
+
+export function parseIsoDate(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(ms)) throw new UsageError(`${flag} "${value}" is not a date; use ISO 8601, e.g. 2023-01-01 or 2023-01-01T00:00:00Z`);
+  return ms;
+}
+
+function nonNegative(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} "${value}": expected a non-negative number`);
+  return n;
+}
+
+export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        data: { type: 'string', multiple: true },
+        model: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        resample: { type: 'string' },
+        'fee-bps': { type: 'string' },
+        'slippage-bps': { type: 'string' },
+        'initial-equity': { type: 'string' },
+        json: { type: 'string' },
+        report: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const data = (values['data'] as string[] | undefined) ?? [];
+  if (data.length === 0) throw new UsageError('--data FILE.csv is required (repeat it for several markets)');
+  const resample = str('resample');
+  if (resample !== undefined && !isTimeframe(resample)) throw new UsageError(`--resample "${resample}" is not a timeframe (1h, 4h, 1d, ...)`);
+  const initialEquity = nonNegative('--initial-equity', str('initial-equity'));
+  if (initialEquity === 0) throw new UsageError('--initial-equity must be positive');
+  const fromMs = parseIsoDate('--from', str('from'));
+  const toMs = parseIsoDate('--to', str('to'));
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to must be after --from');
+  return {
+    data,
+    model: str('model'),
+    fromMs,
+    toMs,
+    resample: resample as Timeframe | undefined,
+    feeBps: nonNegative('--fee-bps', str('fee-bps')),
+    slippageBps: nonNegative('--slippage-bps', str('slippage-bps')),
+    initialEquity,
+    json: str('json'),
+    report: str('report'),
+  };
+}
+
+/** Builds the result file both `wick backtest` and `wick replay` write. */
+export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
+  return {
+    version: RESULT_VERSION,
+    config: { ...config, timeframe: run.timeframe },
+    metrics: run.metrics,
+    trades: run.trades,
+    equity: run.equity,
+    buyAndHoldEquity: run.buyAndHoldEquity,
+  };
+}
+
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+function pct(x: number | null): string {
+  return x === null ? '—' : `${(x * 100).toFixed(2)}%`;
+}
+function num(x: number | null): string {
+  return x === null ? '—' : x.toFixed(2);
+}
+
+export async function runBacktestCommand(options: BacktestOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
+  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: [], destination: ctx.stderr });
+  const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
+  const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample });
+  const model = await OnnxSignalModel.load(modelDir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
+  try {
+    const tf = series[0]?.key.timeframe;
+    if (tf !== model.manifest.timeframe) {
+      throw new UsageError(`the data is ${tf} candles but the model was trained on ${model.manifest.timeframe}${options.resample === undefined ? ` (use --resample ${model.manifest.timeframe} if the files are finer)` : ''}`);
+    }
+    const initial = options.initialEquity ?? config.paper.initialEquityQuote;
+    const fillModel = fillModelFor(config, { feeBps: options.feeBps, slippageBps: options.slippageBps });
+    const symbols = series.map((s) => s.key.symbol);
+    const started = performance.now();
+    const run = await runBacktest({
+      series: series.map((s) => ({ key: s.key, candles: s.candles })),
+      model,
+      featureSpec: getSpec(model.manifest.featureSpec.name),
+      normalisation: { mean: model.manifest.normalisation.mean, std: model.manifest.normalisation.std, ...(model.manifest.normalisation.clipSigma !== null ? { clip: model.manifest.normalisation.clipSigma } : {}) },
+      policy: policyFor(model.info, config),
+      orderManager: orderManagerConfigFor(config, 'backtest', initial),
+      risk: riskConfigFor(config, initial),
+      rules: simulatedMarketRules(symbols),
+      fillModel,
+      ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
+      ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
+      inferenceBatch: 1024,
+      logger,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const result = toResult(run, {
+      mode: 'backtest',
+      symbols,
+      initialEquityQuote: initial,
+      feeBps: fillModel.takerFeeBps,
+      slippageBps: fillModel.slippageBps,
+      modelId: model.info.modelId,
+      data: options.data,
+      fromMs: options.fromMs ?? null,
+      toMs: options.toMs ?? null,
+      resample: options.resample ?? null,
+      strategy: config.strategy,
+      risk: config.risk,
+    });
+    if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
+    if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
+    const s = run.metrics.strategy;
+    const b = run.metrics.buyAndHold;
+    const rows: [string, string, string][] = [
+      ['total return', pct(s.totalReturn), pct(b.totalReturn)],
+      ['CAGR', pct(s.cagr), pct(b.cagr)],
+      ['Sharpe', num(s.sharpe), num(b.sharpe)],
+      ['Sortino', num(s.sortino), num(b.sortino)],
+      ['Calmar', num(s.calmar), num(b.calmar)],
+      ['max drawdown', pct(s.maxDrawdown), pct(b.maxDrawdown)],
+      ['volatility', pct(s.volatility), pct(b.volatility)],
+      ['VaR 95% (bar)', pct(s.var95), pct(b.var95)],
+      ['CVaR 95% (bar)', pct(s.cvar95), pct(b.cvar95)],
+      ['trades', String(s.trades), String(b.trades)],
+      ['win rate', pct(s.winRate), pct(b.winRate)],
+      ['exposure', pct(s.exposure), pct(b.exposure)],
+      ['fees paid', num(s.feesPaid), num(b.feesPaid)],
+    ];
+    const first = run.equity[0]?.[0];
+    const last = run.equity.at(-1)?.[0];
+    ctx.stdout.write(
+      [
+        `backtest ${symbols.join(', ')} ${run.timeframe}, ${first === undefined ? '' : new Date(first).toISOString().slice(0, 10)} → ${last === undefined ? '' : new Date(last).toISOString().slice(0, 10)}, model ${model.info.modelId}, fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
+        `${'metric'.padEnd(16)}${'strategy'.padStart(12)}${'buy & hold'.padStart(12)}`,
+        ...rows.map(([k, a, c]) => `${k.padEnd(16)}${a.padStart(12)}${c.padStart(12)}`),
+        `${run.candlesProcessed} candles in ${seconds.toFixed(2)} s (${Math.round(run.candlesProcessed / seconds)} candles/s)${Object.keys(run.deniedByRisk).length > 0 ? `; denied by risk: ${JSON.stringify(run.deniedByRisk)}` : ''}`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    await model.close();
+  }
+}
+
+export const command: CliCommand = {
+  name: 'backtest',
+  summary: 'Backtest a model on candle files, out of sample, with fees and slippage',
+  help: HELP,
+  run: (args, ctx) => runBacktestCommand(parseBacktestArgs(args), ctx),
+};
