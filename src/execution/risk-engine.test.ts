@@ -152,3 +152,13 @@ describe('RiskEngine', () => {
     expect(() => risk.onEquity(Number.NaN)).toThrow(InvariantError);
   });
 });
+
+describe('RiskEngine precedence', () => {
+  it('a halted engine says KILL_SWITCH even when the rate is also exceeded', () => {
+    const { risk } = engine({ maxOrdersPerMinute: 1, maxDrawdownFraction: 0.1 });
+    risk.check(ctx());
+    risk.onEquity(8_000);
+    expect(code(risk.check(ctx()))).toBe('KILL_SWITCH');
+    expect(code(risk.check(exitCtx()))).toBe('ORDER_RATE_EXCEEDED');
+  });
+});

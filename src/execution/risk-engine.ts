@@ -1,7 +1,7 @@
 import type { Clock, OrderPurpose, OrderSide } from '../core/index.js';
 import { InvariantError } from '../core/index.js';
 
-/** Stable reason codes of a pre-trade denial. */
+/** Stable reason codes of a pre-trade denial, in order of precedence when several apply. */
 export const RISK_REASON_CODES = [
   'KILL_SWITCH',
   'ENTRIES_PAUSED',
@@ -169,10 +169,6 @@ export class RiskEngine {
       this.recordOrder(now);
       return APPROVED;
     }
-    const rate = this.rateCount(now);
-    if (rate >= this.config.maxOrdersPerMinute) {
-      return deny('ORDER_RATE_EXCEEDED', `${rate} orders in the last minute (max ${this.config.maxOrdersPerMinute})`, { ordersLastMinute: rate });
-    }
     if (!reducing) {
       if (this.mode === 'HALTED') return deny('KILL_SWITCH', `trading halted: ${this.haltReason ?? 'kill switch'}; operator reset required`);
       if (this.entriesPaused) return deny('ENTRIES_PAUSED', 'entries paused by operator');
@@ -188,6 +184,12 @@ export class RiskEngine {
           cooldownUntilMs: stoppedAt + this.config.cooldownAfterStopMs,
         });
       }
+    }
+    const rate = this.rateCount(now);
+    if (rate >= this.config.maxOrdersPerMinute) {
+      return deny('ORDER_RATE_EXCEEDED', `${rate} orders in the last minute (max ${this.config.maxOrdersPerMinute})`, { ordersLastMinute: rate });
+    }
+    if (!reducing) {
       const notionalAfter = Math.abs(after) * ctx.priceQuote;
       if (notionalAfter > this.config.maxNotionalPerSymbolQuote) {
         return deny('NOTIONAL_ABOVE_MAX', `${ctx.symbol} notional ${notionalAfter} would exceed ${this.config.maxNotionalPerSymbolQuote}`, {
