@@ -37,7 +37,7 @@ function openTimes(from: number, to: number): number[] {
 
 /** Connection ids of one pipeline instance (its connections are named `${instanceName}.${role}`). */
 async function clientIds(instanceName: string): Promise<string[]> {
-  const list = (await admin.client('LIST', 'TYPE', 'normal')) as string;
+  const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
   return list
     .split('\n')
     .filter((line) => line.includes(` name=${instanceName}.`))

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { seriesId, type Candle, type ClosedCandle, type Logger, type OrderIntent, type SeriesKey } from '../src/core/index.js';
 import type { SignalStep, TraderStep } from '../src/pipeline/index.js';
 

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seriesId } from '../src/core/index.js';
 import { CANDLES_QUEUE, INTENTS_QUEUE, startPipeline, type Pipeline, type PipelineOptions } from '../src/pipeline/index.js';
-import { bySeries, closed, deleteKeys, memoryLogger, recorder, REDIS_URL, series, uniquePrefix, waitFor, type Recorder } from './pipeline-helpers.js';
+import { bySeries, closed, deleteKeys, memoryLogger, recorder, REDIS_URL, series, uniquePrefix, waitFor } from './pipeline-helpers.js';
 
 const BTC = series('BTC/USDT');
 const ETH = series('ETH/USDT');

@@ -208,7 +208,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         return {
           redisReachable,
           queues: { candles, intents },
-          series: series.map((s, i) => ({ id: seriesId(s), lastProcessedOpenTimeMs: lasts[i] == null ? null : Number(lasts[i]) })),
+          series: series.map((s, i) => ({ id: seriesId(s), lastProcessedOpenTimeMs: lasts[i] === null || lasts[i] === undefined ? null : Number(lasts[i]) })),
         };
       },
       async stop() {
