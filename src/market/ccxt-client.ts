@@ -18,7 +18,7 @@ export interface CcxtExchangeOptions {
   readonly wsKeepAliveMs?: number;
   /** Market types `loadMarkets` fetches; default ['spot'] (the others cost extra requests). */
   readonly marketTypes?: ReadonlyArray<'spot' | 'linear'>;
-  /** Binance recvWindow for signed requests; ccxt leaves Binance's default (5 s) when absent. */
+  /** Binance recvWindow for signed requests; ccxt sends 10 s when absent. */
   readonly recvWindowMs?: number;
 }
 

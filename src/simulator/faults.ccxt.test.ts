@@ -101,7 +101,7 @@ describe('simulator faults seen through ccxt', () => {
     const order = await ex.createOrder('BTC/USDT', 'market', 'buy', 0.5, undefined, { clientOrderId: 'wick-part-1' });
     expect(order).toMatchObject({ status: 'open', filled: 0.2 });
     sim.step(60_000);
-    const later = await ex.fetchOrder(order.id, 'BTC/USDT');
+    const later = await ex.fetchOrder(String(order.id), 'BTC/USDT');
     expect(later).toMatchObject({ status: 'closed', filled: 0.5 });
     expect(await ex.fetchMyTrades('BTC/USDT')).toHaveLength(2);
   });
@@ -122,7 +122,7 @@ describe('simulator faults seen through ccxt', () => {
 
   it('clock skew beyond recvWindow → InvalidNonce on signed calls; public calls unaffected', async () => {
     const { sim, ex } = await pair();
-    sim.faults.setClockSkew(10_000); // server ahead: our timestamp is too old
+    sim.faults.setClockSkew(30_000); // server ahead: our timestamp is older than ccxt's recvWindow (10 s)
     expect(await errorOf(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);
     sim.faults.setClockSkew(-5_000); // server behind: our timestamp is in its future
     expect(await errorOf(ex.fetchBalance())).toBeInstanceOf(ccxt.InvalidNonce);

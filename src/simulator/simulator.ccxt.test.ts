@@ -158,7 +158,7 @@ describe('ccxt binance against the simulator: account and orders', () => {
     expect(open.map((o) => o.clientOrderId)).toEqual(['wick-lim-1']);
     expect((await ex.fetchBalance())['USDT']?.used).toBeCloseTo(95.095, 8);
     sim.advanceTo(START + HOUR_MS);
-    const filled = await ex.fetchOrder(order.id, 'ETH/USDT');
+    const filled = await ex.fetchOrder(String(order.id), 'ETH/USDT');
     expect(filled).toMatchObject({ status: 'closed', filled: 1, average: 95 });
     expect(await ex.fetchOpenOrders('ETH/USDT')).toHaveLength(0);
   });
@@ -169,7 +169,7 @@ describe('ccxt binance against the simulator: account and orders', () => {
     expect(stop).toMatchObject({ status: 'open', type: 'limit', triggerPrice: 85, price: 84 });
     expect((stop.info as Record<string, unknown>)['type']).toBe('STOP_LOSS_LIMIT');
     const resting = await ex.createOrder('ETH/USDT', 'limit', 'sell', 1, 150, { clientOrderId: 'wick-tp-1' });
-    const canceled = await ex.cancelOrder(resting.id, 'ETH/USDT');
+    const canceled = await ex.cancelOrder(String(resting.id), 'ETH/USDT');
     expect(canceled.status).toBe('canceled');
     expect((canceled.info as Record<string, unknown>)['origClientOrderId']).toBe('wick-tp-1');
     sim.advanceTo(START + 3 * HOUR_MS); // 110 → 80 passes 85 at +2 h 50 min
