@@ -1,5 +1,23 @@
 import { InvariantError } from '../core/index.js';
-import type { EquityPoint, Trade } from './result.js';
+import type { EquityPoint, Metrics, Trade } from './result.js';
+
+export type { Metrics };
+
+export interface MetricsInput {
+  readonly equity: readonly EquityPoint[];
+  readonly trades: readonly Trade[];
+  /** exposed[i]: a position was held during bar i; same length as equity. */
+  readonly exposed: readonly boolean[];
+  /** From the timeframe: `barsPerYear(timeframe)` in core (8,760 for 1h). */
+  readonly barsPerYear: number;
+  /** Fees paid in quote currency, if not the sum of the trades' fees (e.g. a position still open). */
+  readonly feesPaidQuote?: number;
+}
+
+export const MS_PER_YEAR = 365 * 86_400_000;
+const VAR_LEVEL = 0.05;
+/** Below this, a standard deviation is rounding noise, not risk. */
+const STD_EPSILON = 1e-12;
 
 /**
  * Performance metrics of one equity curve and its trades.
@@ -35,49 +53,6 @@ import type { EquityPoint, Trade } from './result.js';
  * - Edge cases: 0 points → every curve metric null; 1 point → totalReturn 0, maxDrawdown 0, others
  *   null. Every value that is not a finite number is reported as null, never NaN or Infinity.
  */
-export interface Metrics {
-  /** Number of equity points. */
-  readonly bars: number;
-  readonly startMs: number | null;
-  readonly endMs: number | null;
-  readonly initialEquity: number | null;
-  readonly finalEquity: number | null;
-  readonly totalReturn: number | null;
-  readonly cagr: number | null;
-  readonly volatility: number | null;
-  readonly sharpe: number | null;
-  readonly sortino: number | null;
-  readonly calmar: number | null;
-  readonly maxDrawdown: number | null;
-  readonly maxDrawdownDurationMs: number | null;
-  readonly var95: number | null;
-  readonly cvar95: number | null;
-  readonly trades: number;
-  readonly winRate: number | null;
-  readonly profitFactor: number | null;
-  readonly expectancy: number | null;
-  readonly grossProfit: number;
-  readonly grossLoss: number;
-  readonly exposure: number | null;
-  readonly feesPaid: number;
-}
-
-export interface MetricsInput {
-  readonly equity: readonly EquityPoint[];
-  readonly trades: readonly Trade[];
-  /** exposed[i]: a position was held during bar i; same length as equity. */
-  readonly exposed: readonly boolean[];
-  /** From the timeframe: `barsPerYear(timeframe)` in core (8,760 for 1h). */
-  readonly barsPerYear: number;
-  /** Fees paid in quote currency, if not the sum of the trades' fees (e.g. a position still open). */
-  readonly feesPaidQuote?: number;
-}
-
-export const MS_PER_YEAR = 365 * 86_400_000;
-const VAR_LEVEL = 0.05;
-/** Below this, a standard deviation is rounding noise, not risk. */
-const STD_EPSILON = 1e-12;
-
 export function computeMetrics(input: MetricsInput): Metrics {
   const { equity, trades, exposed, barsPerYear } = input;
   assertCurve(equity);

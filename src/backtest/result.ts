@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { TIMEFRAMES, type Timeframe } from '../core/index.js';
-import type { Metrics } from './metrics.js';
 
 /**
  * The result file that `wick backtest --json` and `wick replay --json` both write, and the input
@@ -29,6 +28,34 @@ export interface Trade {
   readonly pnl: number;
   /** Why the position closed: 'signal', 'stop', 'take_profit', 'end_of_data', ... */
   readonly exitReason: string;
+}
+
+/** What `computeMetrics` reports; each field is defined in metrics.ts. null = undefined for this run. */
+export interface Metrics {
+  /** Number of equity points. */
+  readonly bars: number;
+  readonly startMs: number | null;
+  readonly endMs: number | null;
+  readonly initialEquity: number | null;
+  readonly finalEquity: number | null;
+  readonly totalReturn: number | null;
+  readonly cagr: number | null;
+  readonly volatility: number | null;
+  readonly sharpe: number | null;
+  readonly sortino: number | null;
+  readonly calmar: number | null;
+  readonly maxDrawdown: number | null;
+  readonly maxDrawdownDurationMs: number | null;
+  readonly var95: number | null;
+  readonly cvar95: number | null;
+  readonly trades: number;
+  readonly winRate: number | null;
+  readonly profitFactor: number | null;
+  readonly expectancy: number | null;
+  readonly grossProfit: number;
+  readonly grossLoss: number;
+  readonly exposure: number | null;
+  readonly feesPaid: number;
 }
 
 /** `[timestampMs, equityQuote]`. */
@@ -131,6 +158,14 @@ export const backtestResultSchema = z.object({
   equity: equityCurveSchema,
   buyAndHoldEquity: equityCurveSchema,
 });
+
+// the schemas must produce the declared types (checked at compile time)
+type Assignable<T, U extends T> = U;
+export type _SchemaMatchesTypes = [
+  Assignable<Metrics, z.infer<typeof metricsSchema>>,
+  Assignable<Trade, z.infer<typeof tradeSchema>>,
+  Assignable<EquityPoint, z.infer<typeof equityPointSchema>>,
+];
 
 /** Parses a result file's JSON (already `JSON.parse`d). Throws a ZodError naming the bad field. */
 export function parseBacktestResult(json: unknown): BacktestResult {
