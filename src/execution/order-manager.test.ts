@@ -400,3 +400,52 @@ describe('OrderManager edge paths', () => {
     expect(await r.om.flatten('BTC/USDT', t)).toMatchObject({ status: 'skipped', reason: { code: 'NO_CHANGE' } });
   });
 });
+
+describe('OrderManager reconciliation', () => {
+  it('an unknown entry blocks further intents until reconcile() resolves it from the venue', async () => {
+    let first = true;
+    const r = rig({
+      wrap: (b) =>
+        new Proxy(b, {
+          get(target, prop, receiver) {
+            if (prop === 'placeOrder') {
+              return async (req: OrderRequest): Promise<PlaceOrderResult> => {
+                const res = await target.placeOrder(req); // the venue got it ...
+                if (first) {
+                  first = false;
+                  return { status: 'unknown', reason: { code: 'TIMEOUT', message: 'no answer' } }; // ... but we never heard back
+                }
+                return res;
+              };
+            }
+            return Reflect.get(target, prop, receiver) as unknown;
+          },
+        }),
+    });
+    await r.step(100, 100, 100, 100);
+    expect(await r.om.onIntent(r.intent(0.5, 100))).toMatchObject({ status: 'unknown' });
+    expect(await r.om.onIntent(r.intent(0.5, 100))).toMatchObject({ status: 'skipped', reason: { code: 'ORDER_PENDING' } });
+    // the venue fills it at the next open; the update reaches the manager via the candle step
+    await r.step(101, 102, 100, 101);
+    expect(r.om.position('BTC/USDT')!.qtyBase).toBe(50);
+    expect(await r.om.reconcile()).toBe(0); // already resolved by the fill
+    expect(r.om.orders()[0]!.status).toBe('filled');
+  });
+
+  it('reconcile() books an order the venue never saw as rejected, and resolves known ones', async () => {
+    const r = rig({
+      wrap: (b) =>
+        new Proxy(b, {
+          get(target, prop, receiver) {
+            if (prop === 'placeOrder') return (): Promise<PlaceOrderResult> => Promise.resolve({ status: 'unknown', reason: { code: 'TIMEOUT', message: 'lost' } });
+            return Reflect.get(target, prop, receiver) as unknown;
+          },
+        }),
+    });
+    await r.step(100, 100, 100, 100);
+    await r.om.onIntent(r.intent(0.5, 100));
+    expect(await r.om.reconcile()).toBe(1);
+    expect(r.om.orders()[0]!.status).toBe('rejected');
+    expect(await r.om.onIntent(r.intent(0.5, 100))).toMatchObject({ status: 'unknown' }); // no longer pending
+  });
+});

@@ -212,8 +212,9 @@ export class OrderManager {
     const decision = this.checkRisk(symbol, side, purpose, sized.qtyBase, price, cur);
     if (decision.status === 'denied') return decision;
     if (reducing) await this.cancelProtective(rec);
+    const id = clientOrderId(this.config.account, symbol, intent.candleOpenTimeMs, purpose);
     const result = await this.submit({
-      clientOrderId: clientOrderId(this.config.account, symbol, intent.candleOpenTimeMs, purpose),
+      clientOrderId: id,
       symbol,
       side,
       type: 'market',
@@ -222,11 +223,40 @@ export class OrderManager {
       ...(reducing ? { reduceOnly: true } : {}),
     });
     if (result.status === 'sent') {
-      if (isLive(result.order.status)) rec.pendingOrderId = result.order.clientOrderId;
+      if (isLive(result.order.status)) rec.pendingOrderId = id;
+    } else if (result.status === 'unknown') {
+      // Blocks further intents for the symbol until reconcile() resolves it: never a second order.
+      rec.pendingOrderId = id;
     } else if (reducing) {
       await this.ensureProtection(rec, intent.candleOpenTimeMs);
     }
     return result;
+  }
+
+  /**
+   * Resolves orders in status `unknown` (a timeout after send) by asking the broker, and applies
+   * fills it reports since the order's creation. Returns how many were resolved. An order the
+   * venue does not know was never placed: it is booked `rejected`.
+   */
+  async reconcile(): Promise<number> {
+    let resolved = 0;
+    for (const o of [...this.orderBook.values()]) {
+      if (o.status !== 'unknown') continue;
+      const report = await this.broker.fetchOrder(o.symbol, o.clientOrderId);
+      if (report === null) {
+        o.status = transition(o.status, 'rejected', o.clientOrderId);
+        o.updatedAtMs = this.clock.nowMs();
+        const rec = this.books.get(o.symbol);
+        if (rec !== undefined && rec.qtyBase !== 0) await this.ensureProtection(rec, o.createdAtMs);
+      } else {
+        if (report.filledQtyBase > 0) {
+          for (const f of await this.broker.fetchFills(o.symbol, o.createdAtMs)) if (f.clientOrderId === o.clientOrderId) await this.applyFill(f);
+        }
+        await this.applyOrderUpdate(report);
+      }
+      if (o.status !== 'unknown') resolved++;
+    }
+    return resolved;
   }
 
   /**
@@ -501,8 +531,9 @@ export class OrderManager {
 
   private async submit(req: OrderRequest): Promise<SubmitResult> {
     const existing = this.orderBook.get(req.clientOrderId);
-    if (existing !== undefined && existing.status !== 'new') {
-      // Same decision seen again (restart, duplicate intent): never a second order.
+    if (existing !== undefined && existing.status !== 'new' && existing.status !== 'rejected') {
+      // Same decision seen again (restart, duplicate intent): never a second order. A rejected
+      // request placed nothing, so it may be retried under the same id (a fresh record).
       return { status: 'sent', order: copyOrder(existing) };
     }
     const now = this.clock.nowMs();
