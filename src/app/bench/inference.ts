@@ -19,32 +19,37 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /**
+ * The model the benchmarks run: models/default when present, else a freshly initialised network
+ * of the default shape (F = 11, H = 64, T = 64, K = 3), whose speed is the same.
+ */
+export async function benchModelDir(): Promise<{ dir: string; scratch: string | undefined }> {
+  if (existsSync(join(DEFAULT_MODEL_DIR, 'manifest.json'))) return { dir: DEFAULT_MODEL_DIR, scratch: undefined };
+  const scratch = await mkdtemp(join(tmpdir(), 'wick-bench-model-'));
+  const F = SCALE_FREE_SPEC.features.length;
+  const lstm = initLstm({ inputSize: F, hiddenSize: 64, numLayers: 1, outputSize: 3, outputKind: 'regression' }, new Rng(1));
+  await writeModelFolder(scratch, lstm, {
+    timeframe: '1h',
+    featureSpec: SCALE_FREE_SPEC as never,
+    specHash: specHash(SCALE_FREE_SPEC),
+    windowLength: 64,
+    featureCount: F,
+    horizons: [1, 2, 3],
+    target: { kind: 'ratio', scale: 100, loss: 'huber' },
+    normalisation: { mean: new Array(F).fill(0), std: new Array(F).fill(1), clipSigma: 5 },
+    training: { data: [], splits: { trainToMs: 0, validationFromMs: 0, validationToMs: 0, testFromMs: null, testToMs: null, purgeCandles: 0 }, hyperParameters: {}, seed: 1, epochsRun: 0, bestEpoch: 0 },
+    metrics: { validation: {}, test: null },
+  });
+  return { dir: scratch, scratch };
+}
+
+/**
  * Inference latency of one window of the default model on the CPU provider (p50/p99 over many
  * single-window calls, as a live candle sees it), a 1024-window batch (backtests), and the
  * TypeScript forward on the same window for comparison. Uses models/default when present, else a
  * freshly initialised network of the same shape (the speed depends on the shape, not the weights).
  */
 export async function benchInference(): Promise<Record<string, number>> {
-  let dir = DEFAULT_MODEL_DIR;
-  let scratch: string | undefined;
-  if (!existsSync(join(dir, 'manifest.json'))) {
-    scratch = await mkdtemp(join(tmpdir(), 'wick-bench-model-'));
-    dir = scratch;
-    const F = SCALE_FREE_SPEC.features.length;
-    const lstm = initLstm({ inputSize: F, hiddenSize: 64, numLayers: 1, outputSize: 3, outputKind: 'regression' }, new Rng(1));
-    await writeModelFolder(dir, lstm, {
-      timeframe: '1h',
-      featureSpec: SCALE_FREE_SPEC as never,
-      specHash: specHash(SCALE_FREE_SPEC),
-      windowLength: 64,
-      featureCount: F,
-      horizons: [1, 2, 3],
-      target: { kind: 'ratio', scale: 100, loss: 'huber' },
-      normalisation: { mean: new Array(F).fill(0), std: new Array(F).fill(1), clipSigma: 5 },
-      training: { data: [], splits: { trainToMs: 0, validationFromMs: 0, validationToMs: 0, testFromMs: null, testToMs: null, purgeCandles: 0 }, hyperParameters: {}, seed: 1, epochsRun: 0, bestEpoch: 0 },
-      metrics: { validation: {}, test: null },
-    });
-  }
+  const { dir, scratch } = await benchModelDir();
   const model = await OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger });
   try {
     const { windowLength: T, featureCount: F } = model.manifest;

@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { notBuilt } from './not-built.js';
 import { command as backtest } from './backtest.js';
+import { command as features } from './features.js';
 import { command as train } from './train.js';
 
 /** Every `wick` command, in the order `wick --help` lists them. */
@@ -22,11 +23,7 @@ export const COMMANDS: readonly CliCommand[] = [
   ),
   backtest,
   train,
-  notBuilt(
-    'features',
-    'Compute the model\'s features of a candle file into a CSV',
-    'Usage: wick features --data FILE.csv [--spec NAME] --out OUT.csv',
-  ),
+  features,
   notBuilt(
     'fetch',
     'Download historical candles through ccxt into a CSV (resumable)',
