@@ -16,8 +16,6 @@ export interface RestContext {
   readonly wallNowMs: () => number;
   /** Handles `/__sim/...` control requests; undefined disables them. */
   readonly control: ((method: string, path: string, body: unknown) => Promise<unknown>) | undefined;
-  /** Called after any order request changed the book (e.g. to push websocket updates). */
-  readonly onRequest: (method: string, path: string) => void;
   /** Open responses held by a 'hang' order-timeout fault; destroyed on close. */
   readonly held: Set<ServerResponse>;
 }
@@ -241,7 +239,6 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
     case 'DELETE /api/v3/order': {
       const symbol = required(params, 'symbol');
       const o = engine.cancelOrder(symbol, lookup(params));
-      ctx.onRequest(method, path);
       sendJson(res, 200, cancelOrderJson(o, params['newClientOrderId'] ?? `sim-cancel-${o.orderId}`, engine.nowMs, engine.market(symbol).tickSize));
       return;
     }
@@ -255,7 +252,6 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
       const symbol = required(params, 'symbol');
       const tick = engine.market(symbol).tickSize;
       const rows = engine.openOrders(symbol).map((o) => cancelOrderJson(engine.cancelOrder(symbol, { orderId: o.orderId }), `sim-cancel-${o.orderId}`, engine.nowMs, tick));
-      ctx.onRequest(method, path);
       sendJson(res, 200, rows);
       return;
     }
@@ -353,7 +349,6 @@ async function placeOrder(ctx: RestContext, res: ServerResponse, params: Params)
   const respType = respRaw === 'ACK' || respRaw === 'RESULT' ? respRaw : 'FULL';
 
   const { order, fills } = engine.placeOrder(p);
-  ctx.onRequest('POST', '/api/v3/order');
   const body = newOrderJson(order, fills, respType, engine.market(order.symbol).tickSize);
   const timeout = ctx.faults.takeOrderTimeout();
   if (timeout === undefined) {

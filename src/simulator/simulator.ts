@@ -60,7 +60,7 @@ export interface SimulatorHandle {
   readonly wsUrl: string;
   readonly port: number;
   readonly faults: FaultControl;
-  /** Every API request seen, in order (control requests excluded). */
+  /** The last 1,000 API requests seen, in order (control requests excluded). */
   readonly requests: ReadonlyArray<{ readonly method: string; readonly path: string }>;
   nowMs(): number;
   /** Move the simulated clock to `ms`, matching orders and pushing klines on the way. */
@@ -78,6 +78,8 @@ export interface SimulatorHandle {
   subscriberCount(stream: string): number;
   close(): Promise<void>;
 }
+
+const MAX_REQUEST_LOG = 1000;
 
 const faultCommandSchema = z
   .object({
@@ -247,13 +249,14 @@ export async function startExchangeSimulator(opts: ExchangeSimulatorOptions): Pr
       apiSecret: opts.apiSecret,
       wallNowMs: () => Date.now(),
       control: opts.controlApi === false ? undefined : control,
-      onRequest: () => stream.publish(),
       held,
     }),
   );
   server.on('request', (req) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!path.startsWith('/__sim/')) requests.push({ method: req.method ?? 'GET', path });
+    if (path.startsWith('/__sim/')) return;
+    requests.push({ method: req.method ?? 'GET', path });
+    if (requests.length > MAX_REQUEST_LOG) requests.splice(0, requests.length - MAX_REQUEST_LOG);
   });
   server.on('upgrade', (req, socket, head) => {
     if (!stream.handleUpgrade(req, socket, head)) socket.destroy();
