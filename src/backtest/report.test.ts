@@ -45,6 +45,13 @@ describe('renderReport', () => {
     expect(out).toContain('<th class="l">Symbol</th>'); // several symbols: the column is shown, escaped
   });
 
+  it('lists the run configuration with nested settings as dotted keys', () => {
+    const out = renderReport({ ...result, config: { ...result.config, risk: { maxPositionFraction: 0.5, stop: { pct: 0.02 } } } });
+    expect(out).toContain('<tr><td>risk.maxPositionFraction</td><td>0.5</td></tr>');
+    expect(out).toContain('<tr><td>risk.stop.pct</td><td>0.02</td></tr>');
+    expect(out).toContain('<tr><td>symbols</td><td>[&quot;BTC/USDT&quot;]</td></tr>');
+  });
+
   it('downsamples a 50k-bar result: ≤ 2,000 points per line, a small file', () => {
     const big = sampleBacktestResult({ bars: 50_000 });
     const out = renderReport(big);

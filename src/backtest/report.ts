@@ -194,10 +194,7 @@ function renderTradesCard(trades: readonly Trade[], quote: string): string {
 }
 
 function renderAboutCard(result: BacktestResult): string {
-  const config = Object.entries(result.config).map(([k, v]) => {
-    const text = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
-    return `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(text.length > 500 ? `${text.slice(0, 500)}…` : text)}</td></tr>`;
-  });
+  const config = flattenConfig(result.config).map(([k, text]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(text.length > 500 ? `${text.slice(0, 500)}…` : text)}</td></tr>`);
   const defs: [string, string][] = [
     ['Returns', 'Per-bar simple returns of the equity curve (one point per bar, marked at the close). Risk-free rate 0; annualised with bars per 365-day year.'],
     ['CAGR', '(final / initial)^(1 / years) − 1, years from the first to the last timestamp (365-day years).'],
@@ -219,6 +216,15 @@ function renderAboutCard(result: BacktestResult): string {
     `<details><summary>Metric definitions</summary><dl class="defs">${dl}</dl></details>`,
     '</section>',
   ].join('');
+}
+
+/** Nested config objects as dotted keys (`risk.maxPositionFraction`), arrays and leaves as text. */
+function flattenConfig(value: unknown, prefix = '', depth = 0): [string, string][] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < 4) {
+    return Object.entries(value).flatMap(([k, v]) => flattenConfig(v, prefix ? `${prefix}.${k}` : k, depth + 1));
+  }
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return [[prefix, text]];
 }
 
 function card(title: string, aside: string, body: string, note: string): string {
