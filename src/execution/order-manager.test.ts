@@ -449,3 +449,34 @@ describe('OrderManager reconciliation', () => {
     expect(await r.om.onIntent(r.intent(0.5, 100))).toMatchObject({ status: 'unknown' }); // no longer pending
   });
 });
+
+describe('OrderManager shorts and ATR', () => {
+  it('short round trip when both manager and venue allow it: buy stop above, loss by hand', async () => {
+    const r = rig({ om: { allowShort: true }, broker: { allowShort: true } });
+    await r.step(100, 100, 100, 100);
+    expect(await r.om.onIntent(r.intent(-0.5, 100))).toMatchObject({ status: 'sent', order: { side: 'sell', qtyBase: 50, purpose: 'entry' } });
+    await r.step(100, 101, 99, 100);
+    expect(r.om.position('BTC/USDT')).toMatchObject({ qtyBase: -50, avgEntryPriceQuote: 100, stopPriceQuote: 102 });
+    expect((await r.broker.fetchOpenOrders()).map((o) => [o.side, o.type, o.triggerPriceQuote])).toEqual([['buy', 'stop_market', 102]]);
+    await r.step(100, 103, 99, 102.5);
+    const p = r.om.position('BTC/USDT')!;
+    expect(p.qtyBase).toBe(0);
+    expect(p.realisedPnlQuote).toBeCloseTo(-100, 8);
+    expect(p.feesQuote).toBeCloseTo(5 + 5.1, 8);
+    expect(r.om.cashQuote).toBeCloseTo(10_000 - 100 - 10.1, 8);
+  });
+
+  it('volatility-targeted sizing and an ATR stop from the intent ATR', async () => {
+    const r = rig({
+      om: {
+        sizing: { mode: { kind: 'volatility_target', riskFraction: 0.01, atrMultiple: 2 }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY },
+        stops: { stopLoss: { kind: 'atr', multiple: 2, fallbackPct: 0.05 } },
+      },
+    });
+    await r.step(100, 100, 100, 100);
+    // risk 100 quote over 2 × ATR 2.5 = 5 quote per unit → 20 units
+    expect(await r.om.onIntent(r.intent(1, 100), 2.5)).toMatchObject({ status: 'sent', order: { qtyBase: 20 } });
+    await r.step(100, 101, 99, 100);
+    expect(r.om.position('BTC/USDT')!.stopPriceQuote).toBe(95);
+  });
+});
