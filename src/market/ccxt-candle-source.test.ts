@@ -21,7 +21,7 @@ async function flush(): Promise<void> {
 function harness(startMs: number, opts: Partial<CcxtCandleSourceOptions> = {}) {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
   vi.setSystemTime(startMs);
-  const fake = new FakeOhlcvExchange(ROWS, () => Date.now());
+  const fake = new FakeOhlcvExchange(ROWS.map((r) => [...r]), () => Date.now());
   const log = recordingLogger();
   const source = new CcxtCandleSource({
     exchange: fake,
@@ -127,20 +127,37 @@ describe('CcxtCandleSource', () => {
     await h.done;
   });
 
-  it('closes the last candle by timer when no later update comes (grace)', async () => {
+  it('closes the last candle by timer when no later update comes (grace), with its final values from REST', async () => {
     const h = harness(T0 + 10 * HOUR + 50 * MIN, { graceMs: 5_000, silenceMs: HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
-    h.fake.push([...ROWS[10]!]);
+    // The last update seen is from 50 minutes in: not the final candle.
+    h.fake.push(formingOf(ROWS[10]!, 50 / 60));
     await flush();
     expect(h.got).toEqual([]);
     await vi.advanceTimersByTimeAsync(10 * MIN + 5_000 - 1);
     expect(h.got).toEqual([]);
+    expect(h.fake.fetchCalls).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
-    expect(h.got.map(index)).toEqual([10]);
+    await flush();
+    expect(h.got.map((c) => c.candle)).toEqual([candleOf(10)]);
+    expect(h.fake.fetchCalls.at(-1)).toMatchObject({ since: T0 + 10 * HOUR });
     // The exchange's late final update and the next candle: 10 is not emitted again.
     h.fake.push([...ROWS[10]!], formingOf(ROWS[11]!, 0));
     await flush();
     expect(h.got.map(index)).toEqual([10]);
     expect(h.source.stats.ignoredRows).toBe(1);
+    await h.source.close();
+    await h.done;
+  });
+
+  it('falls back to the last websocket update, with a warning, when REST has no row for a grace-closed candle', async () => {
+    const h = harness(T0 + 10 * HOUR + 59 * MIN, { graceMs: 5_000, silenceMs: HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
+    h.fake.history.splice(10, 1);
+    const copy = formingOf(ROWS[10]!, 59 / 60);
+    h.fake.push(copy);
+    await vi.advanceTimersByTimeAsync(MIN + 5_000);
+    await flush();
+    expect(h.got.map((c) => c.candle)).toEqual([{ openTimeMs: copy[0], open: copy[1], high: copy[2], low: copy[3], close: copy[4], volume: copy[5] }]);
+    expect(h.log.records.some((r) => r.level === 'warn' && r.msg?.includes('no REST row'))).toBe(true);
     await h.source.close();
     await h.done;
   });

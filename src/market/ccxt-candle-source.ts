@@ -5,7 +5,7 @@ import { InvariantError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CandleSource } from '../core/ports.js';
 import { backoffDelayMs, errorFields, fetchClosedCandles, lastClosedOpenTimeMs, retryableErrorName, type OhlcvFetcher } from './backfill.js';
-import { ClosedCandleDetector, type DetectorStep, type MissingRange } from './closed-candles.js';
+import { ClosedCandleDetector, type DetectorStep } from './closed-candles.js';
 import { parseOhlcvPayload } from './ohlcv-payload.js';
 
 /**
@@ -267,31 +267,70 @@ export class CcxtCandleSource implements CandleSource {
     await this.apply(s, s.detector.push(candles, this.clock.nowMs()));
   }
 
-  /** Emits a detector step; a hole is backfilled over REST before anything after it comes out. */
-  private async apply(s: SeriesState, step: DetectorStep): Promise<void> {
-    this.stats.ignoredRows += step.ignored;
-    this.emit(s, step.closed, 'live');
-    if (step.gap === undefined) return;
-    await this.fillGap(s, step.gap);
+  /**
+   * Emits a detector step and whatever it unblocks: a hole is backfilled over REST before anything
+   * after it comes out (and skipped, with a warning, when the exchange has nothing there); a candle
+   * closed by the grace timer is confirmed over REST first, because its last websocket update may
+   * predate the final trades.
+   */
+  private async apply(s: SeriesState, first: DetectorStep): Promise<void> {
+    const attempted = new Set<number>();
+    let step = first;
+    for (;;) {
+      this.stats.ignoredRows += step.ignored;
+      this.emit(s, step.closed, 'live');
+      if (step.gap !== undefined) {
+        const gap = step.gap;
+        if (!attempted.has(gap.fromOpenTimeMs)) {
+          attempted.add(gap.fromOpenTimeMs);
+          s.log.info({ ...gap }, 'missing candles in the live feed; backfilling');
+          await this.fetchAndFill(s, gap.fromOpenTimeMs, gap.toOpenTimeMs);
+          step = s.detector.flush(this.clock.nowMs());
+        } else {
+          // The exchange has nothing for these open times (a halt, a maintenance window): move on.
+          s.log.warn({ ...gap }, 'the exchange has no candles for these open times; continuing past the gap');
+          step = s.detector.skipGaps(this.clock.nowMs());
+        }
+        continue;
+      }
+      if (step.due !== undefined) {
+        await this.confirmDue(s, step.due);
+        step = s.detector.flush(this.clock.nowMs());
+        continue;
+      }
+      return;
+    }
   }
 
-  private async fillGap(s: SeriesState, gap: MissingRange): Promise<void> {
-    s.log.info({ ...gap }, 'missing candles in the live feed; backfilling');
+  /** Fetches closed candles of [from, to] over REST and emits those the detector accepts. */
+  private async fetchAndFill(s: SeriesState, fromOpenTimeMs: number, toOpenTimeMs: number | undefined): Promise<Candle[]> {
     const { candles, rejected } = await fetchClosedCandles(
       this.exchange,
-      { symbol: s.key.symbol, timeframe: s.key.timeframe, fromOpenTimeMs: gap.fromOpenTimeMs, toOpenTimeMs: gap.toOpenTimeMs, nowMs: this.clock.nowMs(), limit: this.fetchLimit },
+      {
+        symbol: s.key.symbol,
+        timeframe: s.key.timeframe,
+        fromOpenTimeMs,
+        ...(toOpenTimeMs !== undefined ? { toOpenTimeMs } : {}),
+        nowMs: this.clock.nowMs(),
+        limit: this.fetchLimit,
+      },
       s.log,
     );
     this.stats.rejectedRows += rejected;
-    this.emit(s, s.detector.fill(candles), 'backfill');
-    const now = this.clock.nowMs();
-    const after = s.detector.flush(now);
-    this.emit(s, after.closed, 'live');
-    if (after.gap !== undefined) {
-      // The exchange has nothing for these open times (a halt, a delisting window): move on.
-      s.log.warn({ ...after.gap }, 'the exchange has no candles for these open times; continuing past the gap');
-      const skipped = s.detector.skipGaps(now);
-      this.emit(s, skipped.closed, 'live');
+    const emitted = s.detector.fill(candles);
+    this.emit(s, emitted, 'backfill');
+    return candles;
+  }
+
+  /** A candle closed by the grace timer: take the exchange's final version, else the websocket copy. */
+  private async confirmDue(s: SeriesState, due: Candle): Promise<void> {
+    const fetched = await this.fetchAndFill(s, due.openTimeMs, due.openTimeMs);
+    const final = fetched.find((c) => c.openTimeMs === due.openTimeMs);
+    if (final === undefined) {
+      s.log.warn({ openTimeMs: due.openTimeMs }, 'no REST row for a candle closed by the grace timer; using its last websocket update');
+      this.emit(s, s.detector.fill([due]), 'live');
+    } else if (final.close !== due.close || final.volume !== due.volume || final.high !== due.high || final.low !== due.low) {
+      s.log.debug({ openTimeMs: due.openTimeMs }, 'grace-closed candle differed from its last websocket update; emitted the REST version');
     }
   }
 
@@ -307,15 +346,8 @@ export class CcxtCandleSource implements CandleSource {
     else if (this.seedCount > 0) from = lastClosedOpenTimeMs(now, s.tfMs) - (this.seedCount - 1) * s.tfMs;
     else return;
     if (from > lastClosedOpenTimeMs(now, s.tfMs)) return;
-    const { candles, rejected } = await fetchClosedCandles(
-      this.exchange,
-      { symbol: s.key.symbol, timeframe: s.key.timeframe, fromOpenTimeMs: from, nowMs: now, limit: this.fetchLimit },
-      s.log,
-    );
-    this.stats.rejectedRows += rejected;
-    const emitted = s.detector.fill(candles);
-    s.log.info({ why, fromOpenTimeMs: from, fetched: candles.length, emitted: emitted.length }, 'backfilled closed candles');
-    this.emit(s, emitted, 'backfill');
+    const fetched = await this.fetchAndFill(s, from, undefined);
+    s.log.info({ why, fromOpenTimeMs: from, fetched: fetched.length, lastEmittedOpenTimeMs: s.detector.lastEmittedOpenTimeMs }, 'backfilled closed candles');
   }
 
   private async forceReconnect(s: SeriesState): Promise<void> {

@@ -56,18 +56,32 @@ describe('ClosedCandleDetector', () => {
     expect(d.push([c(1)], T + H + 1).closed[0]?.close).toBe(107);
   });
 
-  it('closes by timer once open + timeframe + grace has passed, and never twice', () => {
+  it('marks the newest candle due once open + timeframe + grace has passed; committed by fill, never twice', () => {
     const d = new ClosedCandleDetector('1h', { graceMs: GRACE });
-    d.push([c(0)], T + 59 * 60_000);
+    d.push([c(0, 101)], T + 59 * 60_000);
     expect(d.nextCloseAtMs()).toBe(T + H + GRACE);
-    expect(times(d.flush(T + H + GRACE - 1).closed)).toEqual([]);
-    expect(times(d.flush(T + H + GRACE).closed)).toEqual([0]);
+    expect(d.flush(T + H + GRACE - 1).due).toBeUndefined();
+    const step = d.flush(T + H + GRACE);
+    expect(step.closed).toEqual([]);
+    expect(step.due).toEqual(c(0, 101));
+    // Not committed until confirmed: still due on the next tick.
+    expect(d.flush(T + H + GRACE + 1).due).toEqual(c(0, 101));
+    // The caller confirmed it (e.g. the REST version) and commits that.
+    expect(times(d.fill([c(0, 102)]))).toEqual([0]);
     expect(d.nextCloseAtMs()).toBeUndefined();
+    expect(d.flush(T + H + GRACE + 2).due).toBeUndefined();
     // The final update arrives late with the next candle: 0 is not emitted again.
-    const step = d.push([c(0, 150), c(1)], T + H + GRACE + 10);
-    expect(times(step.closed)).toEqual([]);
-    expect(step.ignored).toBe(1);
+    const late = d.push([c(0, 150), c(1)], T + H + GRACE + 10);
+    expect(times(late.closed)).toEqual([]);
+    expect(late.ignored).toBe(1);
     expect(d.lastEmittedOpenTimeMs).toBe(T);
+  });
+
+  it('a push long after the close time marks the newest row due, the older ones closed', () => {
+    const d = new ClosedCandleDetector('1h', { graceMs: GRACE });
+    const step = d.push([c(0), c(1)], T + 5 * H);
+    expect(times(step.closed)).toEqual([0]);
+    expect(step.due?.openTimeMs).toBe(T + H);
   });
 
   it('reports a hole after the last emitted candle and holds what follows until it is filled', () => {

@@ -20,6 +20,14 @@ export interface DetectorStep {
   readonly gap: MissingRange | undefined;
   /** Rows ignored because their open time was already emitted (late or repeated updates). */
   readonly ignored: number;
+  /**
+   * The newest candle, closed by time alone (`nowMs >= openTime + timeframe + graceMs`, no later
+   * open time seen). Not yet committed: its values are the last websocket update, which may predate
+   * the final trades (a silent socket, a missed final kline). The caller confirms it (a REST fetch
+   * of that candle) and passes the final version to `fill`, or passes this copy to accept it as is.
+   * Until then it stays pending and nothing after it is released.
+   */
+  readonly due: Candle | undefined;
 }
 
 export interface ClosedCandleDetectorOptions {
@@ -31,9 +39,11 @@ export interface ClosedCandleDetectorOptions {
 
 /**
  * Decides when a candle of one series is closed, from the rows of successive watchOHLCV resolves
- * (ccxt drops Binance's "final" flag). A candle is closed when a later open time has been seen, or
- * when `nowMs >= openTime + timeframe + graceMs`. Pure: time comes from the caller, who runs the
- * timer (see `nextCloseAtMs`). Rows must be parsed copies, never ccxt's live arrays.
+ * (ccxt drops Binance's "final" flag). A candle is closed when a later open time has been seen
+ * (`closed`: its values are final, ccxt applied the final kline before the next one), or when
+ * `nowMs >= openTime + timeframe + graceMs` (`due`: closed, values to be confirmed). Pure: time
+ * comes from the caller, who runs the timer (see `nextCloseAtMs`). Rows must be parsed copies,
+ * never ccxt's live arrays.
  */
 export class ClosedCandleDetector {
   readonly tfMs: number;
@@ -71,8 +81,7 @@ export class ClosedCandleDetector {
       }
       this.pending.set(c.openTimeMs, c);
     }
-    const step = this.release(nowMs, false);
-    return { closed: step.closed, gap: step.gap, ignored };
+    return { ...this.release(nowMs, false), ignored };
   }
 
   /** Timer tick: releases candles whose close time plus grace has passed. */
@@ -114,18 +123,19 @@ export class ClosedCandleDetector {
     return oldest;
   }
 
-  /** When the oldest pending candle closes by the grace rule (epoch ms); undefined if none pending. */
+  /** When the oldest pending candle becomes due by the grace rule (epoch ms); undefined if none pending. */
   nextCloseAtMs(): number | undefined {
     const oldest = this.oldestPendingOpenTimeMs;
     return oldest === undefined ? undefined : oldest + this.tfMs + this.graceMs;
   }
 
-  private release(nowMs: number, acrossGaps: boolean): { closed: Candle[]; gap: MissingRange | undefined } {
-    if (this.pending.size === 0) return { closed: [], gap: undefined };
+  private release(nowMs: number, acrossGaps: boolean): { closed: Candle[]; gap: MissingRange | undefined; due: Candle | undefined } {
+    if (this.pending.size === 0) return { closed: [], gap: undefined, due: undefined };
     const times = [...this.pending.keys()].sort((a, b) => a - b);
     const newest = times[times.length - 1]!;
     const closed: Candle[] = [];
     let gap: MissingRange | undefined;
+    let due: Candle | undefined;
     for (const t of times) {
       const expected = this.lastEmitted === undefined ? t : this.lastEmitted + this.tfMs;
       if (t !== expected && !acrossGaps) {
@@ -134,12 +144,14 @@ export class ClosedCandleDetector {
         gap = { fromOpenTimeMs: expected, toOpenTimeMs: t - this.tfMs, missingCount: (t - expected) / this.tfMs };
         break;
       }
-      const isClosed = t < newest || nowMs >= t + this.tfMs + this.graceMs;
-      if (!isClosed) break;
+      if (t === newest) {
+        if (nowMs >= t + this.tfMs + this.graceMs) due = this.pending.get(t);
+        break;
+      }
       closed.push(this.pending.get(t)!);
       this.pending.delete(t);
       this.lastEmitted = t;
     }
-    return { closed, gap };
+    return { closed, gap, due };
   }
 }
