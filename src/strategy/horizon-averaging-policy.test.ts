@@ -90,3 +90,21 @@ describe('HorizonAveragingPolicy', () => {
     expect(() => new HorizonAveragingPolicy({ ...cfg, scale: 0 })).toThrow(ConfigError);
   });
 });
+
+describe('HorizonAveragingPolicy.decideRow (batched model output)', () => {
+  it('gives the same intents as decide() from a (batch, K) slab', () => {
+    const rows = [
+      [1.01, 1.02, 1.03],
+      [1.0, 1.0, 1.0],
+      [0.99, 1.0, 1.0],
+      [0.99, 0.99, 0.99],
+    ];
+    const slab = new Float64Array(rows.flat());
+    const a = new HorizonAveragingPolicy({ threshold: 0.002, scale: 0.02, cap: 1 });
+    const b = new HorizonAveragingPolicy({ threshold: 0.002, scale: 0.02, cap: 1 });
+    for (let i = 0; i < rows.length; i++) {
+      expect(b.decideRow(series, T0 + i * H, [1, 2, 3], slab, i * 3, 100)).toEqual(a.decide(pred(i, rows[i]!), 100));
+    }
+    expect(() => b.decideRow(series, T0 + 9 * H, [1, 2, 3], slab, 10, 100)).toThrow(InvariantError);
+  });
+});

@@ -67,10 +67,18 @@ export class HorizonAveragingPolicy implements Policy {
 
   decide(prediction: Prediction, referencePriceQuote: number): OrderIntent | null {
     if (prediction.kind !== 'ratio') throw new InvariantError(`HorizonAveragingPolicy needs ratio predictions, got ${prediction.kind}`);
-    const { horizons, values } = prediction;
-    if (horizons.length !== values.length || horizons.length === 0) throw new InvariantError(`prediction has ${values.length} values for ${horizons.length} horizons`);
-    const st = this.states.get(prediction.series);
-    const t = prediction.candleOpenTimeMs;
+    if (prediction.horizons.length !== prediction.values.length) throw new InvariantError(`prediction has ${prediction.values.length} values for ${prediction.horizons.length} horizons`);
+    return this.decideRow(prediction.series, prediction.candleOpenTimeMs, prediction.horizons, prediction.values, 0, referencePriceQuote);
+  }
+
+  /**
+   * Same as decide(), reading the values straight from a batched model output: row-major
+   * (batch, horizons.length) slab, this candle's row starting at `offset`. No Prediction object needed.
+   */
+  decideRow(series: SeriesKey, candleOpenTimeMs: number, horizons: readonly number[], slab: ArrayLike<number>, offset: number, referencePriceQuote: number): OrderIntent | null {
+    if (horizons.length === 0 || offset + horizons.length > slab.length) throw new InvariantError(`prediction row at ${offset} does not fit ${horizons.length} horizons in ${slab.length} values`);
+    const st = this.states.get(series);
+    const t = candleOpenTimeMs;
     if (!(t > st.lastTimeMs)) throw new InvariantError(`prediction time ${t} not after ${st.lastTimeMs} for ${st.id}`);
     let k = 0;
     for (const h of horizons) if (h > k) k = h;
@@ -86,7 +94,7 @@ export class HorizonAveragingPolicy implements Policy {
     const row = slot * k;
     st.values.fill(Number.NaN, row, row + k);
     for (let i = 0; i < horizons.length; i++) {
-      const v = values[i] as number;
+      const v = slab[offset + i] as number;
       if (!Number.isFinite(v)) throw new InvariantError(`non-finite prediction ${v} for ${st.id} at ${t}`);
       st.values[row + (horizons[i] as number) - 1] = v;
     }
@@ -126,7 +134,7 @@ export class HorizonAveragingPolicy implements Policy {
     if (n < expected) reason = `${reason} partial ${n}/${expected}`;
     return {
       intentId: `${st.id}-${t}`,
-      series: prediction.series,
+      series,
       candleOpenTimeMs: t,
       referencePriceQuote,
       targetFraction: target,

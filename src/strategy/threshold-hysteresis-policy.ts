@@ -55,10 +55,15 @@ export class ThresholdHysteresisPolicy implements Policy {
 
   decide(prediction: Prediction, referencePriceQuote: number): OrderIntent | null {
     if (prediction.kind !== 'probability') throw new InvariantError(`ThresholdHysteresisPolicy needs probability predictions, got ${prediction.kind}`);
-    const raw = prediction.values[this.index];
+    return this.decideRow(prediction.series, prediction.candleOpenTimeMs, prediction.values, 0, referencePriceQuote);
+  }
+
+  /** Same as decide(), reading this candle's row of a batched (batch, horizons) output starting at `offset`. */
+  decideRow(series: SeriesKey, candleOpenTimeMs: number, slab: ArrayLike<number>, offset: number, referencePriceQuote: number): OrderIntent | null {
+    const raw = slab[offset + this.index];
     if (raw === undefined || !(raw >= 0 && raw <= 1)) throw new InvariantError(`probability ${raw} out of [0, 1]`);
-    const st = this.states.get(prediction.series);
-    const t = prediction.candleOpenTimeMs;
+    const st = this.states.get(series);
+    const t = candleOpenTimeMs;
     if (!(t > st.lastTimeMs)) throw new InvariantError(`prediction time ${t} not after ${st.lastTimeMs} for ${st.id}`);
     st.lastTimeMs = t;
     st.ema = Number.isNaN(st.ema) ? raw : st.ema + this.alpha * (raw - st.ema);
@@ -85,6 +90,6 @@ export class ThresholdHysteresisPolicy implements Policy {
     } else {
       return null;
     }
-    return { intentId: `${st.id}-${t}`, series: prediction.series, candleOpenTimeMs: t, referencePriceQuote, targetFraction: target, reason, signal: p - 0.5 };
+    return { intentId: `${st.id}-${t}`, series, candleOpenTimeMs: t, referencePriceQuote, targetFraction: target, reason, signal: p - 0.5 };
   }
 }
