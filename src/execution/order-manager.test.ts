@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Broker, Fill, MarketRules, Order, OrderIntent, OrderRequest, PlaceOrderResult, SeriesKey } from '../core/index.js';
+import type { Broker, Fill, LogFn, Logger, MarketRules, Order, OrderIntent, OrderRequest, PlaceOrderResult, SeriesKey } from '../core/index.js';
 import { InvariantError, ManualClock } from '../core/index.js';
 import { stepCandle } from './candle-step.js';
 import type { OrderManagerConfig } from './order-manager.js';
@@ -24,14 +24,14 @@ interface Rig {
   intent(fraction: number, ref: number): OrderIntent;
 }
 
-function rig(opts: { om?: Partial<OrderManagerConfig>; risk?: Partial<RiskConfig>; broker?: Partial<PaperBrokerConfig>; wrap?: (b: PaperBroker) => Broker } = {}): Rig {
+function rig(opts: { om?: Partial<OrderManagerConfig>; risk?: Partial<RiskConfig>; broker?: Partial<PaperBrokerConfig>; wrap?: (b: PaperBroker) => Broker; logger?: Logger } = {}): Rig {
   const clock = new ManualClock(T0);
   const broker = new PaperBroker({ rules: { 'BTC/USDT': rules }, initialQuote: 10_000, fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 }, ...opts.broker }, clock);
   const risk = new RiskEngine({ ...DEFAULT_RISK, ...opts.risk }, clock);
   const front = opts.wrap ? opts.wrap(broker) : broker;
   const om = new OrderManager(
     { account: 'test', initialCashQuote: 10_000, sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY }, ...opts.om },
-    { broker: front, risk, clock },
+    { broker: front, risk, clock, ...(opts.logger ? { logger: opts.logger } : {}) },
   );
   let t = T0 - H;
   let last = T0 - H;
@@ -169,7 +169,11 @@ describe('OrderManager with PaperBroker', () => {
   });
 
   it('a stop that cannot be placed triggers an emergency exit', async () => {
+    const errors: unknown[][] = [];
+    const noop: LogFn = () => undefined;
+    const logger: Logger = { trace: noop, debug: noop, info: noop, warn: noop, fatal: noop, error: ((...args: unknown[]) => void errors.push(args)) as LogFn, child: () => logger };
     const r = rig({
+      logger,
       wrap: (b) =>
         new Proxy(b, {
           get(target, prop, receiver) {
@@ -190,6 +194,8 @@ describe('OrderManager with PaperBroker', () => {
       ['emergency_exit', 'open'],
     ]);
     expect(r.om.guard('BTC/USDT')!.native).toBe(false);
+    expect(r.om.emergencyExitCount).toBe(1);
+    expect(errors).toEqual([[{ symbol: 'BTC/USDT', qtyBase: 50, why: 'INVALID_ORDER: venue says no' }, 'stop could not be placed: emergency exit']]);
     await r.step(101, 101, 100, 100);
     expect(r.om.position('BTC/USDT')!.qtyBase).toBe(0);
     expect(r.om.position('BTC/USDT')!.realisedPnlQuote).toBeCloseTo(50, 8);

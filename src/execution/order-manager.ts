@@ -91,6 +91,7 @@ export class OrderManager {
   private readonly fillAgg = new Map<string, { qtyBase: number; notionalQuote: number }>();
   private readonly rulesCache = new Map<string, MarketRules>();
   private duplicates = 0;
+  private emergencies = 0;
 
   constructor(
     private readonly config: OrderManagerConfig,
@@ -116,6 +117,11 @@ export class OrderManager {
   /** Fills ignored because their trade id was already applied. */
   get duplicateFills(): number {
     return this.duplicates;
+  }
+
+  /** Emergency exits sent because a stop could not be placed. */
+  get emergencyExitCount(): number {
+    return this.emergencies;
   }
 
   /** Cash plus every position marked at its last price. */
@@ -489,6 +495,7 @@ export class OrderManager {
   }
 
   private async emergencyExit(rec: PositionRecord, timeMs: number, why: string): Promise<void> {
+    this.emergencies++;
     this.log.error({ symbol: rec.symbol, qtyBase: rec.qtyBase, why }, 'stop could not be placed: emergency exit');
     if (rec.guard !== null) rec.guard.native = false; // keep guarding client-side until the exit fills
     const result = await this.sendExit(rec, 'emergency_exit', timeMs);
