@@ -140,6 +140,12 @@ describe('ExchangeEngine', () => {
     expect(bal(e, 'ETH').free).toBe(2);
   });
 
+  it('sizes a market buy from quoteOrderQty (floored to the step)', () => {
+    const e = engine();
+    const { order } = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: 123.4567 });
+    expect(order).toMatchObject({ status: 'FILLED', executedQty: 1.234, cummulativeQuoteQty: 123.4, origQuoteOrderQty: 123.4567 });
+  });
+
   it('refuses to move the clock backwards', () => {
     const e = engine();
     e.advanceTo(S + 10);

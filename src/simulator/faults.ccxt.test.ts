@@ -84,6 +84,9 @@ describe('simulator faults seen through ccxt', () => {
     expect(err).toBeInstanceOf(ccxt.RequestTimeout);
     const found = await ex.fetchOrder(undefined as unknown as string, 'BTC/USDT', { origClientOrderId: 'wick-hang-1' });
     expect(found).toMatchObject({ status: 'closed', filled: 0.1 });
+    sim.faults.timeoutNextOrders({ mode: 'delay', delayMs: TIMEOUT_MS + 400 });
+    expect(await errorOf(ex.createOrder('BTC/USDT', 'market', 'buy', 0.1, undefined, { clientOrderId: 'wick-late-1' }))).toBeInstanceOf(ccxt.RequestTimeout);
+    await expect(ex.fetchOrder(undefined as unknown as string, 'BTC/USDT', { origClientOrderId: 'wick-late-1' })).resolves.toMatchObject({ status: 'closed' });
   });
 
   it('connection dropped after accepting an order → NetworkError (outcome unknown)', async () => {
