@@ -1,4 +1,6 @@
-import { buildGemmModule } from './wasm-gemm.js';
+import { buildModule } from './wasm-asm.js';
+import { cellFunction } from './wasm-cell.js';
+import { gemmFunctions } from './wasm-gemm.js';
 
 /** A kernel signature: (M, N, K, a, lda, b, ldb, c, ldc), addresses in bytes. */
 export type GemmKernel = (M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number) => void;
@@ -10,6 +12,8 @@ export interface SimdKernels {
   readonly tn2x4: GemmKernel;
   readonly tn1x4: GemmKernel;
   readonly tn1x1: GemmKernel;
+  /** LSTM cell step, see wasm-cell.ts: (B, H, g, cPrev, c, tc, h), byte addresses. */
+  readonly cell: (B: number, H: number, g: number, cPrev: number, c: number, tc: number, h: number) => void;
 }
 
 // The project's TS lib (ES2023, no DOM) does not declare the WebAssembly JS API; Node 20 has it.
@@ -46,7 +50,7 @@ export class F32Arena {
     const pages = Math.max(1, Math.ceil((floats * 4) / 65536));
     this.memory = new wasm.Memory({ initial: pages });
     this.capacity = (pages * 65536) / 4;
-    compiled ??= new wasm.Module(buildGemmModule());
+    compiled ??= new wasm.Module(buildModule([...gemmFunctions(), cellFunction()]));
     const instance = new wasm.Instance(compiled, { env: { mem: this.memory } });
     byBuffer.set(this.memory.buffer, instance.exports as unknown as SimdKernels);
   }

@@ -1,8 +1,10 @@
+import { F32Arena, countFloats, simdKernelsFor } from './f32-arena.js';
 import { gemmNN, gemmNT, transposeInto } from './gemm.js';
 import type { Slab } from './gemm.js';
 import type { LstmModel } from './lstm-model.js';
 import type { LstmWorkspace } from './lstm-workspace.js';
-import { createWorkspace, loadBatchFirst } from './lstm-workspace.js';
+import { createWorkspace, loadBatchFirst, workspaceSizes } from './lstm-workspace.js';
+import type { SlabAllocator } from './lstm-workspace.js';
 
 /**
  * Forward pass over the time-major input already in ws.x (T, B, F). Keeps every activation the
@@ -33,6 +35,8 @@ export function lstmForward(model: LstmModel, ws: LstmWorkspace): Slab {
     const Cs = ws.cell[l]!; // (T, B, H)
     const TC = ws.tanhCell[l]!; // (T, B, H)
     const Hs = ws.hidden[l]!; // (T, B, H)
+    // The SIMD cell step needs every buffer in the same arena and whole 4-unit groups.
+    const simd = (H & 3) === 0 && G instanceof Float32Array ? simdKernelsFor(G.buffer) : undefined;
 
     // G[t, b, :] = Wb + Rb, then += X·Wᵀ for all steps at once.
     for (let r = 0; r < TB; r++) {
@@ -48,6 +52,11 @@ export function lstmForward(model: LstmModel, ws: LstmWorkspace): Slab {
       const h0 = t * B * H;
       // h_{-1} = 0: step 0 has no recurrent term.
       if (t > 0) gemmNN(B, G4, H, Hs, h0 - B * H, H, ws.rT, 0, G4, G, g0, G4);
+      if (simd !== undefined) {
+        const cPrev = t > 0 ? Cs.byteOffset + (h0 - B * H) * 4 : ws.zeros.byteOffset;
+        simd.cell(B, H, G.byteOffset + g0 * 4, cPrev, Cs.byteOffset + h0 * 4, TC.byteOffset + h0 * 4, Hs.byteOffset + h0 * 4);
+        continue;
+      }
       for (let b = 0; b < B; b++) {
         const g = g0 + b * G4;
         const h = h0 + b * H;
@@ -90,15 +99,28 @@ export function sigmoid(x: number): number {
 export function lstmPredict(model: LstmModel, x: ArrayLike<number>, n: number, steps: number, chunk = 256): Slab {
   const { inputSize: F, outputSize: K } = model.config;
   if (x.length !== n * steps * F) throw new RangeError(`lstmPredict: x has ${x.length} values, expected n·T·F = ${n * steps * F}`);
-  const ctor = model.params instanceof Float64Array ? Float64Array : Float32Array;
-  const result = new ctor(n * K);
-  let ws: LstmWorkspace | null = null;
-  for (let first = 0; first < n; first += chunk) {
-    const b = Math.min(chunk, n - first);
-    if (ws === null || ws.batch !== b) ws = createWorkspace(model, b, steps);
+  const isF32 = model.params instanceof Float32Array;
+  const result = isF32 ? new Float32Array(n * K) : new Float64Array(n * K);
+  const full = Math.min(chunk, n);
+  const last = n % full;
+  let run = model;
+  let alloc: SlabAllocator | undefined;
+  if (isF32) {
+    // Float32 runs in an arena (SIMD GEMMs and cell); float64 stays on the plain TS path.
+    const P = model.layout.total;
+    const arena = new F32Arena(countFloats([P, ...workspaceSizes(model, full, steps), ...(last > 0 ? workspaceSizes(model, last, steps) : [])]));
+    const params = arena.alloc(P);
+    params.set(model.params);
+    run = { config: model.config, layout: model.layout, params };
+    alloc = (k) => arena.alloc(k);
+  }
+  const wsFull = createWorkspace(run, full, steps, undefined, alloc);
+  const wsLast = last > 0 ? createWorkspace(run, last, steps, undefined, alloc) : wsFull;
+  for (let first = 0; first < n; first += full) {
+    const ws = first + full <= n ? wsFull : wsLast;
     loadBatchFirst(ws, x, F, first);
-    const out = lstmForward(model, ws);
-    for (let k = 0; k < b * K; k++) {
+    const out = lstmForward(run, ws);
+    for (let k = 0; k < ws.batch * K; k++) {
       const v = out[k]!;
       result[first * K + k] = model.config.outputKind === 'classification' ? sigmoid(v) : v;
     }

@@ -37,6 +37,8 @@ export interface LstmWorkspace {
   /** Backward: recurrent carries dh, dc (B, H). */
   readonly dhNext: Slab;
   readonly dcNext: Slab;
+  /** (B, H) zeros: the cell state before step 0. */
+  readonly zeros: Slab;
   /** Whether layerIn/layerMask hold a dropout draw for the current pass. */
   dropoutActive: boolean;
 }
@@ -74,6 +76,7 @@ export function createWorkspace(model: LstmModel, batch: number, steps: number, 
     dHidden: mk(TB * H),
     dhNext: mk(batch * H),
     dcNext: mk(batch * H),
+    zeros: mk(batch * H),
     dropoutActive: false,
   };
 }

@@ -10,52 +10,8 @@
  * N % 4 = 0: the caller (gemm.ts) splits a product into a blocked part and remainders.
  * R rows of C share each loaded B vector; U steps of k share each C load/store.
  */
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-// Opcodes.
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32c = (v: number): number[] => [0x41, ...sleb(v)];
-const ADD = 0x6a;
-const MUL = 0x6c;
-const GE_U = 0x4f;
-const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...imm];
-const v128load = simd(0x00, 2, 0); // align 2^2, offset 0
-const v128store = simd(0x0b, 2, 0);
-const f32load = [0x2a, 2, 0];
-const f32x4splat = simd(0x13);
-const f32x4add = simd(0xe4);
-const f32x4mul = simd(0xe6);
+import { ADD, GE_U, MUL, buildModule, f32load, f32x4add, f32x4mul, f32x4splat, functionBody, get, i32c, set, v128load, v128store } from './wasm-asm.js';
+import type { WasmFunction } from './wasm-asm.js';
 
 function kernelBody(R: number, U: number, transA: boolean): number[] {
   // Params 0..8: M N K a lda b ldb c ldc. i32 locals: i, k, j, nBytes, cRow[R], bRow[U].
@@ -116,13 +72,7 @@ function kernelBody(R: number, U: number, transA: boolean): number[] {
   emit([0x0b, 0x0b]); // k
   emit(get(i), i32c(R), [ADD], set(i), [0x0c, 0]);
   emit([0x0b, 0x0b]); // rows
-  emit([0x0b]); // end function
-  const locals = vec([
-    [...uleb(nI32), I32],
-    [...uleb(nV), V128],
-  ]);
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
+  return functionBody(nI32, nV, code);
 }
 
 /**
@@ -145,16 +95,11 @@ export interface KernelSpec {
   readonly transA: boolean;
 }
 
+export function gemmFunctions(kernels: readonly KernelSpec[] = KERNELS): WasmFunction[] {
+  return kernels.map((kr) => ({ name: kr.name, params: 9, body: kernelBody(kr.R, kr.U, kr.transA) }));
+}
+
+/** A module with only the GEMM kernels (benchmarks of kernel variants). */
 export function buildGemmModule(kernels: readonly KernelSpec[] = KERNELS): Uint8Array {
-  const funcType = [0x60, ...vec(Array.from({ length: 9 }, () => [I32])), ...vec([])];
-  const types = section(1, vec([funcType]));
-  // Import env.mem: a memory with at least 1 page.
-  const imports = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, ...uleb(1)]]));
-  const funcs = section(3, vec(kernels.map(() => [0])));
-  const exports = section(
-    7,
-    vec(kernels.map((kr, idx) => [...str(kr.name), 0x00, ...uleb(idx)])),
-  );
-  const code = section(10, vec(kernels.map((kr) => kernelBody(kr.R, kr.U, kr.transA))));
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
+  return buildModule(gemmFunctions(kernels));
 }
