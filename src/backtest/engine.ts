@@ -26,7 +26,7 @@ import {
   type RiskConfig,
 } from '../execution/index.js';
 import type { Policy } from '../strategy/index.js';
-import { buyAndHold } from './metrics-buy-and-hold.js';
+import { buyAndHoldEqualWeight } from './metrics-buy-and-hold.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import type { EquityPoint, Trade } from './result.js';
 import { TradeJournal } from './trade-journal.js';
@@ -245,7 +245,11 @@ export async function runBacktest(setup: BacktestSetup): Promise<BacktestRun> {
   const bpy = barsPerYear(timeframe);
   const initial = setup.orderManager.initialCashQuote;
   const strategy = equity.length > 0 ? computeMetrics({ equity, trades, exposed, barsPerYear: bpy, feesPaidQuote: feesPaid }) : computeMetrics({ equity: [[fromMs === Number.NEGATIVE_INFINITY ? 0 : fromMs, initial]], trades: [], exposed: [false], barsPerYear: bpy });
-  const bh = buyAndHoldPortfolio(tradedCandles, series.map((s) => s.key), initial, setup.fillModel);
+  // Benchmark: an equal-weight basket of the same markets over the same bars, paying the same entry costs.
+  const bh = buyAndHoldEqualWeight(
+    series.map((s, i) => ({ symbol: s.key.symbol, candles: tradedCandles[i] as Candle[] })).filter((m) => m.candles.length > 0),
+    { initialEquityQuote: initial, feeBps: setup.fillModel.takerFeeBps, slippageBps: setup.fillModel.slippageBps },
+  );
   const buyAndHoldMetrics = computeMetrics({ equity: bh.equity, trades: bh.trades, exposed: bh.exposed, barsPerYear: bpy });
   log.info({ candles: processed, trades: trades.length, intents, denied, finalEquity: equity.at(-1)?.[1] }, 'backtest finished');
   return {
@@ -262,37 +266,3 @@ export async function runBacktest(setup: BacktestSetup): Promise<BacktestRun> {
     buyAndHoldEquity: bh.equity,
   };
 }
-
-/**
- * Buy-and-hold of an equal-weight basket of the series, paying the same entry costs as the
- * strategy: each series gets 1/n of the equity, bought at its first traded candle's close and held;
- * the basket is valued at every open time any series has (a series without a candle at that time
- * keeps its last value).
- */
-export function buyAndHoldPortfolio(candles: readonly (readonly Candle[])[], keys: readonly SeriesKey[], initialEquityQuote: number, fill: FillModelConfig) {
-  const parts = candles
-    .map((cs, i) => ({ cs, key: keys[i] as SeriesKey }))
-    .filter((p) => p.cs.length > 0)
-    .map((p) => buyAndHold(p.cs, { initialEquityQuote: initialEquityQuote / Math.max(1, candles.filter((c) => c.length > 0).length), feeBps: fill.takerFeeBps, slippageBps: fill.slippageBps, symbol: p.key.symbol }));
-  if (parts.length === 1) return parts[0] as ReturnType<typeof buyAndHold>;
-  const times = [...new Set(parts.flatMap((p) => p.equity.map((pt) => pt[0])))].sort((a, b) => a - b);
-  const cursor = parts.map(() => -1);
-  const last = parts.map(() => Number.NaN);
-  const equity: EquityPoint[] = [];
-  const exposed: boolean[] = [];
-  for (const t of times) {
-    let total = 0;
-    let anyExposed = false;
-    parts.forEach((p, k) => {
-      while ((cursor[k] as number) + 1 < p.equity.length && (p.equity[(cursor[k] as number) + 1] as EquityPoint)[0] <= t) cursor[k] = (cursor[k] as number) + 1;
-      const c = cursor[k] as number;
-      last[k] = c >= 0 ? (p.equity[c] as EquityPoint)[1] : initialEquityQuote / parts.length;
-      total += last[k] as number;
-      if (c >= 0 && p.exposed[c] === true) anyExposed = true;
-    });
-    equity.push([t, total]);
-    exposed.push(anyExposed);
-  }
-  return { equity, exposed, trades: parts.flatMap((p) => p.trades) };
-}
-

@@ -80,7 +80,7 @@ describe('FeatureBuilder equals computeFeatures + writeWindow', () => {
 });
 
 const shared = sharedDataDir();
-describe.skipIf(shared === undefined)('real data (skipped: ../shared/data or $WICK_SHARED_DATA not found)', () => {
+describe.skipIf(shared === undefined)('real data (skipped: ../shared/data or $WICK_TEST_DATA_DIR not found)', () => {
   it('BTC 2018-01 to 2018-03, across the real 1-hour gap of 2018-01-04 and the 33-hour gap of 2018-02-08', async () => {
     const btc = await readCandles(path.join(shared!, 'BTC_USDT-1h.csv'));
     const from = btc.findIndex((c) => c.openTimeMs >= Date.UTC(2018, 0, 1));

@@ -91,7 +91,7 @@ describe('computeFeatures', () => {
 });
 
 const shared = sharedDataDir();
-describe.skipIf(shared === undefined)('engine over the real data (skipped: ../shared/data or $WICK_SHARED_DATA not found)', () => {
+describe.skipIf(shared === undefined)('engine over the real data (skipped: ../shared/data or $WICK_TEST_DATA_DIR not found)', () => {
   it('is ready on exactly the candles at least 34 into each gap-free segment; every ready value is finite', async () => {
     const btc = await readCandles(path.join(shared!, 'BTC_USDT-1h.csv'));
     const result = computeFeatures(btc, DEFAULT_SPEC, H);

@@ -188,7 +188,7 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
 runOracles('oracles on the committed synthetic sample (BTC)', () => readCandles(path.join(SAMPLE_DATA_DIR, 'BTC_USDT-1h.csv')));
 
 const shared = sharedDataDir();
-describe.skipIf(shared === undefined)('real data (skipped: ../shared/data or $WICK_SHARED_DATA not found)', () => {
+describe.skipIf(shared === undefined)('real data (skipped: ../shared/data or $WICK_TEST_DATA_DIR not found)', () => {
   // 2017-2018 BTC: thin early market, crashes, many gaps in the neighbourhood; and ETH 2020-2021,
   // which includes the March 2020 crash. 6,000 candles each keeps the slow oracles fast.
   runOracles('BTC 2017-08 onwards, 6,000 candles', async () => (await readCandles(path.join(shared!, 'BTC_USDT-1h.csv'))).slice(0, 6000));

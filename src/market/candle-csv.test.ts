@@ -154,7 +154,7 @@ describe('CandleCsvParser', () => {
 });
 
 const shared = sharedDataDir();
-describe.skipIf(shared === undefined)('real Binance data (skipped: ../shared/data or $WICK_SHARED_DATA not found)', () => {
+describe.skipIf(shared === undefined)('real Binance data (skipped: ../shared/data or $WICK_TEST_DATA_DIR not found)', () => {
   it('reads the BTC file completely and as documented', async () => {
     const file = path.join(shared!, 'BTC_USDT-1h.csv');
     const { candles, timeframe } = await readCandleFile(file);

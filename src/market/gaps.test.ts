@@ -32,7 +32,7 @@ describe('findGaps', () => {
 });
 
 const shared = sharedDataDir();
-describe.skipIf(shared === undefined)('gaps in the real data (skipped: ../shared/data or $WICK_SHARED_DATA not found)', () => {
+describe.skipIf(shared === undefined)('gaps in the real data (skipped: ../shared/data or $WICK_TEST_DATA_DIR not found)', () => {
   it('matches the data README: BTC 28 gaps, 128 missing hours, longest 33 h from 2018-02-08 01:00', async () => {
     const gaps = findGaps(await readCandles(path.join(shared!, 'BTC_USDT-1h.csv')), H);
     expect(gaps).toHaveLength(28);

@@ -40,7 +40,7 @@ describe('resample', () => {
 });
 
 const shared = sharedDataDir();
-describe.skipIf(shared === undefined)('resampling real data (skipped: ../shared/data or $WICK_SHARED_DATA not found)', () => {
+describe.skipIf(shared === undefined)('resampling real data (skipped: ../shared/data or $WICK_TEST_DATA_DIR not found)', () => {
   it('emits exactly the UTC days that have all 24 hours, each matching a direct aggregation', async () => {
     const hourly = await readCandles(path.join(shared!, 'ETH_USDT-1h.csv'));
     const byDay = new Map<number, Candle[]>();

@@ -1,20 +1,16 @@
 /**
- * Feature benchmark: `npx tsx scripts/bench-features.ts` prints one JSON line.
- * Reads ../shared/data/BTC_USDT-1h.csv (or $WICK_SHARED_DATA) once, timing the validating CSV
- * reader, then times several passes of the streaming FeatureEngine (full default spec) over it.
- * Single core, no workers.
+ * Feature benchmark. Reads the real BTC/USDT hourly file (../shared/data or $WICK_TEST_DATA_DIR;
+ * the committed synthetic sample when absent) once, timing the validating CSV reader, then times
+ * several passes of the streaming FeatureEngine (full default spec) over it. Single core.
  */
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FeatureEngine } from '../src/features/engine.js';
-import { DEFAULT_SPEC } from '../src/features/spec.js';
-import { readCandles } from '../src/market/candle-csv.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { FeatureEngine } from '../../features/engine.js';
+import { DEFAULT_SPEC } from '../../features/spec.js';
+import { readCandles } from '../../market/candle-csv.js';
+import { SAMPLE_DATA_DIR, sharedDataDir } from '../../market/candle-csv-shared-data.js';
 
 export async function benchFeatures(): Promise<Record<string, number>> {
-  const dataDir = process.env.WICK_SHARED_DATA ?? path.resolve(repoRoot, '..', 'shared', 'data');
-  const file = path.join(dataDir, 'BTC_USDT-1h.csv');
+  const file = path.join(sharedDataDir() ?? SAMPLE_DATA_DIR, 'BTC_USDT-1h.csv');
 
   const t0 = performance.now();
   const candles = await readCandles(file, { timeframe: '1h' });
@@ -40,8 +36,4 @@ export async function benchFeatures(): Promise<Record<string, number>> {
     'features.candlesPerSec': Math.round((passes * candles.length) / featureSeconds),
     'features.csvRowsPerSec': Math.round(candles.length / csvSeconds),
   };
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(JSON.stringify(await benchFeatures()));
 }

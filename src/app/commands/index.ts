@@ -1,6 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { notBuilt } from './not-built.js';
 import { command as backtest } from './backtest.js';
+import { command as bench } from './bench.js';
 import { command as features } from './features.js';
 import { command as train } from './train.js';
 
@@ -34,5 +35,5 @@ export const COMMANDS: readonly CliCommand[] = [
     'Check Redis, the model, the execution provider, the exchange, clock skew and API-key permissions',
     'Usage: wick doctor',
   ),
-  notBuilt('bench', 'Run the benchmarks and print one JSON line', 'Usage: wick bench\n\nSame as `npm run bench` in a source checkout.'),
+  bench,
 ];
