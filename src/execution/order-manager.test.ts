@@ -486,3 +486,35 @@ describe('OrderManager shorts and ATR', () => {
     expect(r.om.position('BTC/USDT')!.stopPriceQuote).toBe(95);
   });
 });
+
+describe('OrderManager persistence', () => {
+  it('a restart from JSON mid-position continues exactly like an uninterrupted run', async () => {
+    const stops = { stopLoss: { kind: 'pct' as const, pct: 0.02 }, takeProfit: { kind: 'pct' as const, pct: 0.1 }, trailing: { kind: 'pct' as const, pct: 0.03 } };
+    const path: [number, number, number, number][] = [
+      [100, 100, 100, 100],
+      [100, 101, 99.5, 100.5],
+      [100.5, 104, 100, 103],
+      [103, 106, 102.5, 105],
+      [105, 105.5, 101, 102],
+    ];
+    async function run(restartAfter: number | null): Promise<unknown> {
+      const r = rig({ om: { stops } });
+      let om = r.om;
+      for (let i = 0; i < path.length; i++) {
+        const [o, h, l, c] = path[i]!;
+        const t = T0 + i * H;
+        r.clock.set(t + H);
+        await stepCandle(r.broker, om, series, { openTimeMs: t, open: o, high: h, low: l, close: c, volume: 1 });
+        if (i === 0) await om.onIntent({ intentId: 'i0', series, candleOpenTimeMs: t, referencePriceQuote: c, targetFraction: 0.5, reason: 't', signal: 0 });
+        if (i === restartAfter) {
+          const json = JSON.parse(JSON.stringify(om)) as ReturnType<OrderManager['toJSON']>;
+          om = OrderManager.fromJSON(json, { account: 'test', initialCashQuote: 0, sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY }, stops }, { broker: r.broker, risk: r.risk, clock: r.clock });
+        }
+      }
+      return { state: om.toJSON(), position: om.position('BTC/USDT'), equity: om.equityQuote() };
+    }
+    const straight = await run(null);
+    expect((straight as { position: { realisedPnlQuote: number } }).position.realisedPnlQuote).not.toBe(0); // the trailing stop closed it
+    for (const k of [1, 2, 3]) expect(await run(k)).toEqual(straight);
+  });
+});

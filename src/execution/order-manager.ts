@@ -68,6 +68,40 @@ interface PositionRecord {
 
 const EPS_QTY = 1e-12;
 
+/** JSON-safe snapshot of an OrderManager (NaN and undefined become null). */
+export interface OrderManagerState {
+  readonly cashQuote: number;
+  readonly duplicateFills: number;
+  readonly emergencyExits: number;
+  readonly seenTradeIds: readonly string[];
+  readonly orders: readonly Order[];
+  readonly fillTotals: readonly { readonly clientOrderId: string; readonly qtyBase: number; readonly notionalQuote: number }[];
+  readonly positions: readonly PositionState[];
+}
+
+export interface PositionState {
+  readonly symbol: string;
+  readonly qtyBase: number;
+  readonly avgEntryPriceQuote: number;
+  readonly realisedPnlQuote: number;
+  readonly feesQuote: number;
+  readonly openedAtMs: number;
+  readonly markPriceQuote: number;
+  readonly entryAtrQuote: number | null;
+  readonly stopOrderId: string | null;
+  readonly takeProfitOrderId: string | null;
+  readonly pendingOrderId: string | null;
+  readonly protectSeq: number;
+  readonly guard: {
+    readonly positionSign: number;
+    readonly stopPriceQuote: number;
+    readonly takeProfitPriceQuote: number | null;
+    readonly bestPriceQuote: number;
+    readonly atrQuote: number | null;
+    readonly native: boolean;
+  } | null;
+}
+
 /**
  * Turns intents into orders and keeps the books: sizing → risk → broker, order state machine,
  * fills applied once by trade id, positions with average entry and realised/unrealised PnL (fees in
@@ -581,6 +615,86 @@ export class OrderManager {
       rec.avgEntryPriceQuote = fill.priceQuote;
       rec.openedAtMs = fill.timeMs;
     }
+  }
+
+  /** Everything needed to resume after a restart (persist as JSON; restore with fromJSON). */
+  toJSON(): OrderManagerState {
+    const positions: PositionState[] = [];
+    for (const r of this.books.values()) {
+      const g = r.guard;
+      positions.push({
+        symbol: r.symbol,
+        qtyBase: r.qtyBase,
+        avgEntryPriceQuote: r.avgEntryPriceQuote,
+        realisedPnlQuote: r.realisedPnlQuote,
+        feesQuote: r.feesQuote,
+        openedAtMs: r.openedAtMs,
+        markPriceQuote: r.markPriceQuote,
+        entryAtrQuote: r.entryAtrQuote ?? null,
+        stopOrderId: r.stopOrderId,
+        takeProfitOrderId: r.takeProfitOrderId,
+        pendingOrderId: r.pendingOrderId,
+        protectSeq: r.protectSeq,
+        guard:
+          g === null
+            ? null
+            : {
+                positionSign: g.positionSign,
+                stopPriceQuote: g.stopPriceQuote,
+                takeProfitPriceQuote: Number.isNaN(g.takeProfitPriceQuote) ? null : g.takeProfitPriceQuote,
+                bestPriceQuote: g.bestPriceQuote,
+                atrQuote: g.atrQuote ?? null,
+                native: g.native,
+              },
+      });
+    }
+    return {
+      cashQuote: this.cash,
+      duplicateFills: this.duplicates,
+      emergencyExits: this.emergencies,
+      seenTradeIds: [...this.seenTrades],
+      orders: this.orders(),
+      fillTotals: [...this.fillAgg].map(([clientOrderId, a]) => ({ clientOrderId, qtyBase: a.qtyBase, notionalQuote: a.notionalQuote })),
+      positions,
+    };
+  }
+
+  static fromJSON(state: OrderManagerState, config: OrderManagerConfig, deps: OrderManagerDeps): OrderManager {
+    const om = new OrderManager(config, deps);
+    om.cash = state.cashQuote;
+    om.duplicates = state.duplicateFills;
+    om.emergencies = state.emergencyExits;
+    for (const id of state.seenTradeIds) om.seenTrades.add(id);
+    for (const o of state.orders) om.orderBook.set(o.clientOrderId, copyOrder(o));
+    for (const f of state.fillTotals) om.fillAgg.set(f.clientOrderId, { qtyBase: f.qtyBase, notionalQuote: f.notionalQuote });
+    for (const p of state.positions) {
+      const r = om.book(p.symbol);
+      r.qtyBase = p.qtyBase;
+      r.avgEntryPriceQuote = p.avgEntryPriceQuote;
+      r.realisedPnlQuote = p.realisedPnlQuote;
+      r.feesQuote = p.feesQuote;
+      r.openedAtMs = p.openedAtMs;
+      r.markPriceQuote = p.markPriceQuote;
+      r.entryAtrQuote = p.entryAtrQuote ?? undefined;
+      r.stopOrderId = p.stopOrderId;
+      r.takeProfitOrderId = p.takeProfitOrderId;
+      r.pendingOrderId = p.pendingOrderId;
+      r.protectSeq = p.protectSeq;
+      const g = p.guard;
+      r.guard =
+        g === null
+          ? null
+          : {
+              symbol: p.symbol,
+              positionSign: g.positionSign,
+              stopPriceQuote: g.stopPriceQuote,
+              takeProfitPriceQuote: g.takeProfitPriceQuote ?? Number.NaN,
+              bestPriceQuote: g.bestPriceQuote,
+              atrQuote: g.atrQuote ?? undefined,
+              native: g.native,
+            };
+    }
+    return om;
   }
 
   private book(symbol: string): PositionRecord {
