@@ -149,7 +149,10 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   if (PRIVATE.has(path)) authenticate(ctx, req, params, rawQuery, rawBody);
   const route = `${method} ${path}`;
   const engine = ctx.engine;
-  const serverTime = engine.nowMs + f.clockSkewMs;
+  // The server's wall clock (plus skew), the same one the recvWindow check uses, so that ccxt's
+  // adjustForTimeDifference corrects a skew fault as it would against Binance. Market time is the
+  // simulated clock (klines, order and trade times); GET /__sim/state reports it.
+  const serverTime = ctx.wallNowMs() + f.clockSkewMs;
   switch (route) {
     case 'GET /api/v3/ping':
       sendJson(res, 200, {});
