@@ -598,6 +598,7 @@ export class OrderManager {
     const step = this.rules(rec.symbol).stepSize;
     this.cash -= signed * fill.priceQuote + fill.feeQuote;
     rec.feesQuote += fill.feeQuote;
+    if (rec.markPriceQuote === 0) rec.markPriceQuote = fill.priceQuote; // first sight of the symbol
     if (cur === 0 || Math.sign(cur) === Math.sign(signed)) {
       const next = roundToStep(cur + signed, step);
       rec.avgEntryPriceQuote = (Math.abs(cur) * rec.avgEntryPriceQuote + fill.qtyBase * fill.priceQuote) / Math.abs(next);
