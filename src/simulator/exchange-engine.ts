@@ -321,9 +321,11 @@ export class ExchangeEngine {
       }
     }
     for (const m of this.markets.values()) {
+      const working = this.orders.filter((o) => o.symbol === m.id && OPEN.has(o.status) && !o.pendingRest);
+      if (working.length === 0) continue;
       for (const seg of m.path.segments(from, toMs)) {
-        for (const order of this.orders) {
-          if (order.symbol === m.id && OPEN.has(order.status) && !order.pendingRest) this.matchSegment(order, seg);
+        for (const order of working) {
+          if (OPEN.has(order.status)) this.matchSegment(order, seg);
         }
       }
     }
