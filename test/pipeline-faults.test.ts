@@ -112,6 +112,27 @@ describe('pipeline under faults (real Redis)', () => {
     expect(health.series.map((s) => s.lastProcessedOpenTimeMs)).toEqual([closed(BTC, 9).candle.openTimeMs, closed(ETH, 9).candle.openTimeMs]);
   });
 
+  it('a second trader process stands by: one writer at a time, the standby takes over when the first stops', async () => {
+    const prefix = uniquePrefix('standby');
+    prefixes.push(prefix);
+    const first = recorder();
+    const second = recorder();
+    const signal = recorder();
+    const ingest = await start({ roles: ['ingest', 'signal'], settings: { prefix, instanceName: `${prefix}-a`, ...fast }, signalStep: signal.signalStep('s') });
+    const trader1 = await startPipeline({ redisUrl: REDIS_URL, roles: ['trader'], settings: { prefix, instanceName: `${prefix}-t1`, ...fast }, traderStep: first.traderStep });
+    await waitFor(async () => (await admin.exists(`${prefix}:pipeline:trader:lock`)) === 1, 'first trader holds the lease');
+    const trader2 = await start({ roles: ['trader'], settings: { prefix, instanceName: `${prefix}-t2`, ...fast }, traderStep: second.traderStep });
+    for (let i = 0; i < 5; i++) await ingest.publishCandle(closed(BTC, i));
+    await waitFor(() => first.traderCalls.length >= 5, 'first trader executes');
+    expect(second.traderCalls).toEqual([]);
+    await trader1.stop(); // releases the lease
+    for (let i = 5; i < 10; i++) await ingest.publishCandle(closed(BTC, i));
+    await waitFor(() => second.traderCalls.length >= 5, 'standby executes');
+    expect(first.traderCalls.map((c) => c.openTimeMs)).toEqual(openTimes(0, 4));
+    expect(second.traderCalls.map((c) => c.openTimeMs)).toEqual(openTimes(5, 9));
+    expect(trader2.roles).toEqual(['trader']);
+  });
+
   it('stop() waits for the job in flight and closes everything', async () => {
     const prefix = uniquePrefix('stop');
     prefixes.push(prefix);

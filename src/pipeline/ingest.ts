@@ -141,25 +141,31 @@ export class CandleIngest {
       if (!group.items.has(w.candle.candle.openTimeMs)) group.items.set(w.candle.candle.openTimeMs, w);
     }
     const jobs: { name: string; data: unknown; opts: { jobId: string } }[] = [];
-    await Promise.all(
-      [...bySeries.entries()].map(async ([id, { series, items }]) => {
-        const sorted = [...items.values()].sort((a, b) => a.candle.candle.openTimeMs - b.candle.candle.openTimeMs);
-        const appended = await store.append(
-          series,
-          sorted.map((w) => w.candle.candle),
-          sorted.map((w) => w.ingestedAtMs),
-        );
-        if (appended.late.length > 0) {
-          logger.warn({ series: id, openTimesMs: appended.late.slice(0, 10), count: appended.late.length }, 'late candles stored but skipped: newer candles of their series were already processed');
-          metrics.candlesRejected.inc({ series: id, reason: 'late' }, appended.late.length);
-        }
-        for (let i = 0; i < sorted.length; i += settings.maxCandlesPerJob) {
-          const chunk = sorted.slice(i, i + settings.maxCandlesPerJob);
-          const lastOpen = chunk[chunk.length - 1]!.candle.candle.openTimeMs;
-          jobs.push({ name: 'candles', data: candleJobData(series, chunk.map((w) => w.candle.candle), chunk[0]!.ingestedAtMs), opts: { jobId: candleJobId(series, lastOpen) } });
-        }
-      }),
-    );
-    await queue.addBulk(jobs);
+    const appends: Promise<void>[] = [];
+    for (const [id, { series, items }] of bySeries) {
+      const sorted = [...items.values()].sort((a, b) => a.candle.candle.openTimeMs - b.candle.candle.openTimeMs);
+      appends.push(
+        store
+          .append(
+            series,
+            sorted.map((w) => w.candle.candle),
+            sorted.map((w) => w.ingestedAtMs),
+          )
+          .then((appended) => {
+            if (appended.late.length === 0) return;
+            logger.warn({ series: id, openTimesMs: appended.late.slice(0, 10), count: appended.late.length }, 'late candles stored but skipped: newer candles of their series were already processed');
+            metrics.candlesRejected.inc({ series: id, reason: 'late' }, appended.late.length);
+          }),
+      );
+      for (let i = 0; i < sorted.length; i += settings.maxCandlesPerJob) {
+        const chunk = sorted.slice(i, i + settings.maxCandlesPerJob);
+        const lastOpen = chunk[chunk.length - 1]!.candle.candle.openTimeMs;
+        jobs.push({ name: 'candles', data: candleJobData(series, chunk.map((w) => w.candle.candle), chunk[0]!.ingestedAtMs), opts: { jobId: candleJobId(series, lastOpen) } });
+      }
+    }
+    // Store and queue share this connection and the appends are written first, so Redis runs them
+    // before the adds without waiting a round trip in between. (Were a job ever to overtake its
+    // candle, the worker still processes the candle from the job's own data.)
+    await Promise.all([...appends, queue.addBulk(jobs)]);
   }
 }

@@ -4,7 +4,7 @@ import { seriesId, silentLogger, type ClosedCandle, type Logger, type SeriesKey 
 import { CandleStore } from './candle-store.js';
 import { CandleIngest, type PublishResult } from './ingest.js';
 import { CANDLES_QUEUE, INTENTS_QUEUE } from './jobs.js';
-import { closeRedis, createRedisConnection, PipelineKeys } from './redis.js';
+import { closeRedis, createRedisConnection, PipelineKeys, preloadScripts } from './redis.js';
 import { SignalWorker } from './signal-worker.js';
 import { TraderWorker } from './trader-worker.js';
 import { noopPipelineMetrics, type PipelineMetrics, type PipelineRole, type SignalStep, type TraderStep } from './types.js';
@@ -118,7 +118,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
   const connections: Redis[] = [];
   const queues: Queue[] = [];
-  const workers: Worker[] = [];
+  /** What stop()/kill() close: bullmq workers, and the trader's lease with its worker. */
+  const workers: { readonly name: string; close(force: boolean): Promise<void> }[] = [];
+  const plain = (w: Worker) => ({ name: w.name, close: (force: boolean) => w.close(force) });
   const connect = (kind: 'producer' | 'worker', role: string): Redis => {
     const redis = createRedisConnection(options.redisUrl, kind, `${settings.instanceName}.${role}`, logger.child({ role }));
     connections.push(redis);
@@ -147,6 +149,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const traderConn = roles.includes('trader') ? connect('worker', 'trader') : undefined;
     await Promise.all(connections.map((c, i) => waitReady(c, connectTimeoutMs, `#${i}`)));
     const main = (producer ?? signalConn ?? traderConn)!;
+    await preloadScripts(main);
     const store = new CandleStore(main, { prefix: settings.prefix, maxCandles: settings.storeMaxCandles });
     const keys = new PipelineKeys(settings.prefix);
 
@@ -158,11 +161,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const intentsQueue = signalConn !== undefined ? newQueue(INTENTS_QUEUE, signalConn) : undefined;
     if (signalConn !== undefined && intentsQueue !== undefined) {
       workers.push(
-        new SignalWorker({ connection: signalConn, intentsQueue, store, step: options.signalStep!, settings, logger: logger.child({ role: 'signal' }), metrics, nowMs }).worker,
+        plain(new SignalWorker({ connection: signalConn, intentsQueue, store, step: options.signalStep!, settings, logger: logger.child({ role: 'signal' }), metrics, nowMs }).worker),
       );
     }
     if (traderConn !== undefined) {
-      workers.push(new TraderWorker({ connection: traderConn, step: options.traderStep!, settings, logger: logger.child({ role: 'trader' }), metrics, nowMs }).worker);
+      const trader = new TraderWorker({ connection: traderConn, step: options.traderStep!, settings, logger: logger.child({ role: 'trader' }), metrics, nowMs });
+      workers.push({ name: trader.worker.name, close: (force) => trader.close(force) });
     }
     logger.info({ roles, prefix: settings.prefix, signalConcurrency: settings.signalConcurrency }, 'pipeline started');
 
@@ -219,7 +223,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         if (ingest !== undefined) await ingest.close(Math.min(left(), 2_000));
         await Promise.all(
           workers.map(async (w) => {
-            const closed = await withTimeout(w.close(), left());
+            const closed = await withTimeout(w.close(false), left());
             if (closed === 'timeout') {
               logger.warn({ worker: w.name }, 'jobs still running at shutdown timeout; leaving them to stall and re-run elsewhere');
               await w.close(true).catch(() => undefined);

@@ -61,7 +61,14 @@ export async function closeRedis(redis: Redis, timeoutMs = 1_000): Promise<void>
   }
 }
 
-/** A Lua script run with EVALSHA, falling back to EVAL once per connection when Redis does not know it. */
+const ALL_SCRIPTS: LuaScript[] = [];
+
+/** Loads every pipeline script into Redis's script cache, so the first calls need no EVAL fallback. */
+export async function preloadScripts(redis: Redis): Promise<void> {
+  await Promise.all(ALL_SCRIPTS.map((s) => redis.script('LOAD', s.source)));
+}
+
+/** A Lua script run with EVALSHA, falling back to EVAL when Redis does not know it (after a restart). */
 export class LuaScript {
   readonly sha: string;
   constructor(
@@ -70,6 +77,7 @@ export class LuaScript {
     readonly numberOfKeys: number,
   ) {
     this.sha = createHash('sha1').update(source).digest('hex');
+    ALL_SCRIPTS.push(this);
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {

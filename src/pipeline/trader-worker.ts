@@ -2,30 +2,34 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { seriesId, type Logger, type OrderIntent } from '../core/index.js';
 import { describeIssues, INTENTS_QUEUE, intentJobSchema } from './jobs.js';
-import { keepAlive, LockBusyError, newLockToken, whileBusy } from './locks.js';
+import { LockBusyError, newLockToken } from './locks.js';
 import { LuaScript, PipelineKeys } from './redis.js';
 import type { PipelineMetrics, TraderStep } from './types.js';
 import type { WorkerSettings } from './worker-settings.js';
 
-// KEYS: accountLock, traderLast, intentDone... ARGV: token, ttlMs, seriesId.
-// -> {0} locked by another trader | {1, lastTradedOpenTime or '', {done flags}}
-const BEGIN = new LuaScript(
-  `if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
-local done = {}
-for i = 3, #KEYS do done[#done + 1] = redis.call('EXISTS', KEYS[i]) end
-return {1, redis.call('HGET', KEYS[2], ARGV[3]) or '', done}`,
+// KEYS: lease. ARGV: token, ttlMs. Renews the lease if ours, takes it if free. -> 1 held, 0 someone else's.
+const ACQUIRE = new LuaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`,
+  1,
+);
+const RELEASE = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1);
+
+// KEYS: traderLast, intentDone... ARGV: seriesId. -> {lastTradedOpenTime or '', {done flags}}
+const LOOKUP = new LuaScript(
+  `local done = {}
+for i = 2, #KEYS do done[#done + 1] = redis.call('EXISTS', KEYS[i]) end
+return {redis.call('HGET', KEYS[1], ARGV[1]) or '', done}`,
   -1,
 );
 
-// KEYS: accountLock, traderLast, intentDone... ARGV: token, ttlSec, seriesId, lastOpenTime ('' = none).
+// KEYS: traderLast, intentDone... ARGV: ttlSec, seriesId, lastOpenTime.
 const COMMIT = new LuaScript(
-  `for i = 3, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[2]) end
-if ARGV[4] ~= '' then
-  local cur = redis.call('HGET', KEYS[2], ARGV[3])
-  if not cur or tonumber(ARGV[4]) > tonumber(cur) then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
-end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
-return 0`,
+  `for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
+local cur = redis.call('HGET', KEYS[1], ARGV[2])
+if not cur or tonumber(ARGV[3]) > tonumber(cur) then redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) end
+return 1`,
   -1,
 );
 
@@ -39,15 +43,25 @@ export interface TraderWorkerDeps {
 }
 
 /**
- * The trader role: the single writer of order state. One bullmq worker at concurrency 1, and an
- * account lock in Redis around every job, so a second trader process (by mistake or as a standby)
- * can never run a TraderStep at the same time. Each intent id is executed once (a Redis key with a
- * TTL, checked before and set after the step); an intent older than one already executed for its
- * series (a retried job that fell behind newer ones) is skipped as stale.
+ * The trader role: the single writer of order state. One bullmq worker at concurrency 1 that runs only
+ * while its process holds the account lease in Redis (SET NX PX, renewed every third of its TTL): a
+ * second trader process waits as a standby and takes over when the lease expires or is released. Each
+ * intent is executed once: per series the open time of the last executed intent's candle (a Redis hash,
+ * cached in memory while the lease is held, since nobody else writes it) and the executed intent ids
+ * (Redis keys with a TTL) are checked before the TraderStep and written after it. An intent at or
+ * before the last executed one of its series - a duplicate, or a retried job that fell behind newer
+ * ones - is skipped.
  */
 export class TraderWorker {
   readonly worker: Worker;
   private readonly keys: PipelineKeys;
+  private readonly token = newLockToken();
+  private readonly lastTraded = new Map<string, number>();
+  private validUntil = 0;
+  private held = false;
+  private started = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: TraderWorkerDeps) {
     const s = deps.settings;
@@ -56,6 +70,7 @@ export class TraderWorker {
       connection: deps.connection,
       prefix: s.prefix,
       concurrency: 1,
+      autorun: false,
       lockDuration: s.lockDurationMs,
       stalledInterval: s.stalledIntervalMs,
       maxStalledCount: s.maxStalledCount,
@@ -68,6 +83,51 @@ export class TraderWorker {
       const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
       deps.logger[final ? 'error' : 'warn']({ err, jobId: job?.id, attemptsMade: job?.attemptsMade }, final ? 'intent job failed for good' : 'intent job failed; will retry');
     });
+    void this.tick();
+  }
+
+  /** Holding the lease: the worker runs. Not holding it: the worker is paused (standby). */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const { connection, settings, logger } = this.deps;
+    const sentAt = Date.now();
+    let ok = false;
+    try {
+      ok = (await ACQUIRE.run(connection, [this.keys.traderLock()], [this.token, settings.lockTtlMs])) === 1;
+    } catch (err) {
+      logger.debug({ err }, 'trader lease renewal failed');
+    }
+    if (this.stopped) return;
+    if (ok) {
+      this.validUntil = sentAt + settings.lockTtlMs;
+      if (!this.held) {
+        this.held = true;
+        this.lastTraded.clear();
+        logger.info('trader lease acquired: this process is the single writer');
+        if (!this.started) {
+          this.started = true;
+          this.worker.run().catch((err: unknown) => logger.error({ err }, 'trader worker stopped'));
+        } else this.worker.resume();
+      }
+    } else if (this.held && Date.now() >= this.validUntil) {
+      this.held = false;
+      this.lastTraded.clear();
+      logger.warn('trader lease lost: pausing until it can be taken again');
+      void this.worker.pause(true).catch(() => undefined);
+    }
+    this.timer = setTimeout(() => void this.tick(), Math.max(10, Math.floor(settings.lockTtlMs / (this.held ? 3 : 2))));
+  }
+
+  /** Stops renewing; releases the lease (unless crashing) so a standby takes over at once. */
+  async close(force: boolean): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (force) {
+      await this.worker.close(true).catch(() => undefined);
+      return;
+    }
+    await this.worker.close();
+    if (this.held) await RELEASE.run(this.deps.connection, [this.keys.traderLock()], [this.token]).catch(() => undefined);
   }
 
   private async process(job: Job): Promise<void> {
@@ -79,58 +139,55 @@ export class TraderWorker {
       metrics.errorsTotal.inc({ code: 'JOB_MALFORMED' });
       throw new UnrecoverableError(`malformed intent job: ${reason}`);
     }
+    if (!this.held || Date.now() >= this.validUntil) throw new LockBusyError('the trader lease');
     if (job.processedOn !== undefined) metrics.queueWaitSeconds.observe({ queue: INTENTS_QUEUE }, Math.max(0, job.processedOn - job.timestamp) / 1000);
     const id = seriesId(parsed.data.series);
     const entries = parsed.data.intents as readonly { readonly intent: OrderIntent; readonly ingestedAtMs: number }[];
-    const lockKey = this.keys.traderLock();
-    const doneKeys = entries.map((e) => this.keys.intentDone(e.intent.intentId));
-    const token = newLockToken();
-    const begun = await whileBusy(settings.lockTtlMs + 1_000, async () => {
-      const r = (await BEGIN.run(connection, [lockKey, this.keys.traderLast(), ...doneKeys], [token, settings.lockTtlMs, id])) as [number, string?, number[]?];
-      return r[0] === 0 ? undefined : r;
-    });
-    if (begun === undefined) throw new LockBusyError('the trader account lock');
-    const lastTraded = begun[1] === undefined || begun[1] === '' ? -Infinity : Number(begun[1]);
-    const done = begun[2] ?? [];
 
-    const alive = keepAlive(connection, lockKey, token, settings.lockTtlMs);
+    let lastTraded = this.lastTraded.get(id);
+    let done: readonly number[] = [];
+    if (lastTraded === undefined) {
+      const r = (await LOOKUP.run(connection, [this.keys.traderLast(), ...entries.map((e) => this.keys.intentDone(e.intent.intentId))], [id])) as [string, number[]];
+      lastTraded = r[0] === '' ? -Infinity : Number(r[0]);
+      done = r[1];
+    }
+
     const executed: string[] = [];
-    let executedLast: number | null = null;
     let failure: unknown;
-    try {
-      for (const [i, { intent, ingestedAtMs }] of entries.entries()) {
-        if (done[i] === 1) {
-          logger.debug({ intentId: intent.intentId }, 'intent already executed; skipped');
-          continue;
-        }
-        if (intent.candleOpenTimeMs <= lastTraded) {
-          logger.warn({ intentId: intent.intentId, series: id, candleOpenTimeMs: intent.candleOpenTimeMs, lastTradedOpenTimeMs: lastTraded }, 'stale intent skipped: a newer intent of its series was already executed');
-          metrics.errorsTotal.inc({ code: 'INTENT_STALE' });
-          continue;
-        }
-        const started = nowMs();
-        try {
-          await step(intent);
-        } catch (error) {
-          failure = error;
-          break;
-        }
-        const finished = nowMs();
-        metrics.stepSeconds.observe({ step: 'trader' }, (finished - started) / 1000);
-        metrics.pipelineLatencySeconds.observe({ stage: 'ingest_to_trader' }, Math.max(0, started - ingestedAtMs) / 1000);
-        executed.push(this.keys.intentDone(intent.intentId));
-        executedLast = intent.candleOpenTimeMs;
+    for (const [i, { intent, ingestedAtMs }] of entries.entries()) {
+      if (done[i] === 1 || intent.candleOpenTimeMs <= lastTraded) {
+        logger.debug({ intentId: intent.intentId, series: id, candleOpenTimeMs: intent.candleOpenTimeMs, lastTradedOpenTimeMs: lastTraded }, 'intent already executed or superseded by a newer one of its series; skipped');
+        metrics.candlesRejected.inc({ series: id, reason: 'intent_done' });
+        continue;
       }
-    } finally {
-      alive.stop();
-      const owned = await COMMIT.run(connection, [lockKey, this.keys.traderLast(), ...executed], [token, settings.intentDedupTtlSec, id, executedLast ?? '']).catch((err: unknown) => {
-        logger.error({ err, executed: executed.length }, 'could not record executed intents; a re-run relies on the TraderStep being idempotent');
-        return 1;
+      if (Date.now() >= this.validUntil) {
+        failure = new LockBusyError('the trader lease');
+        break;
+      }
+      const started = nowMs();
+      try {
+        await step(intent);
+      } catch (error) {
+        failure = error;
+        break;
+      }
+      metrics.stepSeconds.observe({ step: 'trader' }, (nowMs() - started) / 1000);
+      metrics.pipelineLatencySeconds.observe({ stage: 'ingest_to_trader' }, Math.max(0, started - ingestedAtMs) / 1000);
+      executed.push(this.keys.intentDone(intent.intentId));
+      lastTraded = intent.candleOpenTimeMs;
+    }
+    if (executed.length > 0) {
+      if (this.held) this.lastTraded.set(id, lastTraded);
+      // Not awaited: written now, on the connection bullmq then uses to complete the job, so Redis runs
+      // it first and the trader saves a round trip per job. Were it lost with the connection, the job
+      // would stall and re-run: the crash window that the TraderStep's own idempotency covers.
+      COMMIT.run(connection, [this.keys.traderLast(), ...executed], [settings.intentDedupTtlSec, id, lastTraded]).catch((err: unknown) => {
+        logger.error({ err, series: id, executed: executed.length }, 'could not record executed intents; a re-run relies on the TraderStep being idempotent');
+        metrics.errorsTotal.inc({ code: 'TRADER_COMMIT_FAILED' });
       });
-      if (owned === 0 || alive.lost()) logger.warn('trader account lock expired during a step; another trader may have run concurrently');
     }
     if (failure !== undefined) {
-      metrics.errorsTotal.inc({ code: 'TRADER_STEP_FAILED' });
+      metrics.errorsTotal.inc({ code: failure instanceof LockBusyError ? failure.code : 'TRADER_STEP_FAILED' });
       throw failure;
     }
   }
