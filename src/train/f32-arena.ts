@@ -1,5 +1,5 @@
 import { buildModule } from './wasm-asm.js';
-import { cellFunction } from './wasm-cell.js';
+import { cellBackwardFunction, cellFunction } from './wasm-cell.js';
 import { gemmFunctions } from './wasm-gemm.js';
 
 /** A kernel signature: (M, N, K, a, lda, b, ldb, c, ldc), addresses in bytes. */
@@ -14,6 +14,8 @@ export interface SimdKernels {
   readonly tn1x1: GemmKernel;
   /** LSTM cell step, see wasm-cell.ts: (B, H, g, cPrev, c, tc, h), byte addresses. */
   readonly cell: (B: number, H: number, g: number, cPrev: number, c: number, tc: number, h: number) => void;
+  /** Its backward, see wasm-cell.ts: (B, H, g, tc, cPrev, dHt, dh, dc, dG), byte addresses. */
+  readonly cellBack: (B: number, H: number, g: number, tc: number, cPrev: number, dHt: number, dh: number, dc: number, dG: number) => void;
 }
 
 // The project's TS lib (ES2023, no DOM) does not declare the WebAssembly JS API; Node 20 has it.
@@ -50,7 +52,7 @@ export class F32Arena {
     const pages = Math.max(1, Math.ceil((floats * 4) / 65536));
     this.memory = new wasm.Memory({ initial: pages });
     this.capacity = (pages * 65536) / 4;
-    compiled ??= new wasm.Module(buildModule([...gemmFunctions(), cellFunction()]));
+    compiled ??= new wasm.Module(buildModule([...gemmFunctions(), cellFunction(), cellBackwardFunction()]));
     const instance = new wasm.Instance(compiled, { env: { mem: this.memory } });
     byBuffer.set(this.memory.buffer, instance.exports as unknown as SimdKernels);
   }

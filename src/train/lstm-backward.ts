@@ -1,3 +1,4 @@
+import { simdKernelsFor } from './f32-arena.js';
 import { gemmNN, gemmTN } from './gemm.js';
 import type { Slab } from './gemm.js';
 import type { LstmModel } from './lstm-model.js';
@@ -45,10 +46,14 @@ export function lstmBackward(model: LstmModel, ws: LstmWorkspace, dOut: Slab, gr
     const TC = ws.tanhCell[l]!;
     dh.fill(0);
     dc.fill(0);
+    const simd = (H & 3) === 0 && G instanceof Float32Array ? simdKernelsFor(G.buffer) : undefined;
     for (let t = T - 1; t >= t0; t--) {
       const g0 = t * B * G4;
       const h0 = t * BH;
-      for (let b = 0; b < B; b++) {
+      if (simd !== undefined) {
+        const cPrev = t > 0 ? Cs.byteOffset + (h0 - BH) * 4 : ws.zeros.byteOffset;
+        simd.cellBack(B, H, G.byteOffset + g0 * 4, TC.byteOffset + h0 * 4, cPrev, dH.byteOffset + h0 * 4, dh.byteOffset, dc.byteOffset, dG.byteOffset + g0 * 4);
+      } else for (let b = 0; b < B; b++) {
         const g = g0 + b * G4;
         const h = h0 + b * H;
         const bh = b * H;

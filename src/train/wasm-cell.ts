@@ -124,3 +124,54 @@ export function cellFunction(): WasmFunction {
   emit(get(b), i32c(1), [ADD], set(b), br(0), END, END);
   return { name: 'cell', params: 7, body: functionBody(6, nV, code) };
 }
+
+/**
+ * Backward of the cell step, 4 units at a time (H % 4 = 0), one time step t:
+ * cellBack(B, H, g, tc, cPrev, dHt, dh, dc, dG), byte addresses:
+ *   g (B, 4H) activated gates i, o, f, c;  tc, cPrev (B, H);  dHt (B, H) gradient from above;
+ *   dh, dc (B, H) carries from step t+1 (dc updated in place to dc·f for step t−1);
+ *   dG (B, 4H) ← pre-activation gate gradients.
+ */
+export function cellBackwardFunction(): WasmFunction {
+  const [B, H, g, tc, cPrev, dHt, dh, dc, dG] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [b, j, hb, gOff, row] = [9, 10, 11, 12, 13];
+  const V = 14;
+  const [ONE, GI, GO, GF, GC, TC, DHT, DCT] = [V, V + 1, V + 2, V + 3, V + 4, V + 5, V + 6, V + 7];
+  const code: number[] = [];
+  const emit = (...parts: number[][]): void => {
+    for (const p of parts) code.push(...p);
+  };
+  // Byte address of gate block k of unit group j in row b of a (B, 4H) buffer at `base`.
+  const gateAddr = (base: number, k: number): number[] => [...get(base), ...get(gOff), ADD, ...get(hb), ...i32c(k), MUL, ADD];
+  const rowAddr = (base: number): number[] => [...get(base), ...get(row), ADD];
+  // x·(1 − x) for a local x.
+  const dsig = (x: number): number[] => [...get(x), ...get(ONE), ...get(x), ...f32x4sub, ...f32x4mul];
+  // 1 − x² for a local x.
+  const dtanh = (x: number): number[] => [...get(ONE), ...get(x), ...get(x), ...f32x4mul, ...f32x4sub];
+
+  emit(f32c(1), f32x4splat, set(ONE));
+  emit(get(H), i32c(4), [MUL], set(hb));
+  emit(i32c(0), set(b));
+  emit(BLOCK, LOOP, get(b), get(B), [GE_U], brIf(1));
+  emit(i32c(0), set(j));
+  emit(BLOCK, LOOP, get(j), get(hb), [GE_U], brIf(1));
+  // gOff = (b·4H)·4 + j bytes; row = (b·H)·4 + j bytes.
+  emit(get(b), get(hb), [MUL], i32c(4), [MUL], get(j), [ADD], set(gOff));
+  emit(get(b), get(hb), [MUL], get(j), [ADD], set(row));
+  emit(gateAddr(g, 0), v128load, set(GI));
+  emit(gateAddr(g, 1), v128load, set(GO));
+  emit(gateAddr(g, 2), v128load, set(GF));
+  emit(gateAddr(g, 3), v128load, set(GC));
+  emit(rowAddr(tc), v128load, set(TC));
+  emit(rowAddr(dHt), v128load, rowAddr(dh), v128load, f32x4add, set(DHT));
+  // dct = dc + dht·o·(1 − tc²)
+  emit(rowAddr(dc), v128load, get(DHT), get(GO), f32x4mul, dtanh(TC), f32x4mul, f32x4add, set(DCT));
+  emit(gateAddr(dG, 0), get(DCT), get(GC), f32x4mul, dsig(GI), f32x4mul, v128store);
+  emit(gateAddr(dG, 1), get(DHT), get(TC), f32x4mul, dsig(GO), f32x4mul, v128store);
+  emit(gateAddr(dG, 2), get(DCT), rowAddr(cPrev), v128load, f32x4mul, dsig(GF), f32x4mul, v128store);
+  emit(gateAddr(dG, 3), get(DCT), get(GI), f32x4mul, dtanh(GC), f32x4mul, v128store);
+  emit(rowAddr(dc), get(DCT), get(GF), f32x4mul, v128store);
+  emit(get(j), i32c(16), [ADD], set(j), br(0), END, END);
+  emit(get(b), i32c(1), [ADD], set(b), br(0), END, END);
+  return { name: 'cellBack', params: 9, body: functionBody(5, 8, code) };
+}
