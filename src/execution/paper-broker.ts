@@ -65,6 +65,9 @@ export class PaperBroker implements Broker {
   private readonly all = new Map<string, LiveOrder>();
   private readonly fills: Fill[] = [];
   private tradeSeq = 0;
+  /** Out-values of rangeFill (avoids an allocation per resting order per candle). */
+  private rangePrice = 0;
+  private rangeFeeBps = 0;
 
   constructor(
     private readonly config: PaperBrokerConfig,
@@ -165,10 +168,14 @@ export class PaperBroker implements Broker {
     const list = this.live.get(series.symbol);
     if (list === undefined || list.length === 0) return EMPTY_UPDATE;
     let out: { orders: Order[]; fills: Fill[] } | null = null;
-    for (const o of [...list]) {
-      if (o.req.type !== 'market') continue;
-      out ??= { orders: [], fills: [] };
-      this.execute(o, slippedPrice(o.req.side, candle.open, this.fill.slippageBps), this.fill.takerFeeBps, candle.openTimeMs, out);
+    // Index loop without a copy: execute() removes the order from `list` when it ends.
+    for (let i = 0; i < list.length; ) {
+      const o = list[i] as LiveOrder;
+      if (o.req.type === 'market') {
+        out ??= { orders: [], fills: [] };
+        this.execute(o, slippedPrice(o.req.side, candle.open, this.fill.slippageBps), this.fill.takerFeeBps, candle.openTimeMs, out);
+      }
+      if (list[i] === o) i++;
     }
     return out ?? EMPTY_UPDATE;
   }
@@ -179,27 +186,35 @@ export class PaperBroker implements Broker {
     if (list === undefined || list.length === 0) return EMPTY_UPDATE;
     let out: { orders: Order[]; fills: Fill[] } | null = null;
     for (let pass = 0; pass < 2; pass++) {
-      for (const o of [...list]) {
-        if (o.status !== 'open' && o.status !== 'partially_filled') continue;
-        if (o.req.type === 'market' || isStopType(o) !== (pass === 0)) continue;
-        let price: number;
-        let feeBps: number;
-        if (pass === 0) {
-          const trigger = stopTriggerPrice(o.req.side, o.req.triggerPriceQuote as number, candle);
-          if (Number.isNaN(trigger)) continue;
-          price = slippedPrice(o.req.side, trigger, this.fill.slippageBps);
-          feeBps = this.fill.takerFeeBps;
-        } else {
-          const limit = o.req.type === 'take_profit_limit' ? (o.req.triggerPriceQuote as number) : (o.req.limitPriceQuote as number);
-          price = limitFillPrice(o.req.side, limit, candle);
-          if (Number.isNaN(price)) continue;
-          feeBps = this.fill.makerFeeBps;
+      for (let i = 0; i < list.length; ) {
+        const o = list[i] as LiveOrder;
+        if (this.rangeFill(o, pass, candle)) {
+          out ??= { orders: [], fills: [] };
+          this.execute(o, this.rangePrice, this.rangeFeeBps, candle.openTimeMs, out);
         }
-        out ??= { orders: [], fills: [] };
-        this.execute(o, price, feeBps, candle.openTimeMs, out);
+        if (list[i] === o) i++;
       }
     }
     return out ?? EMPTY_UPDATE;
+  }
+
+  /** Whether `o` fills within the candle's range in this pass (0: stops, 1: limits); sets rangePrice/rangeFeeBps. */
+  private rangeFill(o: LiveOrder, pass: number, candle: Candle): boolean {
+    if (o.status !== 'open' && o.status !== 'partially_filled') return false;
+    if (o.req.type === 'market' || isStopType(o) !== (pass === 0)) return false;
+    if (pass === 0) {
+      const trigger = stopTriggerPrice(o.req.side, o.req.triggerPriceQuote as number, candle);
+      if (Number.isNaN(trigger)) return false;
+      this.rangePrice = slippedPrice(o.req.side, trigger, this.fill.slippageBps);
+      this.rangeFeeBps = this.fill.takerFeeBps;
+      return true;
+    }
+    const limit = o.req.type === 'take_profit_limit' ? (o.req.triggerPriceQuote as number) : (o.req.limitPriceQuote as number);
+    const price = limitFillPrice(o.req.side, limit, candle);
+    if (Number.isNaN(price)) return false;
+    this.rangePrice = price;
+    this.rangeFeeBps = this.fill.makerFeeBps;
+    return true;
   }
 
   private execute(o: LiveOrder, priceQuote: number, feeBps: number, timeMs: number, out: { orders: Order[]; fills: Fill[] }): void {
