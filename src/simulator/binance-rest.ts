@@ -149,10 +149,11 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
   if (PRIVATE.has(path)) authenticate(ctx, req, params, rawQuery, rawBody);
   const route = `${method} ${path}`;
   const engine = ctx.engine;
-  // The server's wall clock (plus skew), the same one the recvWindow check uses, so that ccxt's
-  // adjustForTimeDifference corrects a skew fault as it would against Binance. Market time is the
-  // simulated clock (klines, order and trade times); GET /__sim/state reports it.
-  const serverTime = ctx.wallNowMs() + f.clockSkewMs;
+  // serverTime is the simulated market clock (plus skew), consistent with klines, order and trade
+  // times: callers use it to tell closed candles from forming ones. The recvWindow check uses the
+  // wall clock plus skew instead (ccxt signs with wall time), so ccxt's adjustForTimeDifference only
+  // helps when the simulated clock runs at wall time.
+  const serverTime = engine.nowMs + f.clockSkewMs;
   switch (route) {
     case 'GET /api/v3/ping':
       sendJson(res, 200, {});
