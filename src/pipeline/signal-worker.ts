@@ -166,11 +166,15 @@ export class SignalWorker {
       processed = last; // the intents did not go out: these candles must run again
     } finally {
       alive.stop();
-      const owned = await COMMIT.run(connection, [lockKey, lastKey], [token, processed === null || processed === last ? '' : processed]).catch((err: unknown) => {
-        logger.warn({ err, series: id }, 'could not commit series progress; the lock expires by itself');
-        return 1;
-      });
-      if (owned === 0 || alive.lost()) logger.warn({ series: id }, 'series lock expired while processing; another worker may have repeated these candles');
+      // Not awaited: written now, on the connection that later completes the job and runs this series'
+      // next BEGIN, so Redis applies it first; the worker saves a round trip per pass. If it is lost with
+      // the connection, the job stalls and re-runs these candles (at least once; intents are deduped).
+      COMMIT.run(connection, [lockKey, lastKey], [token, processed === null || processed === last ? '' : processed]).then(
+        (owned) => {
+          if (owned === 0 || alive.lost()) logger.warn({ series: id }, 'series lock expired while processing; another worker may have repeated these candles');
+        },
+        (err: unknown) => logger.warn({ err, series: id }, 'could not commit series progress; the lock expires by itself'),
+      );
     }
     if (processed !== null) this.raiseKnownLast(id, processed);
     if (failure !== undefined) {
