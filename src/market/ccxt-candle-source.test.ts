@@ -19,7 +19,7 @@ async function flush(): Promise<void> {
 }
 
 function harness(startMs: number, opts: Partial<CcxtCandleSourceOptions> = {}) {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
   vi.setSystemTime(startMs);
   const fake = new FakeOhlcvExchange(ROWS.map((r) => [...r]), () => Date.now());
   const log = recordingLogger();

@@ -51,6 +51,8 @@ export interface CcxtCandleSourceOptions {
   /** Call exchange.close() on close(). Default true: the source owns the exchange's sockets. */
   readonly closeExchange?: boolean;
   readonly timers?: SourceTimers;
+  /** Elapsed real time for the watchdog; default performance.now(). Not the Clock: a simulated market clock may stand still while the socket is silent. */
+  readonly monotonicNowMs?: () => number;
 }
 
 /** Counters for health checks and tests. */
@@ -77,10 +79,13 @@ interface SeriesState {
   readonly detector: ClosedCandleDetector;
   readonly log: Logger;
   readonly silenceMs: number;
-  lastUpdateMs: number;
+  /** Monotonic time (see `monotonicNowMs`) of the last websocket update or (re)subscription. */
+  lastUpdateMono: number;
 }
 
 type WaitEvent = { kind: 'rows'; rows: readonly unknown[] } | { kind: 'close-due' } | { kind: 'silent' } | { kind: 'stopped' };
+
+const MAX_TIMER_MS = 2_147_483_647;
 
 const defaultTimers: SourceTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -111,6 +116,7 @@ export class CcxtCandleSource implements CandleSource {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly timers: SourceTimers;
+  private readonly monotonicNowMs: () => number;
   private readonly random: () => number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
@@ -132,6 +138,7 @@ export class CcxtCandleSource implements CandleSource {
     this.clock = opts.clock;
     this.log = opts.logger.child({ component: 'candle-source' });
     this.timers = opts.timers ?? defaultTimers;
+    this.monotonicNowMs = opts.monotonicNowMs ?? (() => performance.now());
     this.random = opts.random ?? Math.random;
     this.backoffBaseMs = opts.backoffBaseMs ?? 1_000;
     this.backoffMaxMs = opts.backoffMaxMs ?? 60_000;
@@ -150,7 +157,7 @@ export class CcxtCandleSource implements CandleSource {
       const resume = opts.resumeAfterOpenTimeMs?.[id];
       const detector = new ClosedCandleDetector(key.timeframe, resume === undefined ? { graceMs } : { graceMs, lastEmittedOpenTimeMs: resume });
       const silenceMs = opts.silenceMs ?? multiple * (opts.updateCadenceMs ?? Math.min(tfMs, 60_000));
-      return { key, id, tfMs, detector, silenceMs, log: this.log.child({ series: id }), lastUpdateMs: 0 };
+      return { key, id, tfMs, detector, silenceMs, log: this.log.child({ series: id }), lastUpdateMono: 0 };
     });
   }
 
@@ -222,7 +229,7 @@ export class CcxtCandleSource implements CandleSource {
         if (needBackfill) {
           await this.backfill(s, attempt > 0 ? 'reconnect' : 'start');
           needBackfill = false;
-          s.lastUpdateMs = this.clock.nowMs();
+          s.lastUpdateMono = this.monotonicNowMs();
         }
         if (watch === undefined) {
           watch = this.exchange.watchOHLCV(s.key.symbol, s.key.timeframe);
@@ -233,7 +240,7 @@ export class CcxtCandleSource implements CandleSource {
         if (ev.kind === 'stopped') break;
         if (ev.kind === 'rows') {
           watch = undefined;
-          s.lastUpdateMs = this.clock.nowMs();
+          s.lastUpdateMono = this.monotonicNowMs();
           attempt = 0;
           await this.onRows(s, ev.rows);
         } else if (ev.kind === 'close-due') {
@@ -352,8 +359,8 @@ export class CcxtCandleSource implements CandleSource {
 
   private async forceReconnect(s: SeriesState): Promise<void> {
     this.stats.watchdogTrips++;
-    const now = this.clock.nowMs();
-    const silentForMs = now - s.lastUpdateMs;
+    const now = this.monotonicNowMs();
+    const silentForMs = Math.round(this.monotonicNowMs() - s.lastUpdateMono);
     s.log.warn({ silentForMs, silenceMs: s.silenceMs }, 'no websocket update within the silence threshold; forcing a reconnect');
     // One close serves every series (they share the socket); a second silent series right after
     // the first close just redials.
@@ -369,11 +376,12 @@ export class CcxtCandleSource implements CandleSource {
     const signal = this.stop.signal;
     if (signal.aborted) return Promise.resolve({ kind: 'stopped' });
     return new Promise<WaitEvent>((resolve, reject) => {
-      const now = this.clock.nowMs();
+      // Two clocks: candle close times are market time (the Clock: simulated in a replay), socket
+      // silence is elapsed real time (monotonic), whatever the market clock does.
       const closeAt = s.detector.nextCloseAtMs();
-      const silentAt = s.lastUpdateMs + s.silenceMs;
-      const closeFirst = closeAt !== undefined && closeAt <= silentAt;
-      const at = closeFirst ? closeAt : silentAt;
+      const closeInMs = closeAt === undefined ? Number.POSITIVE_INFINITY : closeAt - this.clock.nowMs();
+      const silentInMs = s.lastUpdateMono + s.silenceMs - this.monotonicNowMs();
+      const closeFirst = closeInMs <= silentInMs;
       let settled = false;
       const settle = (): boolean => {
         if (settled) return false;
@@ -387,9 +395,12 @@ export class CcxtCandleSource implements CandleSource {
       };
       const timer = this.timers.setTimeout(
         () => {
-          if (settle()) resolve({ kind: closeFirst ? 'close-due' : 'silent' });
+          // A clamped or early timer just re-checks (close-due with nothing due is a no-op).
+          const silent = !closeFirst && this.monotonicNowMs() - s.lastUpdateMono >= s.silenceMs;
+          if (settle()) resolve({ kind: silent ? 'silent' : 'close-due' });
         },
-        Math.max(0, at - now),
+        // Node turns delays above 2^31-1 ms into 1 ms; a far deadline just re-arms.
+        Math.min(MAX_TIMER_MS, Math.max(0, closeFirst ? closeInMs : silentInMs)),
       );
       signal.addEventListener('abort', onAbort, { once: true });
       watch.then(
@@ -412,7 +423,7 @@ export class CcxtCandleSource implements CandleSource {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      const timer = this.timers.setTimeout(done, ms);
+      const timer = this.timers.setTimeout(done, Math.min(MAX_TIMER_MS, ms));
       signal.addEventListener('abort', done, { once: true });
     });
   }

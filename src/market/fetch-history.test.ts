@@ -143,12 +143,18 @@ describe('fetchHistoryToCsv', () => {
     expect(await opensOf()).toEqual(range(0, 30));
   });
 
-  it('uses the exchange clock for the forming-candle cut when it has one', async () => {
+  it('cuts the forming candle at the earlier of the local and the exchange clock', async () => {
     now = T0 + 47 * HOUR; // local clock far ahead
     const exchangeNow = T0 + 5 * HOUR + 10;
     const ex = new FakeOhlcvExchange(ROWS, () => exchangeNow);
     const withTime = Object.assign(ex, { fetchTime: () => Promise.resolve(exchangeNow) });
     await run(withTime);
     expect(await opensOf()).toEqual(range(0, 5));
+    // A simulator answers /time with its wall clock, far ahead of the simulated market clock.
+    await rm(out);
+    now = T0 + 3 * HOUR + 10;
+    const sim = Object.assign(new FakeOhlcvExchange(ROWS, () => now), { fetchTime: () => Promise.resolve(Date.now()) });
+    await run(sim);
+    expect(await opensOf()).toEqual(range(0, 3));
   });
 });

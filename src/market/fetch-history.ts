@@ -164,15 +164,20 @@ async function appendCandles(path: string, candles: readonly Candle[]): Promise<
   }
 }
 
-/** The exchange's clock when it has one (the simulator's, or Binance's without local skew); else ours. */
+/**
+ * "Now" for the forming-candle cut: the earlier of our clock and the exchange's. Erring early only
+ * drops a just-closed candle (the next run appends it); erring late would write a forming candle
+ * as closed. Covers a local clock running ahead of the venue, and a simulated clock (the caller's)
+ * far behind a simulator's wall-clock server time.
+ */
 async function exchangeNow(exchange: HistoryExchange, clock: Clock, log: Logger): Promise<number> {
   const local = clock.nowMs();
   if (exchange.fetchTime === undefined) return local;
   try {
     const remote = await exchange.fetchTime();
     if (typeof remote === 'number' && Number.isFinite(remote) && remote > 0) {
-      if (Math.abs(remote - local) > 60_000) log.warn({ exchangeTimeMs: remote, localTimeMs: local }, 'exchange clock differs from the local clock; using the exchange clock');
-      return remote;
+      if (remote < local - 1_000) log.warn({ exchangeTimeMs: remote, localTimeMs: local }, 'the exchange clock is behind the local clock; using the exchange clock');
+      return Math.min(local, remote);
     }
   } catch (error) {
     log.warn(errorFields(error), 'could not read the exchange clock; using the local clock');
@@ -193,7 +198,7 @@ function retrying(exchange: OhlcvFetcher, opts: FetchHistoryOptions, log: Logger
           return await exchange.fetchOHLCV(symbol, timeframe, since, limit);
         } catch (error) {
           const retryable = retryableErrorName(error);
-          if (retryable === undefined || attempt >= maxRetries) throw error;
+          if (retryable === undefined || attempt >= maxRetries || opts.signal?.aborted === true) throw error;
           const delayMs = backoffDelayMs(attempt, base, 60_000, random);
           log.warn({ ...errorFields(error), since, attempt: attempt + 1, delayMs }, 'candle page failed; retrying');
           await sleep(delayMs);

@@ -120,6 +120,8 @@ describe('wick fetch against the exchange simulator (real ccxt client, loopback)
     const sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', candles: CANDLES, timeframe: '1h' }], startTimeMs: T0 + 20 * HOUR + 30 * 60_000 });
     try {
       const env = { WICK_EXCHANGE_REST_URL: sim.restUrl, WICK_EXCHANGE_WS_URL: sim.wsUrl };
+      // The default exchange factory (real ccxt, env overrides); the market clock is the simulator's.
+      const command = createFetchCommand({ clock: { nowMs: () => sim.nowMs() } });
       const c = context(env);
       expect(await runCli(['fetch', ...BASE, '--page-size', '7'], c.ctx, [command])).toBe(0);
       const file = path.join(dir, 'btc.csv');
