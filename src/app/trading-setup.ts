@@ -10,7 +10,7 @@ import type { Config } from './config/load-config.js';
 export function policyFor(model: Pick<SignalModelInfo, 'target'>, config: Config): Policy {
   const s = config.strategy;
   if (model.target === 'ratio') {
-    return new HorizonAveragingPolicy({ threshold: s.entryThreshold, scale: s.fullPositionMove, cap: s.maxPositionFraction });
+    return new HorizonAveragingPolicy({ threshold: s.entryThreshold, exitThreshold: s.exitThreshold, scale: s.fullPositionMove, cap: s.maxPositionFraction });
   }
   return new ThresholdHysteresisPolicy({ pEnter: 0.5 + s.entryThreshold, pExit: 0.5 - s.exitThreshold, targetFraction: s.maxPositionFraction });
 }

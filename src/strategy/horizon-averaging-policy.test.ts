@@ -68,6 +68,14 @@ describe('HorizonAveragingPolicy', () => {
     expect(s.targetFraction).toBeCloseTo(-0.5, 10);
   });
 
+  it('exits below 1 - exitThreshold when one is given (a hysteresis band), holds inside it', () => {
+    const p = new HorizonAveragingPolicy({ threshold: 0.002, exitThreshold: 0.005, scale: 0.02, cap: 1 });
+    expect(p.decide(pred(0, [0.997]), 100)).toBeNull(); // below 1 - 0.002 but above 1 - 0.005: hold
+    expect(p.decide(pred(1, [0.994]), 100)).toMatchObject({ targetFraction: 0, reason: 'exit' });
+    expect(p.decide(pred(2, [1.003]), 100)).toMatchObject({ reason: 'enter_long' });
+    expect(() => new HorizonAveragingPolicy({ threshold: 0.002, exitThreshold: -1, scale: 0.02, cap: 1 })).toThrow(ConfigError);
+  });
+
   it('keeps series apart', () => {
     const p = new HorizonAveragingPolicy(cfg);
     const eth: SeriesKey = { exchange: 'binance', symbol: 'ETH/USDT', timeframe: '1h' };

@@ -6,6 +6,8 @@ import { SeriesStates } from './policy.js';
 export interface HorizonAveragingConfig {
   /** Enter long when the averaged next-candle ratio exceeds 1 + threshold; exit below 1 − threshold. */
   readonly threshold: number;
+  /** Exit (or go short) below 1 − exitThreshold instead; defaults to `threshold`. */
+  readonly exitThreshold?: number;
   /** targetFraction = min(cap, (avg − 1) / scale): the predicted move that earns a full-cap position. */
   readonly scale: number;
   /** Largest |targetFraction|. */
@@ -47,7 +49,7 @@ export class HorizonAveragingPolicy implements Policy {
   private readonly allowShort: boolean;
 
   constructor(readonly config: HorizonAveragingConfig) {
-    if (!(config.threshold >= 0) || !(config.scale > 0) || !(config.cap >= 0)) {
+    if (!(config.threshold >= 0) || !(config.scale > 0) || !(config.cap >= 0) || !((config.exitThreshold ?? 0) >= 0)) {
       throw new ConfigError('HorizonAveragingPolicy needs threshold >= 0, scale > 0, cap >= 0', [JSON.stringify(config)]);
     }
     this.allowShort = config.allowShort ?? false;
@@ -114,12 +116,13 @@ export class HorizonAveragingPolicy implements Policy {
     this.lastAverage = avg;
     this.lastCount = n;
     const { threshold, scale, cap } = this.config;
+    const exitThreshold = this.config.exitThreshold ?? threshold;
     let target: number;
     let reason: string;
     if (avg > 1 + threshold) {
       target = Math.min(cap, (avg - 1) / scale);
       reason = REASONS.enter_long;
-    } else if (avg < 1 - threshold) {
+    } else if (avg < 1 - exitThreshold) {
       if (this.allowShort) {
         target = -Math.min(cap, (1 - avg) / scale);
         reason = REASONS.enter_short;

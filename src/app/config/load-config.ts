@@ -89,12 +89,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       );
     }
   }
-  const entry = get<number | undefined>('WICK_ENTRY_THRESHOLD');
-  const exit = get<number | undefined>('WICK_EXIT_THRESHOLD');
-  if (entry !== undefined && exit !== undefined && exit > entry) {
-    problems.push(`WICK_EXIT_THRESHOLD = ${exit} is above WICK_ENTRY_THRESHOLD = ${entry}: the exit band must not be wider than the entry band.`);
-  }
-
   if (problems.length > 0) {
     throw new ConfigError(
       `Invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee config/.env.example for every variable, its default and meaning.`,
