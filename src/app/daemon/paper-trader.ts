@@ -14,7 +14,7 @@ export interface PaperTraderOptions {
   readonly series: readonly SeriesKey[];
   readonly store: CandleHistory;
   readonly logger: Logger;
-  /** Decisions on candles that opened before this are not executed (start-up history only warms up). */
+  /** Candles that opened before this only warm up the signal role: not traded, not stepped (like a backtest's --from). */
   readonly tradeFromMs?: number;
   /** Hears about each candle stepped and each intent's outcome (logs, metrics, notifications). */
   readonly onStep?: (item: TraderItem, outcome: string | null) => void;
@@ -126,6 +126,10 @@ export class PaperTrader {
     const { series, candle } = item.candle;
     this.last.set(id, candle.openTimeMs);
     this.processed++;
+    if (candle.openTimeMs < (this.options.tradeFromMs ?? Number.NEGATIVE_INFINITY)) {
+      this.options.onStep?.(item, 'warmup');
+      return;
+    }
     const sessionTime = session.lastTimeMs;
     if (sessionTime !== null && candle.openTimeMs < sessionTime) {
       logger.warn({ series: id, openTimeMs: candle.openTimeMs, steppedUpToMs: sessionTime }, 'late candle: later candles were already traded; skipped by the paper trader');
@@ -135,22 +139,18 @@ export class PaperTrader {
     await session.onCandle(series, candle);
     let outcome: string | null = null;
     if (item.intent !== null) {
-      if (candle.openTimeMs < (this.options.tradeFromMs ?? Number.NEGATIVE_INFINITY)) {
-        outcome = 'warmup';
-      } else {
-        const result = await session.onIntent(item.intent);
-        outcome = result.status === 'sent' ? 'sent' : `${result.status}:${result.reason.code}`;
-        logger.info(
-          {
-            series: id,
-            intentId: item.intent.intentId,
-            targetFraction: item.intent.targetFraction,
-            outcome: result.status,
-            ...(result.status === 'sent' ? { clientOrderId: result.order.clientOrderId, side: result.order.side, qtyBase: result.order.qtyBase } : { reason: result.reason }),
-          },
-          result.status === 'sent' ? 'order placed' : `intent ${result.status}`,
-        );
-      }
+      const result = await session.onIntent(item.intent);
+      outcome = result.status === 'sent' ? 'sent' : `${result.status}:${result.reason.code}`;
+      logger.info(
+        {
+          series: id,
+          intentId: item.intent.intentId,
+          targetFraction: item.intent.targetFraction,
+          outcome: result.status,
+          ...(result.status === 'sent' ? { clientOrderId: result.order.clientOrderId, side: result.order.side, qtyBase: result.order.qtyBase } : { reason: result.reason }),
+        },
+        result.status === 'sent' ? 'order placed' : `intent ${result.status}`,
+      );
     }
     this.options.onStep?.(item, outcome);
   }
