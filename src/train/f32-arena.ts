@@ -12,6 +12,8 @@ export interface SimdKernels {
   readonly tn2x4: GemmKernel;
   readonly tn1x4: GemmKernel;
   readonly tn1x1: GemmKernel;
+  readonly nnTile: GemmKernel;
+  readonly tnTile: GemmKernel;
   /** LSTM cell step, see wasm-cell.ts: (B, H, g, cPrev, c, tc, h), byte addresses. */
   readonly cell: (B: number, H: number, g: number, cPrev: number, c: number, tc: number, h: number) => void;
   /** Its backward, see wasm-cell.ts: (B, H, g, tc, cPrev, dHt, dh, dc, dG), byte addresses. */

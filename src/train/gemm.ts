@@ -11,6 +11,7 @@
  */
 import { simdKernelsFor } from './f32-arena.js';
 import type { GemmKernel, SimdKernels } from './f32-arena.js';
+import { NN_TILE, TN_TILE } from './wasm-gemm.js';
 
 export type Slab = Float32Array | Float64Array;
 export type SlabConstructor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -35,7 +36,7 @@ export function gemmNN(
 ): void {
   const simd = simdFor(A, B, C, N);
   if (simd !== undefined) {
-    runSimd(simd.nn2x4, simd.nn1x4, simd.nn1x1, false, M, N, K, addr(A, aOff), lda, addr(B, bOff), ldb, addr(C, cOff), ldc);
+    runTiled(simd.nnTile, NN_TILE, simd.nn2x4, simd.nn1x4, simd.nn1x1, false, M, N, K, addr(A, aOff), lda, addr(B, bOff), ldb, addr(C, cOff), ldc);
     return;
   }
   jsGemmNN(M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
@@ -101,7 +102,7 @@ export function gemmTN(
 ): void {
   const simd = simdFor(A, B, C, N);
   if (simd !== undefined) {
-    runSimd(simd.tn2x4, simd.tn1x4, simd.tn1x1, true, M, N, K, addr(A, aOff), lda, addr(B, bOff), ldb, addr(C, cOff), ldc);
+    runTiled(simd.tnTile, TN_TILE, simd.tn2x4, simd.tn1x4, simd.tn1x1, true, M, N, K, addr(A, aOff), lda, addr(B, bOff), ldb, addr(C, cOff), ldc);
     return;
   }
   jsGemmTN(M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
@@ -228,4 +229,39 @@ function runSimd(
     }
     if (k4 < kc) rest(M, N, kc - k4, aK + k4 * aCol, lda, bK + k4 * ldb * 4, ldb, c, ldc);
   }
+}
+
+/** k block of the tiled kernels: keeps the B column strip (KT × tile columns) in L2. */
+const KT = 512;
+
+/**
+ * The register-tiled kernel on the largest (rows × cols)-divisible block of C; the leftover
+ * columns and rows go through runSimd's classic kernels. Addresses in bytes.
+ */
+function runTiled(
+  tile: GemmKernel,
+  shape: { readonly rows: number; readonly cols: number },
+  main: GemmKernel,
+  oneRow: GemmKernel,
+  rest: GemmKernel,
+  transA: boolean,
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+): void {
+  const Mt = M - (M % shape.rows);
+  const Nt = N - (N % shape.cols);
+  const aRow = transA ? 4 : lda * 4;
+  const aCol = transA ? lda * 4 : 4;
+  if (Mt > 0 && Nt > 0) {
+    for (let k0 = 0; k0 < K; k0 += KT) tile(Mt, Nt, Math.min(KT, K - k0), a + k0 * aCol, lda, b + k0 * ldb * 4, ldb, c, ldc);
+  }
+  if (Nt < N) runSimd(main, oneRow, rest, transA, M, N - Nt, K, a, lda, b + Nt * 4, ldb, c + Nt * 4, ldc);
+  if (Mt < M && Nt > 0) runSimd(main, oneRow, rest, transA, M - Mt, Nt, K, a + Mt * aRow, lda, b, ldb, c + Mt * ldc * 4, ldc);
 }

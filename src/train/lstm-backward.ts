@@ -96,12 +96,12 @@ export function lstmBackward(model: LstmModel, ws: LstmWorkspace, dOut: Slab, gr
       gemmTN(H, G4, (T - t1) * B, Hs, (t1 - 1) * BH, H, dG, t1 * B * G4, G4, S, 0, G4);
       addTransposed(H, G4, S, grad, lay.r);
     }
-    // dWb = dRb = Σ over rows of dG.
+    // dWb = dRb = Σ over rows of dG, as the GEMM onesᵀ (1, rows) · dG[t0:] (rows, 4H).
+    S.fill(0, 0, G4);
+    gemmTN(1, G4, rows, ws.ones, 0, 1, dG, r0 * G4, G4, S, 0, G4);
     for (let j = 0; j < G4; j++) {
-      let s = 0;
-      for (let r = r0; r < T * B; r++) s += dG[r * G4 + j]!;
-      grad[lay.wb + j] = grad[lay.wb + j]! + s;
-      grad[lay.rb + j] = grad[lay.rb + j]! + s;
+      grad[lay.wb + j] = grad[lay.wb + j]! + S[j]!;
+      grad[lay.rb + j] = grad[lay.rb + j]! + S[j]!;
     }
     if (l > 0) {
       // Gradient into the layer below: dX[t0:] (rows, H) = dG[t0:] (rows, 4H) · W (4H, H), through the mask.

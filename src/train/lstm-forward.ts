@@ -39,9 +39,12 @@ export function lstmForward(model: LstmModel, ws: LstmWorkspace): Slab {
     const simd = (H & 3) === 0 && G instanceof Float32Array ? simdKernelsFor(G.buffer) : undefined;
 
     // G[t, b, :] = Wb + Rb, then += X·Wᵀ for all steps at once.
-    for (let r = 0; r < TB; r++) {
-      const g = r * G4;
-      for (let j = 0; j < G4; j++) G[g + j] = p[lay.wb + j]! + p[lay.rb + j]!;
+    for (let j = 0; j < G4; j++) G[j] = p[lay.wb + j]! + p[lay.rb + j]!;
+    // Replicate the first row by doubling copies (memcpy speed instead of a scalar loop).
+    for (let filled = G4; filled < TB * G4; ) {
+      const n = Math.min(filled, TB * G4 - filled);
+      G.copyWithin(filled, 0, n);
+      filled += n;
     }
     transposeInto(G4, I, p, lay.w, ws.wT, 0); // Wᵀ (I, 4H)
     gemmNN(TB, G4, I, inp, 0, I, ws.wT, 0, G4, G, 0, G4);

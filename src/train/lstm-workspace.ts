@@ -37,6 +37,8 @@ export interface LstmWorkspace {
   /** Backward: recurrent carries dh, dc (B, H). */
   readonly dhNext: Slab;
   readonly dcNext: Slab;
+  /** (T·B) ones: turns a column sum into a GEMM. */
+  readonly ones: Slab;
   /** (B, H) zeros: the cell state before step 0. */
   readonly zeros: Slab;
   /** Whether layerIn/layerMask hold a dropout draw for the current pass. */
@@ -77,6 +79,7 @@ export function createWorkspace(model: LstmModel, batch: number, steps: number, 
     dhNext: mk(batch * H),
     dcNext: mk(batch * H),
     zeros: mk(batch * H),
+    ones: mk(TB).fill(1),
     dropoutActive: false,
   };
 }
