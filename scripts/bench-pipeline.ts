@@ -5,7 +5,8 @@
  *    publish to the last TraderStep call, per-series order checked;
  *  - latency: 200 candles/s for 5 s published one by one (a live-like feed), publishCandle() call →
  *    TraderStep call, p50/p99.
- * Run: npx tsx scripts/bench-pipeline.ts   (prints one JSON line)
+ * Run: npx tsx scripts/bench-pipeline.ts   (prints one JSON line; WICK_BENCH_LIVE_RATE changes the 200/s)
+ * All roles run in this one process, sharing its event loop with the publisher.
  */
 import { Redis } from 'ioredis';
 import { pathToFileURL } from 'node:url';
@@ -97,7 +98,9 @@ async function latency(redisUrl: string, ratePerSec: number, seconds: number): P
   const series = SYMBOLS.map((symbol): SeriesKey => ({ exchange: 'binance', symbol, timeframe: '1h' }));
   const publishedAt = new Map<string, number>();
   const latencies: number[] = [];
+  let calls = 0;
   const traderStep: TraderStep = async (intent) => {
+    calls++;
     const t0 = publishedAt.get(intent.intentId);
     if (t0 !== undefined) latencies.push(performance.now() - t0);
   };
@@ -105,8 +108,8 @@ async function latency(redisUrl: string, ratePerSec: number, seconds: number): P
     const total = ratePerSec * seconds;
     const intervalMs = 1000 / ratePerSec;
     // Warm-up: connections, Lua script cache, JIT.
-    for (let i = 0; i < 50; i++) await pipeline.publishCandle(candle(series[i % series.length]!, 1_000_000 + i));
-    await waitUntil(() => true, 0);
+    for (let i = 0; i < 100; i++) await pipeline.publishCandle(candle(series[i % series.length]!, 1_000_000 + Math.floor(i / series.length)));
+    await waitUntil(() => calls >= 100, 30_000);
     const start = performance.now();
     for (let n = 0; n < total; n++) {
       const due = start + n * intervalMs;
@@ -125,8 +128,9 @@ async function latency(redisUrl: string, ratePerSec: number, seconds: number): P
 
 export async function benchPipeline(): Promise<Record<string, number>> {
   const redisUrl = process.env['WICK_REDIS_URL'] ?? process.env['WICK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-  const candlesPerSec = await throughput(redisUrl, 20_000);
-  const { p50, p99 } = await latency(redisUrl, 200, 5);
+  const candlesPerSec = await throughput(redisUrl, Number(process.env['WICK_BENCH_REPLAY'] ?? 20_000));
+  const rate = Number(process.env['WICK_BENCH_LIVE_RATE'] ?? 200);
+  const { p50, p99 } = await latency(redisUrl, rate, 5);
   return {
     'pipeline.candlesPerSec': Math.round(candlesPerSec),
     'pipeline.latencyP50Ms': Number(p50.toFixed(3)),
