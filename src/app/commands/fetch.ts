@@ -157,11 +157,15 @@ export function createFetchCommand(deps: FetchCommandDeps = {}): CliCommand {
       const a = parseFetchArgs(args, ctx.cwd);
       const isTty = deps.isTty ?? (ctx.stderr as { isTTY?: boolean }).isTTY === true;
       const write = (s: string): void => void ctx.stderr.write(s);
-      // On a terminal the bar says it all; elsewhere one line per batch.
-      const logger = lineLogger(write, isTty);
+      let barShown = false;
+      // On a terminal the bar says it all (warnings still print, on their own line); elsewhere one line per batch.
+      const logger = lineLogger((line) => {
+        if (barShown) write('\n');
+        barShown = false;
+        write(line);
+      }, isTty);
       const tfMs = timeframeMs(a.timeframe);
       const exchange = await (deps.createExchange ?? createFetchExchange)(a.exchangeId, ctx.env);
-      let barShown = false;
       try {
         const result = await fetchHistoryToCsv({
           exchange,
