@@ -12,7 +12,7 @@ export function policyFor(model: Pick<SignalModelInfo, 'target'>, config: Config
   if (model.target === 'ratio') {
     return new HorizonAveragingPolicy({ threshold: s.entryThreshold, exitThreshold: s.exitThreshold, scale: s.fullPositionMove, cap: s.maxPositionFraction });
   }
-  return new ThresholdHysteresisPolicy({ pEnter: 0.5 + s.entryThreshold, pExit: 0.5 - s.exitThreshold, targetFraction: s.maxPositionFraction });
+  return new ThresholdHysteresisPolicy({ pEnter: s.enterProbability, pExit: s.exitProbability, targetFraction: s.maxPositionFraction });
 }
 
 export function stopConfigFor(config: Config): StopConfig {

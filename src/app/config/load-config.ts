@@ -21,7 +21,7 @@ export interface Config {
   readonly log: { readonly level: string; readonly format: 'auto' | 'json' | 'pretty' };
   readonly model: { readonly dir: string; readonly executionProvider: 'auto' | 'cpu' | 'cuda'; readonly cudaStrict: boolean };
   readonly paper: { readonly initialEquityQuote: number; readonly feeBps: number; readonly slippageBps: number };
-  readonly strategy: { readonly entryThreshold: number; readonly exitThreshold: number; readonly fullPositionMove: number; readonly maxPositionFraction: number };
+  readonly strategy: { readonly entryThreshold: number; readonly exitThreshold: number; readonly enterProbability: number; readonly exitProbability: number; readonly fullPositionMove: number; readonly maxPositionFraction: number };
   readonly risk: {
     readonly stopLossPct: number;
     readonly takeProfitPct: number | undefined;
@@ -115,7 +115,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     log: { level: get('WICK_LOG_LEVEL'), format: get('WICK_LOG_FORMAT') },
     model: { dir: get('WICK_MODEL_DIR'), executionProvider: get('WICK_EXECUTION_PROVIDER'), cudaStrict: get('WICK_CUDA_STRICT') },
     paper: { initialEquityQuote: get('WICK_INITIAL_EQUITY'), feeBps: get('WICK_FEE_BPS'), slippageBps: get('WICK_SLIPPAGE_BPS') },
-    strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'), maxPositionFraction: get('WICK_MAX_POSITION_FRACTION') },
+    strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), enterProbability: get('WICK_ENTER_PROBABILITY'), exitProbability: get('WICK_EXIT_PROBABILITY'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'), maxPositionFraction: get('WICK_MAX_POSITION_FRACTION') },
     risk: {
       stopLossPct: get('WICK_STOP_LOSS_PCT'),
       takeProfitPct: get('WICK_TAKE_PROFIT_PCT'),

@@ -69,8 +69,10 @@ export const VARIABLES = [
   v({ env: 'WICK_FEE_BPS', group: 'paper', schema: num(0, 1000), defaultRaw: '10', expected: 'a number of basis points from 0 to 1000', doc: 'Taker fee charged on simulated fills, basis points (10 = 0.1%).' }),
   v({ env: 'WICK_SLIPPAGE_BPS', group: 'paper', schema: num(0, 1000), defaultRaw: '5', expected: 'a number of basis points from 0 to 1000', doc: 'Adverse slippage on simulated market fills, basis points.' }),
   // --- strategy
-  v({ env: 'WICK_ENTRY_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Regression models: go long when the averaged predicted ratio exceeds 1 + this. Probability models: enter when p exceeds 0.5 + this.' }),
-  v({ env: 'WICK_EXIT_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Exit when the averaged predicted ratio falls below 1 - this (probability models: p below 0.5 - this); between the two bands the position is held.' }),
+  v({ env: 'WICK_ENTRY_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Ratio (regression) models: go long when the averaged predicted next-candle ratio exceeds 1 + this.' }),
+  v({ env: 'WICK_EXIT_THRESHOLD', group: 'strategy', schema: num(0, 1), defaultRaw: '0.002', expected: 'a number from 0 to 1', doc: 'Ratio models: exit when the averaged predicted ratio falls below 1 - this; between the two bands the position is held.' }),
+  v({ env: 'WICK_ENTER_PROBABILITY', group: 'strategy', schema: num(0.5, 1), defaultRaw: '0.55', expected: 'a probability from 0.5 to 1', doc: 'Probability models: go long when the predicted probability of a rise exceeds this.' }),
+  v({ env: 'WICK_EXIT_PROBABILITY', group: 'strategy', schema: num(0, 0.5), defaultRaw: '0.48', expected: 'a probability from 0 to 0.5', doc: 'Probability models: exit when the predicted probability of a rise falls below this; in between the position is held.' }),
   v({ env: 'WICK_FULL_POSITION_MOVE', group: 'strategy', schema: num(0.0001, 1), defaultRaw: '0.01', expected: 'a number from 0.0001 to 1', doc: 'Regression models: the averaged predicted move (ratio - 1) at which a position reaches WICK_MAX_POSITION_FRACTION; smaller moves get proportionally smaller positions.' }),
   v({ env: 'WICK_MAX_POSITION_FRACTION', group: 'strategy', schema: fraction, defaultRaw: '0.25', expected: 'a fraction from 0 to 1', doc: 'Largest position per symbol as a fraction of equity.' }),
   // --- risk
