@@ -50,6 +50,7 @@ export const f32x4add = simd(0xe4);
 export const f32x4mul = simd(0xe6);
 
 export const SUB = 0x6b;
+export const LT_U = 0x49;
 export const SHL = 0x74;
 export const f32c = (v: number): number[] => {
   const b = new Uint8Array(4);
