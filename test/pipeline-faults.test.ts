@@ -88,6 +88,29 @@ describe('pipeline under faults (real Redis)', () => {
     expect(survivor.roles).toEqual(['signal']);
   });
 
+  it('a worker killed in the middle of a read-ahead batch: the batch re-runs elsewhere, the trader still sees each candle once', async () => {
+    const prefix = uniquePrefix('kill-batch');
+    prefixes.push(prefix);
+    const rec = recorder();
+    const ingest = await start({ roles: ['ingest', 'trader'], settings: { prefix, instanceName: `${prefix}-a`, ...fast }, traderStep: rec.traderStep });
+    let hung = false;
+    const hang = (c: ClosedCandle): Promise<void> => {
+      if (c.candle.openTimeMs !== closed(BTC, 5).candle.openTimeMs) return Promise.resolve();
+      hung = true;
+      return new Promise<void>(() => undefined);
+    };
+    const doomed = await startPipeline({ redisUrl: REDIS_URL, roles: ['signal'], settings: { prefix, instanceName: `${prefix}-doomed`, ...fast }, signalStep: rec.signalStep('doomed', hang) });
+    await ingest.publishCandles([0, 1, 2, 3, 4, 5, 6, 7].map((i) => closed(BTC, i))); // one job, one batch
+    await waitFor(() => hung, 'worker stuck in candle 5');
+    await doomed.kill();
+    await start({ roles: ['signal'], settings: { prefix, instanceName: `${prefix}-survivor`, ...fast }, signalStep: rec.signalStep('survivor') });
+    await waitFor(() => rec.traderCalls.length >= 8, 'eight trader calls');
+    expect(bySeries(rec.traderCalls).get(seriesId(BTC))).toEqual(openTimes(0, 7));
+    expect(rec.signalCalls.filter((c) => c.worker === 'doomed').map((c) => c.openTimeMs)).toEqual(openTimes(0, 4));
+    // Nothing of the batch was committed: the survivor re-runs it from the start (at least once).
+    expect(rec.signalCalls.filter((c) => c.worker === 'survivor').map((c) => c.openTimeMs)).toEqual(openTimes(0, 7));
+  });
+
   it('connections cut by Redis (CLIENT KILL): the pipeline reconnects and resumes; the ingest buffers meanwhile', async () => {
     const prefix = uniquePrefix('drop');
     prefixes.push(prefix);
