@@ -142,6 +142,38 @@ function num(x: number | null): string {
   return x === null ? '—' : x.toFixed(2);
 }
 
+/** The console table both `wick backtest` and `wick replay` print: strategy beside buy-and-hold. */
+export function formatSummary(run: Pick<BacktestRun, 'metrics' | 'equity' | 'deniedByRisk'>, title: string, detail: string, footer: string): string {
+  const s = run.metrics.strategy;
+  const b = run.metrics.buyAndHold;
+  const rows: [string, string, string][] = [
+    ['total return', pct(s.totalReturn), pct(b.totalReturn)],
+    ['CAGR', pct(s.cagr), pct(b.cagr)],
+    ['Sharpe', num(s.sharpe), num(b.sharpe)],
+    ['Sortino', num(s.sortino), num(b.sortino)],
+    ['Calmar', num(s.calmar), num(b.calmar)],
+    ['max drawdown', pct(s.maxDrawdown), pct(b.maxDrawdown)],
+    ['volatility', pct(s.volatility), pct(b.volatility)],
+    ['VaR 95% (bar)', pct(s.var95), pct(b.var95)],
+    ['CVaR 95% (bar)', pct(s.cvar95), pct(b.cvar95)],
+    ['trades', String(s.trades), String(b.trades)],
+    ['win rate', pct(s.winRate), pct(b.winRate)],
+    ['exposure', pct(s.exposure), pct(b.exposure)],
+    ['fees paid', num(s.feesPaid), num(b.feesPaid)],
+  ];
+  const first = run.equity[0]?.[0];
+  const last = run.equity.at(-1)?.[0];
+  const day = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString().slice(0, 10));
+  const denied = Object.keys(run.deniedByRisk).length > 0 ? `; denied by risk: ${JSON.stringify(run.deniedByRisk)}` : '';
+  return [
+    `${title}, ${day(first)} → ${day(last)}, ${detail}`,
+    `${'metric'.padEnd(16)}${'strategy'.padStart(12)}${'buy & hold'.padStart(12)}`,
+    ...rows.map(([k, a, c]) => `${k.padEnd(16)}${a.padStart(12)}${c.padStart(12)}`),
+    `${footer}${denied}`,
+    '',
+  ].join('\n');
+}
+
 export async function runBacktestCommand(options: BacktestOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: [], destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
@@ -188,33 +220,13 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
     });
     if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
     if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
-    const s = run.metrics.strategy;
-    const b = run.metrics.buyAndHold;
-    const rows: [string, string, string][] = [
-      ['total return', pct(s.totalReturn), pct(b.totalReturn)],
-      ['CAGR', pct(s.cagr), pct(b.cagr)],
-      ['Sharpe', num(s.sharpe), num(b.sharpe)],
-      ['Sortino', num(s.sortino), num(b.sortino)],
-      ['Calmar', num(s.calmar), num(b.calmar)],
-      ['max drawdown', pct(s.maxDrawdown), pct(b.maxDrawdown)],
-      ['volatility', pct(s.volatility), pct(b.volatility)],
-      ['VaR 95% (bar)', pct(s.var95), pct(b.var95)],
-      ['CVaR 95% (bar)', pct(s.cvar95), pct(b.cvar95)],
-      ['trades', String(s.trades), String(b.trades)],
-      ['win rate', pct(s.winRate), pct(b.winRate)],
-      ['exposure', pct(s.exposure), pct(b.exposure)],
-      ['fees paid', num(s.feesPaid), num(b.feesPaid)],
-    ];
-    const first = run.equity[0]?.[0];
-    const last = run.equity.at(-1)?.[0];
     ctx.stdout.write(
-      [
-        `backtest ${symbols.join(', ')} ${run.timeframe}, ${first === undefined ? '' : new Date(first).toISOString().slice(0, 10)} → ${last === undefined ? '' : new Date(last).toISOString().slice(0, 10)}, model ${model.info.modelId}, fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
-        `${'metric'.padEnd(16)}${'strategy'.padStart(12)}${'buy & hold'.padStart(12)}`,
-        ...rows.map(([k, a, c]) => `${k.padEnd(16)}${a.padStart(12)}${c.padStart(12)}`),
-        `${run.candlesProcessed} candles in ${seconds.toFixed(2)} s (${Math.round(run.candlesProcessed / seconds)} candles/s)${Object.keys(run.deniedByRisk).length > 0 ? `; denied by risk: ${JSON.stringify(run.deniedByRisk)}` : ''}`,
-        '',
-      ].join('\n'),
+      formatSummary(
+        run,
+        `backtest ${symbols.join(', ')} ${run.timeframe}`,
+        `model ${model.info.modelId}, fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
+        `${run.candlesProcessed} candles in ${seconds.toFixed(2)} s (${Math.round(run.candlesProcessed / seconds)} candles/s)`,
+      ),
     );
     return 0;
   } finally {
