@@ -5,9 +5,11 @@
  * leading dimensions let a kernel work on a sub-matrix of a bigger slab (one time step of a
  * (T, B, 4H) buffer) without copying.
  *
- * Loop order is i-k-j with k unrolled by 4: the innermost loop walks a row of B and a row of C
- * contiguously, and each C element is loaded/stored once per 4 multiply-adds instead of once per
- * one. k is blocked so the B panel (KC rows of B) stays in L1/L2 while every row of A uses it.
+ * Two paths. When A, B and C are Float32 slabs of one F32Arena and N % 4 = 0, the product runs in
+ * the WebAssembly SIMD kernels (wasm-gemm.ts: register-tiled, ~25 GFLOP/s CPU time here). Otherwise
+ * (float64 gradient checks, odd widths) it runs in plain TS: i-k-j with k unrolled by 4, so the
+ * innermost loop walks a row of B and a row of C contiguously and each C element is loaded/stored
+ * once per 4 multiply-adds; k is blocked so the B panel (KC rows) stays in cache (~1 GFLOP/s).
  */
 import { simdKernelsFor } from './f32-arena.js';
 import type { GemmKernel, SimdKernels } from './f32-arena.js';
