@@ -79,6 +79,11 @@ export interface Pipeline {
   kill(): Promise<void>;
 }
 
+/** WICK_ROLE ('all' or one role) → the roles startPipeline runs. */
+export function rolesFor(role: 'all' | PipelineRole): PipelineRole[] {
+  return role === 'all' ? ['ingest', 'signal', 'trader'] : [role];
+}
+
 const hiResNow = (): number => performance.timeOrigin + performance.now();
 
 async function waitReady(redis: Redis, timeoutMs: number, name: string): Promise<void> {
