@@ -20,7 +20,12 @@ export interface SignalContext {
   readonly store: CandleStoreReader;
 }
 
-/** FeatureBuilder + SignalModel + Policy, wired by src/app. Called in open-time order per series. */
+/**
+ * FeatureBuilder + SignalModel + Policy, wired by src/app. Called strictly in open-time order per
+ * series, never twice at once for one series; different series run concurrently (signalConcurrency).
+ * At least once: after a crash the uncommitted part of a batch runs again (in another process), so
+ * the returned intent must be deterministic (intentId from series and candle).
+ */
 export type SignalStep = (candle: ClosedCandle, context: SignalContext) => Promise<OrderIntent | null>;
 
 /**
