@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.js';
 import { ManualClock } from '../core/clock.js';
+import { DataError, InvariantError } from '../core/errors.js';
 import { lstmPredict } from './lstm-forward.js';
 import { auc, column, directionalAccuracy, directionLabels, mse, zeroReturnMse } from './metrics.js';
 import { train } from './train.js';
@@ -100,8 +101,16 @@ describe('train', () => {
     expect(Number.isFinite(result.bestValLoss)).toBe(true);
   });
 
-  it('rejects data whose shape does not match the config', () => {
+  it('rejects data whose shape does not match the config, and non-finite data', () => {
     const bad = { ...data.train, n: data.train.n + 1 };
     expect(() => train(base, { train: bad, val: data.val })).toThrow(RangeError);
+    const x = data.val.x.slice();
+    x[17] = NaN;
+    expect(() => train(base, { train: data.train, val: { ...data.val, x } })).toThrow(DataError);
+  });
+
+  it('stops loudly when training diverges', () => {
+    const huge: WindowSet = { ...data.train, y: data.train.y.map(() => 3e38) };
+    expect(() => train({ ...base, epochs: 1 }, { train: huge, val: data.val })).toThrow(InvariantError);
   });
 });

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { DataError, InvariantError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { Adam, clipGlobalNorm } from './adam.js';
 import { lstmBackward } from './lstm-backward.js';
@@ -150,7 +151,10 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
       const out = lstmForward(model, ws);
       const dO = b === B ? dOut : dOut.subarray(0, b * K);
       const y = gatherTargets(data.train.y, order, first, b, K, yBatch);
-      lossSum += lossAndGrad(config.loss, out, y, 0, b * K, dO) * b;
+      const batchLoss = lossAndGrad(config.loss, out, y, 0, b * K, dO);
+      // A non-finite loss means training diverged: stop loudly rather than export NaN weights.
+      if (!Number.isFinite(batchLoss)) throw new InvariantError(`train: non-finite loss at epoch ${epoch}, window ${first}`);
+      lossSum += batchLoss * b;
       grad.fill(0);
       lstmBackward(model, ws, dO, grad, bptt);
       if (Number.isFinite(clipNorm)) clipGlobalNorm(grad, clipNorm);
@@ -226,6 +230,12 @@ function evaluateWith(model: LstmModel, set: WindowSet, loss: LossSpec, T: numbe
 function checkSet(name: string, s: WindowSet, T: number, F: number, K: number): void {
   if (s.x.length !== s.n * T * F) throw new RangeError(`train: ${name}.x has ${s.x.length} values, expected n·T·F = ${s.n * T * F}`);
   if (s.y.length !== s.n * K) throw new RangeError(`train: ${name}.y has ${s.y.length} values, expected n·K = ${s.n * K}`);
+  // One NaN would silently poison every parameter through the gradient: refuse it up front.
+  for (const [what, arr, width] of [['x', s.x, T * F], ['y', s.y, K]] as const) {
+    for (let k = 0; k < arr.length; k++) {
+      if (!Number.isFinite(arr[k]!)) throw new DataError(`${name}.${what} has a non-finite value in window ${Math.floor(k / width)}`);
+    }
+  }
 }
 
 /** Time-major gather of the shuffled windows order[first … first+B) with inverted input dropout. */
