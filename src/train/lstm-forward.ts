@@ -104,6 +104,7 @@ export function lstmPredict(model: LstmModel, x: ArrayLike<number>, n: number, s
   if (x.length !== n * steps * F) throw new RangeError(`lstmPredict: x has ${x.length} values, expected n·T·F = ${n * steps * F}`);
   const isF32 = model.params instanceof Float32Array;
   const result = isF32 ? new Float32Array(n * K) : new Float64Array(n * K);
+  if (n === 0) return result;
   const full = Math.min(chunk, n);
   const last = n % full;
   let run = model;

@@ -63,6 +63,10 @@ describe('exportOnnx → onnxruntime-node (CPU) matches the TS forward', () => {
     }
   }
 
+  it('lstmPredict of zero windows is empty', () => {
+    expect(lstmPredict(model(configs[0]![1], 1), new Float32Array(0), 0, T).length).toBe(0);
+  });
+
   it('a dynamic time dimension works when windowLength is omitted', async () => {
     const config = configs[0]![1];
     const m = model(config, 5);
