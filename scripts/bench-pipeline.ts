@@ -74,10 +74,10 @@ async function throughput(redisUrl: string, total: number): Promise<number> {
   const lastSeen = new Map<string, number>();
   let calls = 0;
   let disorder = 0;
-  const traderStep: TraderStep = async (intent) => {
-    const id = seriesId(intent.series);
-    if (intent.candleOpenTimeMs <= (lastSeen.get(id) ?? -Infinity)) disorder++;
-    lastSeen.set(id, intent.candleOpenTimeMs);
+  const traderStep: TraderStep = async ({ candle }) => {
+    const id = seriesId(candle.series);
+    if (candle.candle.openTimeMs <= (lastSeen.get(id) ?? -Infinity)) disorder++;
+    lastSeen.set(id, candle.candle.openTimeMs);
     calls++;
   };
   return withPipeline(redisUrl, 'replay', traderStep, async (pipeline) => {
@@ -99,8 +99,9 @@ async function latency(redisUrl: string, ratePerSec: number, seconds: number): P
   const publishedAt = new Map<string, number>();
   const latencies: number[] = [];
   let calls = 0;
-  const traderStep: TraderStep = async (intent) => {
+  const traderStep: TraderStep = async ({ intent }) => {
     calls++;
+    if (intent === null) return;
     const t0 = publishedAt.get(intent.intentId);
     if (t0 !== undefined) latencies.push(performance.now() - t0);
   };

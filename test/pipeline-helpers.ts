@@ -48,7 +48,7 @@ export interface Recorder {
   readonly traderStep: TraderStep;
 }
 
-/** Stub steps that record what they were called with: every candle yields an intent. */
+/** Stub steps that record what they were called with: every candle yields an intent (the trader sees every candle's decision). */
 export function recorder(): Recorder {
   const signalCalls: Recorder['signalCalls'] = [];
   const traderCalls: Recorder['traderCalls'] = [];
@@ -69,8 +69,8 @@ export function recorder(): Recorder {
       };
       return intent;
     },
-    traderStep: async (intent) => {
-      traderCalls.push({ series: seriesId(intent.series), openTimeMs: intent.candleOpenTimeMs, intentId: intent.intentId });
+    traderStep: async ({ candle, intent }) => {
+      traderCalls.push({ series: seriesId(candle.series), openTimeMs: candle.candle.openTimeMs, intentId: intent?.intentId ?? '' });
     },
   };
 }

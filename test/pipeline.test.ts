@@ -144,27 +144,28 @@ describe('pipeline end to end (real Redis, stub steps)', () => {
     candles.on('error', () => undefined);
     intents.on('error', () => undefined);
     await candles.add('candles', { v: 1, series: BTC, candles: [{ openTimeMs: 'soon', close: Number.NaN }] }, { jobId: 'bad-candle' });
-    await intents.add('intents', { v: 1, series: BTC, intents: [] }, { jobId: 'bad-intent' });
+    await intents.add('intents', { v: 2, series: BTC, decisions: [] }, { jobId: 'bad-intent' });
     await p.publishCandle(closed(BTC, 0));
     await waitFor(() => rec.traderCalls.length >= 1, 'good candle traded');
     await waitFor(async () => (await candles.getJobState('bad-candle')) === 'failed' && (await intents.getJobState('bad-intent')) === 'failed', 'bad jobs failed');
     const bad = await candles.getJob('bad-candle');
     expect(bad?.attemptsMade).toBe(1); // unrecoverable: not retried
-    expect(log.lines.filter((l) => l.level === 'error' && /malformed (candle|intent) job rejected/.test(l.msg))).toHaveLength(2);
+    expect(log.lines.filter((l) => l.level === 'error' && /malformed (candle|decision) job rejected/.test(l.msg))).toHaveLength(2);
     await candles.close();
     await intents.close();
   });
 
-  it('executes an intent id once even when it comes back in another job', async () => {
+  it('executes a candle\'s decision once even when it comes back in another job', async () => {
     const prefix = newPrefix('intent-dedup');
     const rec = recorder();
     await start({ roles: ['trader'], settings: { prefix, instanceName: prefix }, traderStep: rec.traderStep });
     const intents = new Queue(INTENTS_QUEUE, { connection: { url: REDIS_URL }, prefix });
     intents.on('error', () => undefined);
     const intent = (i: number) => ({ intentId: `btc-${i}`, series: BTC, candleOpenTimeMs: closed(BTC, i).candle.openTimeMs, referencePriceQuote: 100, targetFraction: 0.5, reason: 't', signal: 0.01 });
-    await intents.add('intents', { v: 1, series: BTC, intents: [{ intent: intent(1), ingestedAtMs: Date.now() }] }, { jobId: 'a' });
-    await intents.add('intents', { v: 1, series: BTC, intents: [{ intent: intent(1), ingestedAtMs: Date.now() }, { intent: intent(2), ingestedAtMs: Date.now() }] }, { jobId: 'b' });
-    await intents.add('intents', { v: 1, series: BTC, intents: [{ intent: intent(0), ingestedAtMs: Date.now() }] }, { jobId: 'c' }); // stale
+    const decision = (i: number) => ({ candle: closed(BTC, i).candle, intent: intent(i), ingestedAtMs: Date.now() });
+    await intents.add('intents', { v: 2, series: BTC, decisions: [decision(1)] }, { jobId: 'a' });
+    await intents.add('intents', { v: 2, series: BTC, decisions: [decision(1), decision(2)] }, { jobId: 'b' });
+    await intents.add('intents', { v: 2, series: BTC, decisions: [decision(0)] }, { jobId: 'c' }); // stale
     await waitFor(async () => (await intents.getJobState('c')) === 'completed', 'all intent jobs done');
     expect(rec.traderCalls.map((c) => c.intentId)).toEqual(['btc-1', 'btc-2']);
     await intents.close();

@@ -1,7 +1,7 @@
 export { CandleStore, type AppendResult, type CandleStoreOptions, type StoredCandle } from './candle-store.js';
 export type { PublishResult } from './ingest.js';
-export { CANDLES_QUEUE, INTENTS_QUEUE, candleJobId, intentJobId } from './jobs.js';
+export { CANDLES_QUEUE, INTENTS_QUEUE, candleJobId, decisionJobId } from './jobs.js';
 export { rolesFor, startPipeline, type Pipeline, type PipelineHealth, type PipelineOptions } from './pipeline.js';
 export { createRedisConnection, closeRedis, PipelineKeys } from './redis.js';
-export { intentAction, noopPipelineMetrics, type CandleStoreReader, type PipelineMetrics, type PipelineRole, type SignalContext, type SignalStep, type TraderStep } from './types.js';
+export { intentAction, noopPipelineMetrics, type CandleStoreReader, type PipelineMetrics, type PipelineRole, type SignalContext, type SignalDecision, type SignalStep, type TraderStep } from './types.js';
 export { workerSettingsSchema, type WorkerSettings, type WorkerSettingsInput } from './worker-settings.js';

@@ -47,23 +47,29 @@ const intentSchema = z.object({
   signal: finite,
 });
 
-/** The intents decided for one series in one signal batch, ascending by candle. */
-export const intentJobSchema = z.object({
-  v: z.literal(1),
+/**
+ * The decisions of one signal batch for one series, ascending by candle: EVERY processed candle with
+ * the intent decided on it, or null. The trader needs every candle, not only those with an intent:
+ * its broker fills queued orders at the next open and checks stops on each candle's range, in the
+ * same order as a backtest.
+ */
+export const decisionJobSchema = z.object({
+  v: z.literal(2),
   series: seriesSchema,
-  intents: z
-    .array(z.object({ intent: intentSchema, ingestedAtMs: finite }))
+  decisions: z
+    .array(z.object({ candle: candleSchema, intent: intentSchema.nullable(), ingestedAtMs: finite }))
     .min(1)
-    .refine((l) => ascending(l.map((x) => ({ openTimeMs: x.intent.candleOpenTimeMs }))), 'intents must be ascending by candleOpenTimeMs'),
+    .refine((l) => ascending(l.map((x) => x.candle)), 'decisions must be ascending by candle openTimeMs')
+    .refine((l) => l.every((x) => x.intent === null || x.intent.candleOpenTimeMs === x.candle.openTimeMs), 'an intent must belong to its candle'),
 });
-export type IntentJobData = z.infer<typeof intentJobSchema>;
+export type DecisionJobData = z.infer<typeof decisionJobSchema>;
 
 /** Deterministic, ':'-free: the same "series up to T" is one job while bullmq retains it. */
 export function candleJobId(series: SeriesKey, lastOpenTimeMs: number): string {
   return `${seriesId(series)}.${lastOpenTimeMs}`;
 }
 
-export function intentJobId(series: SeriesKey, firstOpenTimeMs: number, lastOpenTimeMs: number): string {
+export function decisionJobId(series: SeriesKey, firstOpenTimeMs: number, lastOpenTimeMs: number): string {
   return firstOpenTimeMs === lastOpenTimeMs ? `${seriesId(series)}.${firstOpenTimeMs}` : `${seriesId(series)}.${firstOpenTimeMs}-${lastOpenTimeMs}`;
 }
 
@@ -76,20 +82,24 @@ export function candleJobData(series: SeriesKey, candles: readonly Candle[], ing
   };
 }
 
-export function intentJobData(series: SeriesKey, intents: readonly { readonly intent: OrderIntent; readonly ingestedAtMs: number }[]): IntentJobData {
+export function decisionJobData(series: SeriesKey, decisions: readonly { readonly candle: Candle; readonly intent: OrderIntent | null; readonly ingestedAtMs: number }[]): DecisionJobData {
   return {
-    v: 1,
+    v: 2,
     series: { exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe },
-    intents: intents.map(({ intent, ingestedAtMs }) => ({
-      intent: {
-        intentId: intent.intentId,
-        series: { exchange: intent.series.exchange, symbol: intent.series.symbol, timeframe: intent.series.timeframe },
-        candleOpenTimeMs: intent.candleOpenTimeMs,
-        referencePriceQuote: intent.referencePriceQuote,
-        targetFraction: intent.targetFraction,
-        reason: intent.reason,
-        signal: intent.signal,
-      },
+    decisions: decisions.map(({ candle, intent, ingestedAtMs }) => ({
+      candle: { openTimeMs: candle.openTimeMs, open: candle.open, high: candle.high, low: candle.low, close: candle.close, volume: candle.volume },
+      intent:
+        intent === null
+          ? null
+          : {
+              intentId: intent.intentId,
+              series: { exchange: intent.series.exchange, symbol: intent.series.symbol, timeframe: intent.series.timeframe },
+              candleOpenTimeMs: intent.candleOpenTimeMs,
+              referencePriceQuote: intent.referencePriceQuote,
+              targetFraction: intent.targetFraction,
+              reason: intent.reason,
+              signal: intent.signal,
+            },
       ingestedAtMs,
     })),
   };

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { seriesId, type Candle, type Logger, type OrderIntent, type SeriesKey } from '../core/index.js';
 import { decodeStoredCandle, type CandleStore } from './candle-store.js';
-import { CANDLES_QUEUE, candleJobSchema, describeIssues, intentJobData, intentJobId } from './jobs.js';
+import { CANDLES_QUEUE, candleJobSchema, decisionJobData, decisionJobId, describeIssues } from './jobs.js';
 import { keepAlive, KeyedMutex, LockBusyError, newLockToken, whileBusy } from './locks.js';
 import { LuaScript, PipelineKeys } from './redis.js';
 import { intentAction, type PipelineMetrics, type SignalStep } from './types.js';
@@ -133,7 +133,7 @@ export class SignalWorker {
     const limitHit = rows.length >= settings.readAhead;
     const pending = mergePending(rows.map(decodeStoredCandle), jobCandles, ingestedAtMs, last, limitHit);
     const alive = keepAlive(connection, lockKey, token, settings.lockTtlMs);
-    const intents: { intent: OrderIntent; ingestedAtMs: number }[] = [];
+    const decisions: { candle: Candle; intent: OrderIntent | null; ingestedAtMs: number }[] = [];
     let processed = last;
     let failure: unknown;
     try {
@@ -148,22 +148,20 @@ export class SignalWorker {
         }
         metrics.stepSeconds.observe({ step: 'signal' }, (nowMs() - started) / 1000);
         metrics.candlesProcessed.inc({ series: id });
-        if (intent !== null) {
-          intents.push({ intent, ingestedAtMs: p.ingestedAtMs });
-          metrics.intentsTotal.inc({ action: intentAction(intent) });
-        }
+        decisions.push({ candle: p.candle, intent, ingestedAtMs: p.ingestedAtMs });
+        if (intent !== null) metrics.intentsTotal.inc({ action: intentAction(intent) });
         processed = p.candle.openTimeMs;
       }
-      // At least once: intents go out before the series advances; a crash in between re-runs these
-      // candles, and the duplicate intents are dropped by job id or by the trader's intent-id check.
-      if (intents.length > 0) {
-        const first = intents[0]!.intent.candleOpenTimeMs;
-        const lastIntent = intents[intents.length - 1]!.intent.candleOpenTimeMs;
-        await this.deps.intentsQueue.add(INTENT_JOB_NAME, intentJobData(series, intents), { jobId: intentJobId(series, first, lastIntent) });
+      // At least once: decisions go out before the series advances; a crash in between re-runs these
+      // candles, and the duplicates are dropped by job id or by the trader's per-candle check.
+      if (decisions.length > 0) {
+        const first = decisions[0]!.candle.openTimeMs;
+        const lastDecided = decisions[decisions.length - 1]!.candle.openTimeMs;
+        await this.deps.intentsQueue.add(INTENT_JOB_NAME, decisionJobData(series, decisions), { jobId: decisionJobId(series, first, lastDecided) });
       }
     } catch (error) {
       failure ??= error;
-      processed = last; // the intents did not go out: these candles must run again
+      processed = last; // the decisions did not go out: these candles must run again
     } finally {
       alive.stop();
       // Not awaited: written now, on the connection that later completes the job and runs this series'

@@ -1,10 +1,10 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { seriesId, type Logger, type OrderIntent } from '../core/index.js';
-import { describeIssues, INTENTS_QUEUE, intentJobSchema } from './jobs.js';
+import { seriesId, type Logger } from '../core/index.js';
+import { decisionJobSchema, describeIssues, INTENTS_QUEUE } from './jobs.js';
 import { LockBusyError, newLockToken } from './locks.js';
 import { LuaScript, PipelineKeys } from './redis.js';
-import type { PipelineMetrics, TraderStep } from './types.js';
+import type { PipelineMetrics, SignalDecision, TraderStep } from './types.js';
 import type { WorkerSettings } from './worker-settings.js';
 
 // KEYS: lease. ARGV: token, ttlMs. Renews the lease if ours, takes it if free. -> 1 held, 0 someone else's.
@@ -46,11 +46,11 @@ export interface TraderWorkerDeps {
  * The trader role: the single writer of order state. One bullmq worker at concurrency 1 that runs only
  * while its process holds the account lease in Redis (SET NX PX, renewed every third of its TTL): a
  * second trader process waits as a standby and takes over when the lease expires or is released. Each
- * intent is executed once: per series the open time of the last executed intent's candle (a Redis hash,
- * cached in memory while the lease is held, since nobody else writes it) and the executed intent ids
- * (Redis keys with a TTL) are checked before the TraderStep and written after it. An intent at or
- * before the last executed one of its series - a duplicate, or a retried job that fell behind newer
- * ones - is skipped.
+ * candle's decision is executed once: per series the open time of the last executed candle (a Redis
+ * hash, cached in memory while the lease is held, since nobody else writes it) and the executed
+ * decision ids (Redis keys with a TTL) are checked before the TraderStep and written after it. A
+ * decision at or before the last executed one of its series - a duplicate, or a retried job that fell
+ * behind newer ones - is skipped.
  */
 export class TraderWorker {
   readonly worker: Worker;
@@ -132,31 +132,33 @@ export class TraderWorker {
 
   private async process(job: Job): Promise<void> {
     const { connection, settings, logger, metrics, step, nowMs } = this.deps;
-    const parsed = intentJobSchema.safeParse(job.data);
+    const parsed = decisionJobSchema.safeParse(job.data);
     if (!parsed.success) {
       const reason = describeIssues(parsed.error);
-      logger.error({ jobId: job.id, reason }, 'malformed intent job rejected');
+      logger.error({ jobId: job.id, reason }, 'malformed decision job rejected');
       metrics.errorsTotal.inc({ code: 'JOB_MALFORMED' });
-      throw new UnrecoverableError(`malformed intent job: ${reason}`);
+      throw new UnrecoverableError(`malformed decision job: ${reason}`);
     }
     if (!this.held || Date.now() >= this.validUntil) throw new LockBusyError('the trader lease');
     if (job.processedOn !== undefined) metrics.queueWaitSeconds.observe({ queue: INTENTS_QUEUE }, Math.max(0, job.processedOn - job.timestamp) / 1000);
     const id = seriesId(parsed.data.series);
-    const entries = parsed.data.intents as readonly { readonly intent: OrderIntent; readonly ingestedAtMs: number }[];
+    const series = parsed.data.series;
+    const entries = parsed.data.decisions;
+    const decisionId = (openTimeMs: number): string => `${id}.${openTimeMs}`;
 
     let lastTraded = this.lastTraded.get(id);
     let done: readonly number[] = [];
     if (lastTraded === undefined) {
-      const r = (await LOOKUP.run(connection, [this.keys.traderLast(), ...entries.map((e) => this.keys.intentDone(e.intent.intentId))], [id])) as [string, number[]];
+      const r = (await LOOKUP.run(connection, [this.keys.traderLast(), ...entries.map((e) => this.keys.intentDone(decisionId(e.candle.openTimeMs)))], [id])) as [string, number[]];
       lastTraded = r[0] === '' ? -Infinity : Number(r[0]);
       done = r[1];
     }
 
     const executed: string[] = [];
     let failure: unknown;
-    for (const [i, { intent, ingestedAtMs }] of entries.entries()) {
-      if (done[i] === 1 || intent.candleOpenTimeMs <= lastTraded) {
-        logger.debug({ intentId: intent.intentId, series: id, candleOpenTimeMs: intent.candleOpenTimeMs, lastTradedOpenTimeMs: lastTraded }, 'intent already executed or superseded by a newer one of its series; skipped');
+    for (const [i, { candle, intent, ingestedAtMs }] of entries.entries()) {
+      if (done[i] === 1 || candle.openTimeMs <= lastTraded) {
+        logger.debug({ series: id, candleOpenTimeMs: candle.openTimeMs, intentId: intent?.intentId, lastTradedOpenTimeMs: lastTraded }, 'decision already executed or superseded by a newer one of its series; skipped');
         metrics.candlesRejected.inc({ series: id, reason: 'intent_done' });
         continue;
       }
@@ -166,15 +168,15 @@ export class TraderWorker {
       }
       const started = nowMs();
       try {
-        await step(intent);
+        await step({ candle: { series, candle }, intent } as SignalDecision);
       } catch (error) {
         failure = error;
         break;
       }
       metrics.stepSeconds.observe({ step: 'trader' }, (nowMs() - started) / 1000);
       metrics.pipelineLatencySeconds.observe({ stage: 'ingest_to_trader' }, Math.max(0, started - ingestedAtMs) / 1000);
-      executed.push(this.keys.intentDone(intent.intentId));
-      lastTraded = intent.candleOpenTimeMs;
+      executed.push(this.keys.intentDone(decisionId(candle.openTimeMs)));
+      lastTraded = candle.openTimeMs;
     }
     if (executed.length > 0) {
       if (this.held) this.lastTraded.set(id, lastTraded);

@@ -28,12 +28,18 @@ export interface SignalContext {
  */
 export type SignalStep = (candle: ClosedCandle, context: SignalContext) => Promise<OrderIntent | null>;
 
+/** One processed candle of a series and the intent decided on it (null: no new intent, hold). */
+export interface SignalDecision {
+  readonly candle: ClosedCandle;
+  readonly intent: OrderIntent | null;
+}
+
 /**
- * RiskEngine + OrderManager + Broker, wired by src/app. Called by a single writer, at least once per
- * intent: a crash between the call and the pipeline's "done" mark re-runs it, so it must itself be
- * idempotent by intentId (deterministic client order ids).
+ * RiskEngine + OrderManager + Broker, wired by src/app. Called by a single writer for EVERY processed
+ * candle, in open-time order per series, at least once: a crash between the call and the pipeline's
+ * "done" mark re-runs it, so it must itself be idempotent by candle (deterministic client order ids).
  */
-export type TraderStep = (intent: OrderIntent) => Promise<void>;
+export type TraderStep = (decision: SignalDecision) => Promise<void>;
 
 export type PipelineRole = 'ingest' | 'signal' | 'trader';
 
