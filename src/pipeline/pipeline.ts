@@ -28,13 +28,15 @@ import { workerSettingsSchema, type WorkerSettings, type WorkerSettingsInput } f
  * job that fell behind newer ones) is skipped with a log line, and a job that finds candles missing
  * before T processes them from the store first. A candle that reaches the store after a newer one was
  * processed is stored for history but never fed (the streaming features only move forward); the
- * ingest logs it as late. Intents go out before the series advances (at least once). The trader is
- * the single writer: one worker at concurrency 1 that runs only while its process holds the account
- * lease in Redis (other trader processes wait as standbys); it skips an intent whose candle is at or
- * before the last one executed for its series (a duplicate, or a retried job that fell behind newer
- * ones) and remembers executed intent ids (Redis keys with a TTL, default 7 days), so a re-delivered
- * intent is never executed twice; only a crash between a TraderStep and its record re-runs the step,
- * which the TraderStep covers with deterministic client order ids.
+ * ingest logs it as late. Every processed candle's decision (the candle plus the intent decided on
+ * it, or none) goes out before the series advances (at least once): the trader needs every candle,
+ * since its broker fills and checks stops candle by candle. The trader is the single writer: one
+ * worker at concurrency 1 that runs only while its process holds the account lease in Redis (other
+ * trader processes wait as standbys); it skips a decision whose candle is at or before the last one
+ * executed for its series (a duplicate, or a retried job that fell behind newer ones) and remembers
+ * executed decisions (Redis keys with a TTL, default 7 days), so a re-delivered one is never
+ * executed twice; only a crash between a TraderStep and its record re-runs the step, which the
+ * TraderStep covers with deterministic client order ids.
  */
 
 export interface PipelineOptions {
