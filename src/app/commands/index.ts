@@ -3,6 +3,8 @@ import { notBuilt } from './not-built.js';
 import { command as backtest } from './backtest.js';
 import { command as bench } from './bench.js';
 import { command as features } from './features.js';
+import { command as fetch } from './fetch.js';
+import { command as replay } from './replay.js';
 import { command as train } from './train.js';
 
 /** Every `wick` command, in the order `wick --help` lists them. */
@@ -17,19 +19,11 @@ export const COMMANDS: readonly CliCommand[] = [
     'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM)',
     'Usage: wick live [--role all|ingest|signal|trader]\n\nRuns the daemon with real orders through ccxt. Refuses to start unless WICK_MODE=live, WICK_API_KEY,\nWICK_API_SECRET and WICK_LIVE_CONFIRM are set. Run `wick doctor` first.',
   ),
-  notBuilt(
-    'replay',
-    'Feed a candle CSV through the full daemon pipeline (Redis queues, workers)',
-    'Usage: wick replay --data FILE.csv [--data ...] [--speed N|max] [--json OUT.json]\n\nThe offline demo and the parity harness: the same pipeline as paper trading, fed from files.',
-  ),
+  replay,
   backtest,
   train,
   features,
-  notBuilt(
-    'fetch',
-    'Download historical candles through ccxt into a CSV (resumable)',
-    'Usage: wick fetch --exchange ID --symbol SYM --timeframe TF --since ISO [--until ISO] --out FILE.csv',
-  ),
+  fetch,
   notBuilt(
     'doctor',
     'Check Redis, the model, the execution provider, the exchange, clock skew and API-key permissions',

@@ -39,10 +39,11 @@ export function createSignalStep(deps: SignalStepDeps) {
   const T = model.info.windowLength;
   const K = model.info.horizons.length;
   const warmup = new FeatureEngine(spec, 3_600_000).warmup;
-  const window = new Float32Array(T * model.info.featureCount);
 
   const predict = async (series: SeriesKey, candle: Candle, builder: FeatureBuilder): Promise<Prediction> => {
-    window.set(builder.window());
+    // A copy per call: steps of different series run concurrently, and onnxruntime reads the input
+    // after this function has yielded, so a shared buffer could be overwritten by another series.
+    const window = new Float32Array(builder.window());
     const started = performance.now();
     const values = await model.predict(window, 1);
     deps.onInference?.((performance.now() - started) / 1000);

@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { seriesId, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { createCcxtExchange } from '../../market/ccxt-client.js';
+import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
+import { marketRulesFromCcxt } from '../../market/market-rules.js';
+import { createLogger } from '../../obs/logger.js';
+import type { PipelineRole } from '../../pipeline/index.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { UsageError, type CliCommand, type CliContext } from '../command.js';
+import { startDaemon } from '../daemon/daemon.js';
+
+const HELP = `Usage: wick paper [--role all|ingest|signal|trader] [--seed N]
+
+Paper-trades live market data: closed candles from the exchange's websocket (ccxt watchOHLCV,
+public data, no API keys), the Redis-queued pipeline (candle store, signal worker, trader), and the
+paper broker's simulated fills (next candle's open, slippage, fee, stops on the candle range).
+Markets, timeframe, model, strategy and risk come from the WICK_* variables; /health and /metrics
+are served on WICK_HTTP_HOST:WICK_HTTP_PORT. Only candles that close after start-up are traded;
+the history fetched at start-up warms the features up. SIGTERM/SIGINT stop it gracefully.
+
+Options:
+  --role ROLE   run only some roles in this process (default WICK_ROLE, all): several signal
+                processes on other machines can share one Redis with one ingest and one trader
+  --seed N      closed candles fetched at start-up per market [the model's window + warm-up, 200 at least]
+
+Example:
+  WICK_SYMBOLS=BTC/USDT,ETH/USDT WICK_TIMEFRAME=1h wick paper`;
+
+function rolesOf(role: string): PipelineRole[] {
+  if (role === 'all') return ['ingest', 'signal', 'trader'];
+  if (role === 'ingest' || role === 'signal' || role === 'trader') return [role];
+  throw new UsageError(`--role "${role}": expected all, ingest, signal or trader`);
+}
+
+export async function runPaper(args: readonly string[], ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...args], strict: true, options: { role: { type: 'string' }, seed: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const roles = rolesOf((values['role'] as string | undefined) ?? config.role);
+  const seed = values['seed'] === undefined ? 200 : Number(values['seed']);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${String(values['seed'])}": expected a non-negative integer`);
+  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: [config.http.apiToken, config.credentials?.apiKey, config.credentials?.secret], destination: ctx.stdout });
+  const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
+  const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
+  logger.info({ mode: 'paper', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe }, 'wick starting');
+
+  // Market rules come from the exchange (public endpoint); the trader's paper broker respects them.
+  let rules: Record<string, MarketRules> = {};
+  if (roles.includes('trader')) {
+    const ex = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
+    try {
+      const markets = (await ex.loadMarkets()) as Record<string, unknown>;
+      rules = Object.fromEntries(
+        series.map((s) => {
+          if (markets[s.symbol] === undefined) throw new UsageError(`WICK_SYMBOLS: ${s.symbol} is not a market of ${config.market.exchange}`);
+          return [s.symbol, marketRulesFromCcxt(markets[s.symbol], (ex as unknown as { precisionMode?: number }).precisionMode)];
+        }),
+      );
+    } finally {
+      await ex.close();
+    }
+  }
+
+  const tfMs = timeframeMs(config.market.timeframe);
+  const daemon = await startDaemon({
+    config,
+    mode: 'paper',
+    roles,
+    series,
+    logger,
+    cwd: ctx.cwd,
+    prefix: config.redis.prefix,
+    rules,
+    tradeFromMs: Math.floor(Date.now() / tfMs) * tfMs,
+    http: true,
+  });
+
+  let source: CcxtCandleSource | null = null;
+  const stopping = new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+  try {
+    if (roles.includes('ingest')) {
+      const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
+      const resume: Record<string, number> = {};
+      for (const s of series) {
+        const last = await daemon.pipeline.lastProcessedOpenTime(s);
+        if (last !== null) resume[seriesId(s)] = last;
+      }
+      const seedCount = Math.max(seed, daemon.model ? daemon.model.info.windowLength + 64 : 0);
+      source = new CcxtCandleSource({ exchange, series, clock: { nowMs: () => Date.now() }, logger: logger.child({ component: 'ingest' }), seedCount, resumeAfterOpenTimeMs: resume });
+      const ingest = (async () => {
+        for await (const closed of (source as CcxtCandleSource).closedCandles()) {
+          const result = await daemon.pipeline.publishCandle(closed);
+          logger.info({ series: `${closed.series.symbol} ${closed.series.timeframe}`, openTimeMs: closed.candle.openTimeMs, close: closed.candle.close, result }, 'closed candle received');
+        }
+      })();
+      await Promise.race([ingest, stopping]);
+    } else {
+      await stopping;
+    }
+  } finally {
+    logger.info('stopping: closing the candle source, draining the pipeline');
+    await source?.close();
+    await daemon.stop();
+    logger.info('stopped');
+  }
+  return 0;
+}
+
+export const command: CliCommand = {
+  name: 'paper',
+  summary: 'Paper-trade live market data: real candles, simulated fills, Redis-queued pipeline',
+  help: HELP,
+  run: (args, ctx) => runPaper(args, ctx),
+};

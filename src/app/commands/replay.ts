@@ -1,0 +1,186 @@
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { isTimeframe, timeframeMs, type ClosedCandle, type Timeframe } from '../../core/candle.js';
+import { renderReport } from '../../backtest/report.js';
+import { serializeBacktestResult } from '../../backtest/result.js';
+import { createLogger } from '../../obs/logger.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { UsageError, type CliCommand, type CliContext } from '../command.js';
+import { startDaemon } from '../daemon/daemon.js';
+import { loadSeriesFiles } from '../series-files.js';
+import { fillModelFor, simulatedMarketRules } from '../trading-setup.js';
+import { formatSummary, parseIsoDate, toResult, writeAtomically } from './backtest.js';
+
+const HELP = `Usage: wick replay --data FILE.csv [--data ...] [--speed N|max] [--from ISO] [--to ISO]
+                   [--json OUT.json] [--report OUT.html]
+
+Runs the full daemon pipeline — candle store and bullmq queues in Redis, signal worker (features,
+model, policy), trader (risk engine, order manager, paper broker) — fed from candle files instead
+of an exchange. It is the offline demo, and the proof that the daemon trades like the backtest:
+on the same files and model it produces exactly the trades and final equity of \`wick backtest\`.
+Needs Redis (WICK_REDIS_URL); the run uses its own key prefix and removes its keys at the end.
+
+Options (default in brackets):
+  --data FILE        candle CSV; the file name gives the market (BTC_USDT-1h.csv → BTC/USDT)
+  --speed N|max      max: as fast as the pipeline goes; N: N× real time (3600 replays an hour a second) [max]
+  --from ISO         first candle that may trade (earlier ones warm up the features)
+  --to ISO           end of the data used (exclusive)
+  --json OUT.json    write the result (same shape as wick backtest --json)
+  --report OUT.html  write the HTML report
+The model is WICK_MODEL_DIR; strategy, risk and costs come from the WICK_* variables.
+
+Example:
+  wick replay --data test/fixtures/sample/BTC_USDT-1h.csv --data test/fixtures/sample/ETH_USDT-1h.csv --json out/replay.json`;
+
+interface ReplayOptions {
+  readonly data: readonly string[];
+  readonly speed: number | 'max';
+  readonly fromMs: number | undefined;
+  readonly toMs: number | undefined;
+  readonly json: string | undefined;
+  readonly report: string | undefined;
+  readonly timeframe: Timeframe | undefined;
+}
+
+function parseReplayArgs(args: readonly string[]): ReplayOptions {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        data: { type: 'string', multiple: true },
+        speed: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        json: { type: 'string' },
+        report: { type: 'string' },
+        timeframe: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const str = (k: string): string | undefined => values[k] as string | undefined;
+  const data = (values['data'] as string[] | undefined) ?? [];
+  if (data.length === 0) throw new UsageError('--data FILE.csv is required (repeat it for several markets)');
+  const speedRaw = str('speed') ?? 'max';
+  const speed = speedRaw === 'max' ? 'max' : Number(speedRaw);
+  if (speed !== 'max' && !(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed "${speedRaw}": expected max or a positive number`);
+  const tf = str('timeframe');
+  if (tf !== undefined && !isTimeframe(tf)) throw new UsageError(`--timeframe "${tf}" is not a timeframe`);
+  return { data, speed, fromMs: parseIsoDate('--from', str('from')), toMs: parseIsoDate('--to', str('to')), json: str('json'), report: str('report'), timeframe: tf as Timeframe | undefined };
+}
+
+/** Deletes every key of a finished replay run (its prefix is unique to the run). */
+async function removeKeys(url: string, prefix: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  let removed = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) removed += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return removed;
+}
+
+export async function runReplay(options: ReplayOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
+  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: [config.http.apiToken], destination: ctx.stderr });
+  const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe });
+  const series = files.map((f) => ({ key: f.key, candles: f.candles.filter((c) => options.toMs === undefined || c.openTimeMs < options.toMs) }));
+  const events: ClosedCandle[] = series.flatMap((s) => s.candles.map((candle) => ({ series: s.key, candle })));
+  const rank = new Map(series.map((s, i) => [s.key.symbol, i]));
+  events.sort((a, b) => a.candle.openTimeMs - b.candle.openTimeMs || (rank.get(a.series.symbol) as number) - (rank.get(b.series.symbol) as number));
+  const total = events.length;
+  const prefix = `${config.redis.prefix}-replay-${Date.now().toString(36)}${process.pid.toString(36)}`;
+  const longest = Math.max(...series.map((s) => s.candles.length));
+
+  let processed = 0;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (done = r));
+  const daemon = await startDaemon({
+    config,
+    mode: 'replay',
+    roles: ['ingest', 'signal', 'trader'],
+    series: series.map((s) => s.key),
+    logger,
+    cwd: ctx.cwd,
+    prefix,
+    rules: simulatedMarketRules(series.map((s) => s.key.symbol)),
+    // The store must hold every candle of the run: the signal role reads them from it.
+    settings: { storeMaxCandles: Math.max(5_000, longest + 16) },
+    ...(options.fromMs !== undefined ? { tradeFromMs: options.fromMs } : {}),
+    onStep: () => {
+      processed++;
+      if (processed === total) done();
+    },
+  });
+  const started = performance.now();
+  let interrupted = false;
+  try {
+    const tfMs = timeframeMs(series[0]?.key.timeframe ?? '1h');
+    if (options.speed === 'max') {
+      await daemon.pipeline.publishCandles(events);
+    } else {
+      for (let i = 0; i < events.length && !ctx.signal.aborted; ) {
+        const t = (events[i] as ClosedCandle).candle.openTimeMs;
+        let j = i;
+        while (j < events.length && (events[j] as ClosedCandle).candle.openTimeMs === t) j++;
+        await daemon.pipeline.publishCandles(events.slice(i, j));
+        i = j;
+        if (i < events.length) await sleep(tfMs / options.speed, undefined, { signal: ctx.signal }).catch(() => undefined);
+      }
+    }
+    const aborted = new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+    await Promise.race([finished, aborted]);
+    interrupted = ctx.signal.aborted && processed < total;
+  } finally {
+    await daemon.stop();
+    await removeKeys(config.redis.url, prefix).catch((err: unknown) => logger.warn({ err, prefix }, 'could not remove the replay keys'));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const session = daemon.session;
+  if (session === null) throw new Error('replay ran without a trader');
+  const run = session.finish();
+  const fill = fillModelFor(config);
+  const result = toResult(run, {
+    mode: 'replay',
+    symbols: series.map((s) => s.key.symbol),
+    initialEquityQuote: config.paper.initialEquityQuote,
+    feeBps: fill.takerFeeBps,
+    slippageBps: fill.slippageBps,
+    modelId: daemon.model?.info.modelId ?? null,
+    data: options.data,
+    fromMs: options.fromMs ?? null,
+    toMs: options.toMs ?? null,
+    strategy: config.strategy,
+    risk: config.risk,
+  });
+  if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
+  if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
+  ctx.stdout.write(
+    formatSummary(
+      run,
+      `replay ${series.map((s) => s.key.symbol).join(', ')} ${run.timeframe}${interrupted ? ' (interrupted)' : ''}`,
+      `model ${daemon.model?.info.modelId ?? '?'} through Redis queues`,
+      `${processed} of ${total} candles through the pipeline in ${seconds.toFixed(2)} s (${Math.round(processed / seconds)} candles/s)`,
+    ),
+  );
+  return interrupted ? 1 : 0;
+}
+
+export const command: CliCommand = {
+  name: 'replay',
+  summary: 'Feed candle CSVs through the full daemon pipeline (Redis queues, workers), paper-trading',
+  help: HELP,
+  run: (args, ctx) => runReplay(parseReplayArgs(args), ctx),
+};
