@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { PaperSession } from '../../backtest/session.js';
-import { seriesId, timeframeMs, type Logger, type SeriesKey } from '../../core/index.js';
+import { seriesId, timeframeMs, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { startHealthServer, seriesHealth, type HealthServer } from '../../obs/health-server.js';
@@ -22,7 +22,7 @@ export interface DaemonOptions {
   /** Redis key prefix of this run (replays use a fresh one). */
   readonly prefix: string;
   /** Market rules per symbol (the exchange's in paper mode, simulated ones in replay). */
-  readonly rules: Readonly<Record<string, import('../../core/index.js').MarketRules>>;
+  readonly rules: Readonly<Record<string, MarketRules>>;
   readonly settings?: Partial<WorkerSettingsInput>;
   readonly tradeFromMs?: number;
   /** Serve /health and /metrics (WICK_HTTP_HOST/PORT). */
