@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { renderComposeEnvironment } from '../src/app/config/load-config.js';
 import { VARIABLES } from '../src/app/config/variables.js';
 
 const run = promisify(execFile);
@@ -43,7 +44,8 @@ describe.skipIf(missing)('compose files (validated with the docker client; no en
 
 describe('compose.yaml content', () => {
   const text = readFileSync(new URL('../compose.yaml', import.meta.url), 'utf8');
-  it('passes every wick variable through to the container', () => {
+  it('passes every wick variable through to the container (the block generated from the variable table)', () => {
+    expect(text).toContain(renderComposeEnvironment());
     for (const def of VARIABLES) expect(text).toContain(`${def.env}:`);
   });
   it('runs Redis with AOF persistence, noeviction, a healthcheck and a named volume', () => {

@@ -165,3 +165,12 @@ export function renderVariablesTable(): string {
     .map((def) => `| \`${def.env}\` | ${def.defaultRaw !== undefined ? `\`${def.defaultRaw}\`` : '—'} | ${def.doc.replaceAll('|', '\\|')} |`)
     .join('\n');
 }
+
+/** compose.yaml's environment block: every variable passed through, empty meaning "wick's default". */
+export function renderComposeEnvironment(): string {
+  const inContainer: Readonly<Record<string, string>> = { WICK_REDIS_URL: 'redis://redis:6379' };
+  return (VARIABLES as readonly VariableDef[])
+    .filter((def) => def.env !== 'WICK_HTTP_HOST' && def.env !== 'WICK_HTTP_PORT')
+    .map((def) => `  ${def.env}: \${${def.env}:-${inContainer[def.env] ?? ''}}`)
+    .join('\n');
+}
