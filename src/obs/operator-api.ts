@@ -163,8 +163,8 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorRequestH
   const authenticate = (req: IncomingMessage, control: boolean): string => {
     if (token === null) {
       throw control
-        ? new HttpError(403, 'API_TOKEN_NOT_SET', 'control endpoints are disabled: set WICK_API_TOKEN (at least 16 characters) and restart wick')
-        : new HttpError(401, 'API_TOKEN_NOT_SET', 'the operator API is disabled: set WICK_API_TOKEN (at least 16 characters) and restart wick');
+        ? new HttpError(403, 'API_TOKEN_NOT_SET', 'control endpoints are refused: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)')
+        : new HttpError(401, 'API_TOKEN_NOT_SET', 'the operator API is disabled: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)');
     }
     const presented = bearerToken(req.headers.authorization);
     if (presented === null || !tokenMatches(token, presented)) {
