@@ -1,14 +1,18 @@
 import { benchBacktest } from './backtest.js';
 import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
+import { benchPipeline } from './pipeline.js';
+import { benchTrain } from './train.js';
 
 export type Benchmark = () => Promise<Record<string, number>>;
 
 /** Every benchmark, by the prefix of the figures it reports. */
 export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   features: benchFeatures,
+  train: benchTrain,
   inference: benchInference,
   backtest: benchBacktest,
+  pipeline: benchPipeline,
 };
 
 /**

@@ -56,7 +56,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const known = new Set(VARIABLES.map((d) => d.env));
 
   for (const name of Object.keys(env).sort()) {
-    if (name.startsWith('WICK_') && !known.has(name) && !name.startsWith('WICK_TEST_')) {
+    if (name.startsWith('WICK_') && !known.has(name) && !name.startsWith('WICK_TEST_') && !name.startsWith('WICK_BENCH_')) {
       problems.push(`${name}: unknown variable (a typo?). Known variables are listed in config/.env.example.`);
     }
   }

@@ -1,13 +1,12 @@
 /**
- * Training benchmark: `npx tsx scripts/bench-train.ts` prints one JSON line.
+ * Training benchmark (`npm run bench -- train`).
  * Reference config: F=11, H=64, T=64, one LSTM layer, K=1 (MSE), batch 64; one epoch over 20,000
  * synthetic windows (forward + backward + Adam), single thread, Float32. A short untimed warm-up
  * epoch first, so the timed one measures optimised code as a real multi-epoch run would.
  */
-import { pathToFileURL } from 'node:url';
-import { Rng } from '../src/core/rng.js';
-import { train } from '../src/train/train.js';
-import type { TrainConfig, WindowSet } from '../src/train/train.js';
+import { Rng } from '../../core/rng.js';
+import { train } from '../../train/train.js';
+import type { TrainConfig, WindowSet } from '../../train/train.js';
 
 const F = 11;
 const H = 64;
@@ -42,8 +41,4 @@ export async function benchTrain(): Promise<Record<string, number>> {
   const seconds = (performance.now() - t0) / 1000;
   if (!Number.isFinite(result.bestValLoss)) throw new Error('benchmark training diverged');
   return { 'train.windowsPerSec': Math.round(N / seconds) };
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(JSON.stringify(await benchTrain()));
 }

@@ -5,13 +5,12 @@
  *    publish to the last TraderStep call, per-series order checked;
  *  - latency: 200 candles/s for 5 s published one by one (a live-like feed), publishCandle() call →
  *    TraderStep call, p50/p99.
- * Run: npx tsx scripts/bench-pipeline.ts   (prints one JSON line; WICK_BENCH_LIVE_RATE changes the 200/s)
+ * Run: npm run bench -- pipeline   (WICK_BENCH_LIVE_RATE changes the 200/s)
  * All roles run in this one process, sharing its event loop with the publisher.
  */
 import { Redis } from 'ioredis';
-import { pathToFileURL } from 'node:url';
-import { seriesId, type ClosedCandle, type OrderIntent, type SeriesKey } from '../src/core/index.js';
-import { startPipeline, type Pipeline, type SignalStep, type TraderStep } from '../src/pipeline/index.js';
+import { seriesId, type ClosedCandle, type OrderIntent, type SeriesKey } from '../../core/index.js';
+import { startPipeline, type Pipeline, type SignalStep, type TraderStep } from '../../pipeline/index.js';
 
 const HOUR = 3_600_000;
 const SYMBOLS = ['BTC', 'ETH', 'SOL', 'BNB', 'XRP', 'ADA', 'DOGE', 'AVAX', 'DOT', 'LINK'].map((b) => `${b}/USDT`);
@@ -137,17 +136,4 @@ export async function benchPipeline(): Promise<Record<string, number>> {
     'pipeline.latencyP50Ms': Number(p50.toFixed(3)),
     'pipeline.latencyP99Ms': Number(p99.toFixed(3)),
   };
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  benchPipeline().then(
-    (r) => {
-      console.log(JSON.stringify(r));
-      process.exit(0);
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
 }
