@@ -106,8 +106,8 @@ export const DASHBOARD_JS = String.raw`(function () {
     for (var i = 0; i < eq.length; i++) { peak = Math.max(peak, eq[i][1]); if (peak > 0) maxDd = Math.max(maxDd, (peak - eq[i][1]) / peak); }
     peak = Math.max(peak, s.equityQuote);
     var curDd = peak > 0 ? (peak - s.equityQuote) / peak : 0;
-    setText('kpi-equity', fmt(s.equityQuote, 2) + ccy);
-    setText('kpi-equity-sub', 'cash ' + fmt(s.cashQuote, 2));
+    setText('kpi-equity', fmt(s.equityQuote, 2));
+    setText('kpi-equity-sub', (s.quoteCurrency ? s.quoteCurrency + ' · ' : '') + 'cash ' + fmt(s.cashQuote, 2));
     var ret = initial > 0 ? s.equityQuote / initial - 1 : NaN;
     setText('kpi-return', pct(ret), cls(ret));
     setText('kpi-return-sub', 'from ' + fmt(initial, 2) + ccy);
@@ -202,9 +202,20 @@ export const DASHBOARD_JS = String.raw`(function () {
     var ctx = g.ctx; ctx.textAlign = 'left'; ctx.textBaseline = 'middle';
     ticks.forEach(function (v) { var yy = Math.round(y(v)) + 0.5; ctx.strokeStyle = C.grid; ctx.beginPath(); ctx.moveTo(x0, yy); ctx.lineTo(x1, yy); ctx.stroke(); ctx.fillStyle = C.muted; ctx.fillText(label(v), x1 + 6, yy); });
   }
+  var TIME_STEPS = [60000, 300000, 900000, 1800000, 3600000, 7200000, 10800000, 21600000, 43200000, 86400000, 172800000, 345600000, 604800000, 1209600000, 2592000000];
   function xAxis(g, t0, t1, x, yTop, yBot) {
-    var ctx = g.ctx, n = Math.max(2, Math.floor(g.w / 130)); ctx.textAlign = 'center'; ctx.textBaseline = 'top';
-    for (var i = 0; i <= n; i++) { var t = t0 + ((t1 - t0) * i) / n, xx = Math.round(x(t)) + 0.5; ctx.strokeStyle = C.grid; ctx.beginPath(); ctx.moveTo(xx, yTop); ctx.lineTo(xx, yBot); ctx.stroke(); ctx.fillStyle = C.muted; ctx.fillText(t1 - t0 > 3 * 86400000 ? dateOnly(t) : time(t), xx, yBot + 4); }
+    var ctx = g.ctx, n = Math.max(2, Math.floor(g.w / 120)), step = TIME_STEPS[TIME_STEPS.length - 1];
+    for (var k = 0; k < TIME_STEPS.length; k++) { if ((t1 - t0) / TIME_STEPS[k] <= n) { step = TIME_STEPS[k]; break; } }
+    var daily = step >= 86400000;
+    ctx.textBaseline = 'top'; ctx.textAlign = 'center';
+    for (var t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
+      var xx = Math.round(x(t)) + 0.5;
+      ctx.strokeStyle = C.grid; ctx.beginPath(); ctx.moveTo(xx, yTop); ctx.lineTo(xx, yBot); ctx.stroke();
+      var label = daily || new Date(t).getUTCHours() === 0 && new Date(t).getUTCMinutes() === 0 ? dateOnly(t) : pad(new Date(t).getUTCHours()) + ':' + pad(new Date(t).getUTCMinutes());
+      var w = ctx.measureText(label).width;
+      if (xx - w / 2 < 0 || xx + w / 2 > g.w) continue;
+      ctx.fillStyle = C.muted; ctx.fillText(label, xx, yBot + 4);
+    }
   }
 
   function drawEquity(canvas, eq) {
@@ -244,7 +255,7 @@ export const DASHBOARD_JS = String.raw`(function () {
     candles = candles.slice(-120);
     var preds = (s.predictions || []).filter(function (p) { return p.candleOpenTimeMs >= candles[0].openTimeMs; });
     var sigs = (s.signals || []).filter(function (p) { return p.candleOpenTimeMs >= candles[0].openTimeMs; });
-    var L = 8, R = g.w - 72, T = 10, split = preds.length ? Math.round(g.h * 0.72) : g.h - 22, B = g.h - 22;
+    var L = 8, R = g.w - 84, T = 10, split = preds.length ? Math.round(g.h * 0.72) : g.h - 22, B = g.h - 22;
     var lo = Infinity, hi = -Infinity; candles.forEach(function (c) { lo = Math.min(lo, c.low); hi = Math.max(hi, c.high); });
     var padV = (hi - lo) * 0.06 || hi * 0.01 || 1; lo -= padV; hi += padV;
     var step = candles.length > 1 ? candles[1].openTimeMs - candles[0].openTimeMs : 3600000;
@@ -252,7 +263,7 @@ export const DASHBOARD_JS = String.raw`(function () {
     var x = function (t) { return L + ((t - t0) / (t1 - t0)) * (R - L); };
     var y = function (v) { return T + (1 - (v - lo) / (hi - lo)) * (split - 8 - T); };
     xAxis(g, t0, t1, x, T, B);
-    yAxis(g, niceTicks(lo, hi, 4), y, L, R, function (v) { return price(v); });
+    yAxis(g, niceTicks(lo, hi, 4), y, L, R, function (v) { return Math.abs(v) >= 1000 ? fmt(v, 0) : price(v); });
     var bw = Math.max(1, ((R - L) / candles.length) * 0.7);
     candles.forEach(function (c) {
       var xc = x(c.openTimeMs + step / 2), up = c.close >= c.open; ctx.strokeStyle = ctx.fillStyle = up ? C.green : C.red;
@@ -273,7 +284,7 @@ export const DASHBOARD_JS = String.raw`(function () {
       prev = sg.targetFraction;
     });
     var lastC = candles[candles.length - 1], ly = y(lastC.close);
-    ctx.fillStyle = lastC.close >= lastC.open ? C.green : C.red; ctx.fillRect(R + 2, ly - 8, 68, 16); ctx.fillStyle = '#fff'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle'; ctx.fillText(price(lastC.close), R + 6, ly);
+    ctx.fillStyle = lastC.close >= lastC.open ? C.green : C.red; ctx.fillRect(R + 2, ly - 8, 80, 16); ctx.fillStyle = '#fff'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle'; ctx.fillText(price(lastC.close), R + 6, ly);
     // predictions: predicted move per candle as bars around the neutral value
     if (preds.length) {
       var base = s.predictionKind === 'probability' ? 0.5 : 1, m = 1e-9;
