@@ -238,7 +238,7 @@ describe.skipIf(unavailable !== null && !onCi)('dashboard in headless Chromium',
     expect(await page.textContent('#errors-list')).toContain('EXCHANGE_TIMEOUT');
 
     // the token lives in this tab's sessionStorage: a reload goes straight to the data
-    expect(await page.evaluate(() => sessionStorage.getItem('wick.token'))).toBe(TOKEN);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('wick.token'))).toBe(TOKEN);
     await page.reload();
     await page.waitForSelector('body[data-state=ready]', { timeout: 15_000 });
     expect(await page.isVisible('#login')).toBe(false);

@@ -29,7 +29,8 @@ export interface OperatorPort {
   orders(): Promise<readonly OperatorOrder[]>;
   /** Closed round trips, oldest first. */
   trades(): Promise<readonly OperatorTrade[]>;
-  equity(): Promise<readonly OperatorEquityPoint[]>;
+  /** `[timestampMs, equityQuote]`, ascending. */
+  equity(): Promise<readonly Readonly<OperatorEquityPoint>[]>;
   /** Recent errors, newest first. */
   errors(): Promise<readonly OperatorErrorEntry[]>;
   pauseEntries(by: string): Promise<void>;
