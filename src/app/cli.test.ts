@@ -52,3 +52,28 @@ describe('wick CLI', () => {
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('wick live never starts by accident', () => {
+  async function live(env: Record<string, string>) {
+    const { ctx, err } = context();
+    const code = await runCli(['live'], { ...ctx, env });
+    return { code, err: err() };
+  }
+  it('refuses in paper mode (the default)', async () => {
+    const r = await live({});
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('WICK_MODE is "paper"');
+  });
+  it('refuses live mode without keys and confirmation, naming each', async () => {
+    const r = await live({ WICK_MODE: 'live' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('WICK_API_KEY and WICK_API_SECRET are not set');
+    expect(r.err).toContain('WICK_LIVE_CONFIRM is not set');
+  });
+  it('with a complete configuration still sends nothing in this version, and says so', async () => {
+    const r = await live({ WICK_MODE: 'live', WICK_API_KEY: 'key-12345678', WICK_API_SECRET: 'secret-12345678', WICK_LIVE_CONFIRM: 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY' });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('nothing was sent to the exchange');
+    expect(r.err).not.toContain('secret-12345678');
+  });
+});
