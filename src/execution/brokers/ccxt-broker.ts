@@ -297,14 +297,15 @@ export class CcxtBroker implements Broker {
     let resynced = false;
     let resent = false;
     for (;;) {
-      let verdict: ExchangeErrorVerdict;
+      let verdict: ExchangeErrorVerdict | undefined;
+      let raw: unknown;
       try {
-        const raw = await this.budget.run(() => this.exchange.createOrder(req.symbol, p.ccxtType, req.side, p.amount, p.price, { ...p.params }));
-        return await this.accepted(this.parseOrder(raw, 'createOrder'), p);
+        raw = await this.budget.run(() => this.exchange.createOrder(req.symbol, p.ccxtType, req.side, p.amount, p.price, { ...p.params }));
       } catch (err) {
-        if (err instanceof ExchangeError) throw err; // from our own follow-up calls: already classified
         verdict = classifyExchangeError(err, 'after-send', this.secrets);
       }
+      // An unreadable answer to an accepted order is an adapter bug: parseOrder throws InvariantError.
+      if (verdict === undefined) return this.accepted(this.parseOrder(raw, 'createOrder'), p);
       const ctx = { clientOrderId: req.clientOrderId, symbol: req.symbol, code: verdict.code, errorClass: verdict.errorClass, attempt };
       switch (verdict.action) {
         case 'stop':
@@ -353,11 +354,10 @@ export class CcxtBroker implements Broker {
     let lastReason = 'no answer';
     for (let i = 0; i < this.reconcileCfg.lookups; i++) {
       await this.sleep(i === 0 ? this.reconcileCfg.delayMs : Math.max(this.reconcileCfg.delayMs, this.backoffMs(i)));
+      let raw: unknown;
       try {
-        const raw = await this.budget.run(() => this.exchange.fetchOrder(undefined, symbol, { origClientOrderId: clientOrderId }));
-        return { kind: 'found', result: await this.accepted(this.parseOrder(raw, 'fetchOrder'), p) };
+        raw = await this.budget.run(() => this.exchange.fetchOrder(undefined, symbol, { origClientOrderId: clientOrderId }));
       } catch (err) {
-        if (err instanceof ExchangeError) throw err;
         const v = classifyExchangeError(err, 'read', this.secrets);
         if (v.action === 'stop') throw new ExchangeError('stop', v.code, `fetchOrder ${symbol}: ${v.message}`);
         if (v.code === 'ORDER_NOT_FOUND') {
@@ -366,7 +366,9 @@ export class CcxtBroker implements Broker {
         }
         if (v.code === 'CLOCK_SKEW') await this.resyncClock();
         lastReason = `${v.code}: ${v.message}`;
+        continue;
       }
+      return { kind: 'found', result: await this.accepted(this.parseOrder(raw, 'fetchOrder'), p) };
     }
     return { kind: 'unknown', reason: lastReason };
   }
@@ -384,7 +386,13 @@ export class CcxtBroker implements Broker {
       fills = o.trades.map((t) => fillOf(t, req.clientOrderId, req.symbol, req.side, this.feeQuote(t, market, avg), base.updatedAtMs));
     } else if (filled > 0) {
       // toOrder remembered exchange id → client id, so these trades map to this order without a lookup.
-      fills = (await this.fetchFills(req.symbol, base.createdAtMs - 1)).filter((f) => f.clientOrderId === req.clientOrderId);
+      try {
+        fills = (await this.fetchFills(req.symbol, base.createdAtMs - 1)).filter((f) => f.clientOrderId === req.clientOrderId);
+      } catch (err) {
+        if (err instanceof ExchangeError && err.action === 'stop') throw err;
+        // The order exists: report it; its fills arrive with the next fetchFills poll (applied once by trade id).
+        this.log.warn({ clientOrderId: req.clientOrderId, code: err instanceof ExchangeError ? err.code : 'UNEXPECTED_ERROR' }, 'order accepted, fills not fetched yet');
+      }
     }
     return { status: 'accepted', order, fills };
   }
