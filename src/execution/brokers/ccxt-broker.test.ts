@@ -124,7 +124,7 @@ describe('CcxtBroker (scripted exchange)', () => {
     expect((err as Error).message).not.toMatch(/fake-api-key-123|fake-secret-456/);
   });
 
-  it('fills: base-asset fee converted at the trade price, third-asset fee booked 0, client id looked up once per order', async () => {
+  it('fills: a base-asset fee on a buy → qty net of it, fee converted at the trade price; third-asset fee booked 0, client id looked up once per order', async () => {
     const ex = new FakeExchange();
     ex.script['fetchMyTrades'] = [
       () => [
@@ -135,7 +135,7 @@ describe('CcxtBroker (scripted exchange)', () => {
     ex.script['fetchOrder'] = [() => order({ id: '77', clientOrderId: 'wE_seventy7' })];
     const fills = await (await makeBroker(ex)).fetchFills(SYMBOL, 0);
     expect(fills).toEqual([
-      { tradeId: 't1', clientOrderId: 'wE_seventy7', symbol: SYMBOL, side: 'buy', qtyBase: 0.2, priceQuote: 100, feeQuote: expect.closeTo(0.02, 12) as number, timeMs: 5 },
+      { tradeId: 't1', clientOrderId: 'wE_seventy7', symbol: SYMBOL, side: 'buy', qtyBase: expect.closeTo(0.1998, 12) as number, priceQuote: 100, feeQuote: expect.closeTo(0.02, 12) as number, timeMs: 5 },
       { tradeId: 't2', clientOrderId: 'wE_seventy7', symbol: SYMBOL, side: 'buy', qtyBase: 0.3, priceQuote: 101, feeQuote: 0, timeMs: 6 },
     ]);
     expect(ex.count('fetchOrder')).toBe(1);

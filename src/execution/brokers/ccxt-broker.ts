@@ -212,7 +212,7 @@ export class CcxtBroker implements Broker {
         fresh++;
         last = Math.max(last, t.timestamp ?? last);
         const clientOrderId = await this.clientIdOfTrade(symbol, t);
-        fills.push(fillOf(t, clientOrderId, symbol, t.side ?? 'buy', this.feeQuote(t, market), this.clock.nowMs()));
+        fills.push(fillOf(t, clientOrderId, symbol, t.side ?? 'buy', this.feeQuote(t, market), this.clock.nowMs(), market.base));
       }
       if (rows.length < TRADES_PAGE || fresh === 0) break;
       since = last;
@@ -383,7 +383,7 @@ export class CcxtBroker implements Broker {
     const filled = o.filled ?? 0;
     const avg = order.avgFillPriceQuote;
     if (o.trades !== undefined && o.trades !== null && o.trades.length > 0) {
-      fills = o.trades.map((t) => fillOf(t, req.clientOrderId, req.symbol, req.side, this.feeQuote(t, market, avg), base.updatedAtMs));
+      fills = o.trades.map((t) => fillOf(t, req.clientOrderId, req.symbol, req.side, this.feeQuote(t, market, avg), base.updatedAtMs, market.base));
     } else if (filled > 0) {
       // toOrder remembered exchange id → client id, so these trades map to this order without a lookup.
       try {

@@ -145,14 +145,22 @@ export function feeQuoteOf(fee: { cost?: number | null | undefined; currency?: s
   return undefined;
 }
 
-export function fillOf(t: CcxtTrade, clientOrderId: string, symbol: string, side: OrderSide, feeQuote: number, fallbackTimeMs: number): Fill {
+/**
+ * A ccxt trade as a wick Fill. A buy whose fee was taken in the base asset (Binance's default
+ * without BNB) delivers `amount − fee` coins: the fill says so (qtyBase net, fee in quote), so the
+ * position matches the coins the account holds and a stop for the whole position is sellable.
+ * Cash stays exact: net × price + fee × price = amount × price.
+ */
+export function fillOf(t: CcxtTrade, clientOrderId: string, symbol: string, side: OrderSide, feeQuote: number, fallbackTimeMs: number, base?: string): Fill {
   if (t.id === undefined || t.id === null) throw new TypeError('trade without id');
+  const fillSide = t.side ?? side;
+  const baseFee = base !== undefined && fillSide === 'buy' && t.fee?.currency === base ? (t.fee.cost ?? 0) : 0;
   return Object.freeze({
     tradeId: String(t.id),
     clientOrderId,
     symbol,
-    side: t.side ?? side,
-    qtyBase: t.amount,
+    side: fillSide,
+    qtyBase: t.amount - baseFee,
     priceQuote: t.price,
     feeQuote,
     timeMs: t.timestamp ?? fallbackTimeMs,
