@@ -248,6 +248,22 @@ describe.skipIf(unavailable !== null && !onCi)('dashboard in headless Chromium',
     await page.screenshot({ path, fullPage: true });
     const png = decodePng(readFileSync(path));
     expect(countPixelsNear(png, EQUITY_BLUE, 30)).toBeGreaterThan(500);
+    // a control from the dashboard: pause entries (confirmed), and the page shows it
+    const asked: string[] = [];
+    page.on('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.click('#btn-pause');
+    await page.waitForSelector('#badge-paused', { state: 'visible', timeout: 15_000 });
+    expect(asked).toEqual([expect.stringMatching(/^Pause new entries/)]);
+    expect(live.session.risk.paused).toBe(true);
+    expect(await page.isVisible('#btn-resume')).toBe(true);
+    await page.click('#btn-resume');
+    await page.waitForSelector('#badge-paused', { state: 'hidden', timeout: 15_000 });
+    expect(live.session.risk.paused).toBe(false);
+
+    expect(await page.textContent('#banner')).toBe('Done: resume');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ export interface BrowserPage {
   screenshot(options: { path: string; fullPage?: boolean }): Promise<Buffer>;
   on(event: 'pageerror', listener: (err: Error) => void): void;
   on(event: 'console', listener: (msg: { type(): string; text(): string }) => void): void;
+  on(event: 'dialog', listener: (dialog: { message(): string; accept(): Promise<void> }) => void): void;
 }
 
 export interface Browser {

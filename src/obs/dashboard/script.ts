@@ -56,7 +56,13 @@ export const DASHBOARD_JS = String.raw`(function () {
     $('token').focus();
   }
 
-  function banner(text, note) { var b = $('banner'); b.hidden = !text; b.textContent = text || ''; b.className = 'banner' + (note ? ' note' : ''); }
+  var noteTimer = null;
+  function banner(text, note) {
+    var b = $('banner');
+    if (noteTimer !== null) { clearTimeout(noteTimer); noteTimer = null; }
+    b.hidden = !text; b.textContent = text || ''; b.className = 'banner' + (note ? ' note' : '');
+    if (note && text) noteTimer = setTimeout(function () { banner(''); }, 4000);
+  }
 
   function stopPolling() { if (state.timer !== null) { clearTimeout(state.timer); state.timer = null; } }
 
@@ -65,7 +71,7 @@ export const DASHBOARD_JS = String.raw`(function () {
     Promise.all([api('/api/status'), api('/api/positions'), api('/api/orders'), api('/api/trades'), api('/api/equity'), api('/api/errors')])
       .then(function (r) {
         $('login').hidden = true;
-        banner('');
+        if (!$('banner').classList.contains('note')) banner('');
         state.last = { status: r[0], positions: r[1], orders: r[2], trades: r[3], equity: r[4], errors: r[5] };
         render(state.last);
         document.body.setAttribute('data-state', 'ready');
@@ -81,7 +87,7 @@ export const DASHBOARD_JS = String.raw`(function () {
 
   function control(path, body, question) {
     if (question && !window.confirm(question)) return;
-    api(path, 'POST', body).then(function (r) { banner((r && (r.message || r.action)) ? 'Done: ' + (r.message || r.action) : 'Done', true); poll(); })
+    api(path, 'POST', body).then(function (r) { banner(r && r.message ? r.message : r && r.action ? 'Done: ' + r.action : 'Done', true); poll(); })
       .catch(function (err) { if (err.auth) { showLogin(err.message); return; } banner('Control failed: ' + err.message); });
   }
 
