@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files (dependency-cruiser) run in Node.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+  },
+  {
     // CLI entry points and scripts talk to the terminal on purpose.
     files: ['src/app/cli.ts', 'src/app/commands/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },

@@ -9,5 +9,5 @@ const updated = readme.replace(/(<!-- variables:start -->\n)[\s\S]*?(<!-- variab
 writeFileSync(readmeUrl, updated);
 const composeUrl = new URL('../compose.yaml', import.meta.url);
 const compose = readFileSync(composeUrl, 'utf8');
-writeFileSync(composeUrl, compose.replace(/(  # variables:start[^\n]*\n)[\s\S]*?(  # variables:end)/, `$1${renderComposeEnvironment()}\n$2`));
+writeFileSync(composeUrl, compose.replace(/( {2}# variables:start[^\n]*\n)[\s\S]*?( {2}# variables:end)/, `$1${renderComposeEnvironment()}\n$2`));
 console.log('wrote config/.env.example, the README variable table and the compose.yaml environment');

@@ -2,6 +2,7 @@ import { benchBacktest } from './backtest.js';
 import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
 import { benchPipeline } from './pipeline.js';
+import { benchSoak } from './soak.js';
 import { benchTrain } from './train.js';
 
 export type Benchmark = () => Promise<Record<string, number>>;
@@ -13,13 +14,17 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   inference: benchInference,
   backtest: benchBacktest,
   pipeline: benchPipeline,
+  soak: benchSoak,
 };
+
+/** Run by default; `soak` takes ten minutes and runs only when named. */
+export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline'];
 
 /**
  * Runs the named benchmarks (all when none are named) one after another and returns every figure
  * in one flat object, plus the machine it ran on. `progress` hears about each benchmark as it starts.
  */
-export async function runBenchmarks(names: readonly string[] = Object.keys(BENCHMARKS), progress: (name: string) => void = () => undefined): Promise<Record<string, number | string>> {
+export async function runBenchmarks(names: readonly string[] = DEFAULT_BENCHMARKS, progress: (name: string) => void = () => undefined): Promise<Record<string, number | string>> {
   const unknown = names.filter((n) => BENCHMARKS[n] === undefined);
   if (unknown.length > 0) throw new RangeError(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   const figures: Record<string, number | string> = {};
