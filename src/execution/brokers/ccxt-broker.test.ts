@@ -42,7 +42,7 @@ class FakeExchange implements CcxtExchangeLike {
   fetchOpenOrders(...args: [string?]): Promise<unknown[]> {
     return Promise.resolve().then(() => this.next('fetchOpenOrders', args, () => []) as unknown[]);
   }
-  fetchMyTrades(...args: [string?, number?, number?]): Promise<unknown[]> {
+  fetchMyTrades(...args: [string?, number?, number?, Record<string, unknown>?]): Promise<unknown[]> {
     return Promise.resolve().then(() => this.next('fetchMyTrades', args, () => []) as unknown[]);
   }
   fetchBalance(): Promise<unknown> {
@@ -139,6 +139,21 @@ describe('CcxtBroker (scripted exchange)', () => {
       { tradeId: 't2', clientOrderId: 'wE_seventy7', symbol: SYMBOL, side: 'buy', qtyBase: 0.3, priceQuote: 101, feeQuote: 0, timeMs: 6 },
     ]);
     expect(ex.count('fetchOrder')).toBe(1);
+  });
+
+  it('fetchFills pages by trade id after the first page', async () => {
+    const ex = new FakeExchange();
+    const trade = (i: number): Record<string, unknown> => ({ id: String(i), order: '9', timestamp: 100 + i, symbol: SYMBOL, side: 'sell', price: 100, amount: 0.001, fee: { cost: 0.0001, currency: 'USDT' } });
+    ex.script['fetchMyTrades'] = [() => Array.from({ length: 500 }, (_, i) => trade(i + 1)), () => [trade(501), trade(502)]];
+    ex.script['fetchOrder'] = [() => order({ id: '9', clientOrderId: 'wX_nine' })];
+    const fills = await (await makeBroker(ex)).fetchFills(SYMBOL, 50);
+    expect(fills).toHaveLength(502);
+    expect(fills.every((f) => f.clientOrderId === 'wX_nine' && f.qtyBase === 0.001)).toBe(true);
+    const pages = ex.calls.filter((c) => c.fn === 'fetchMyTrades').map((c) => c.args);
+    expect(pages).toEqual([
+      [SYMBOL, 50, 500, {}],
+      [SYMBOL, undefined, 500, { fromId: 501 }],
+    ]);
   });
 
   it('balance: quote of the first symbol, base holdings above zero; payloads are parsed', async () => {

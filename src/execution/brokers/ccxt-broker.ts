@@ -199,23 +199,27 @@ export class CcxtBroker implements Broker {
     const market = this.market(symbol);
     const seen = new Set<string>();
     const fills: Fill[] = [];
-    let since = sinceMs;
+    // First page by time; later pages by trade id (Binance: `fromId` excludes startTime), so a busy
+    // millisecond is never cut in half and no page is fetched twice.
+    let page: { since: number | undefined; params: Record<string, unknown> } = { since: sinceMs, params: {} };
     for (;;) {
-      const rows = await this.call('read', 'fetchMyTrades', () => this.exchange.fetchMyTrades(symbol, since, TRADES_PAGE));
+      const { since, params } = page;
+      const rows = await this.call('read', 'fetchMyTrades', () => this.exchange.fetchMyTrades(symbol, since, TRADES_PAGE, params));
       let fresh = 0;
-      let last = since;
+      let maxId = -1;
       for (const row of rows) {
         const t = this.parse(ccxtTradeSchema, row, 'fetchMyTrades');
         const id = t.id === undefined || t.id === null ? undefined : String(t.id);
         if (id === undefined || seen.has(id)) continue;
         seen.add(id);
         fresh++;
-        last = Math.max(last, t.timestamp ?? last);
+        if (/^\d+$/.test(id)) maxId = Math.max(maxId, Number(id));
+        if (t.timestamp !== undefined && t.timestamp !== null && t.timestamp < sinceMs) continue;
         const clientOrderId = await this.clientIdOfTrade(symbol, t);
         fills.push(fillOf(t, clientOrderId, symbol, t.side ?? 'buy', this.feeQuote(t, market), this.clock.nowMs(), market.base));
       }
-      if (rows.length < TRADES_PAGE || fresh === 0) break;
-      since = last;
+      if (rows.length < TRADES_PAGE || fresh === 0 || maxId < 0) break;
+      page = { since: undefined, params: { fromId: maxId + 1 } };
     }
     return fills.sort((a, b) => a.timeMs - b.timeMs);
   }
