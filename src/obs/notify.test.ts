@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, type Logger } from '../core/index.js';
 import { formatDuration, Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from './notify.js';
 
@@ -163,6 +163,31 @@ describe('Notifier', () => {
     await new Promise((r) => setImmediate(r));
     await n.flush();
     expect(hook.got[0]?.body).toMatchObject({ kind: 'stale_data', text: 'no closed candle for 3 h' });
+  });
+
+  it('start(): a background timer sends the summary of a storm that went quiet; close() stops it', async () => {
+    const titles: string[] = [];
+    const sink: NotifySink = { name: 'memory', send: async (m) => void titles.push(m.title) };
+    const clock = new ManualClock(0);
+    const n = new Notifier({ sinks: [sink], clock, throttleMs: 60_000, autoFlush: false });
+    n.notify(notifyEvents.staleData('s', 7_200_000));
+    await n.flush();
+    n.notify(notifyEvents.staleData('s', 7_200_000)); // suppressed
+    n.notify(notifyEvents.staleData('s', 7_200_000));
+    clock.advance(60_000);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      n.start(1_000);
+      expect(titles).toHaveLength(1);
+      vi.advanceTimersByTime(1_000); // the tick flushes: the sink is called synchronously up to its first await
+      expect(titles).toEqual(['Stale data: s', 'Stale data: s (×2 in the last 1 min)']);
+      await n.close();
+      n.notify(notifyEvents.staleData('t', 1));
+      vi.advanceTimersByTime(10_000); // stopped: nothing more is sent in the background
+      expect(titles).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('formats window lengths for people', () => {

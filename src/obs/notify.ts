@@ -124,6 +124,7 @@ export class Notifier {
   private readonly windows = new Map<string, Window>();
   private draining: Promise<void> | null = null;
   private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
   private counters = { sent: 0, failed: 0, dropped: 0, suppressed: 0 };
 
   constructor(options: NotifierOptions) {
@@ -186,8 +187,20 @@ export class Notifier {
     await this.drain();
   }
 
-  /** Shutdown: sends every pending summary (windows cut short) and the queue. */
+  /**
+   * Flushes every `intervalMs` in the background, so the summary of a storm that went quiet is
+   * sent when its window ends even if nothing else is notified. The timer never keeps the process alive.
+   */
+  start(intervalMs = 15_000): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Shutdown: stops the timer, sends every pending summary (windows cut short) and the queue. */
   async close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
     this.expireWindows(this.clock.nowMs(), true);
     await this.drain();
   }
