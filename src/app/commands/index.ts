@@ -1,7 +1,7 @@
 import type { CliCommand } from '../command.js';
-import { notBuilt } from './not-built.js';
 import { command as backtest } from './backtest.js';
 import { command as bench } from './bench.js';
+import { command as doctor } from './doctor.js';
 import { command as features } from './features.js';
 import { command as fetch } from './fetch.js';
 import { command as live } from './live.js';
@@ -18,10 +18,6 @@ export const COMMANDS: readonly CliCommand[] = [
   train,
   features,
   fetch,
-  notBuilt(
-    'doctor',
-    'Check Redis, the model, the execution provider, the exchange, clock skew and API-key permissions',
-    'Usage: wick doctor',
-  ),
+  doctor,
   bench,
 ];

@@ -6,7 +6,8 @@ import { DataError } from '../../core/errors.js';
 import { getSpec, specHash, SPEC_NAMES, DEFAULT_CLIP_SIGMA } from '../../features/index.js';
 import { readCandleFile } from '../../market/candle-csv.js';
 import { resample } from '../../market/resample.js';
-import { buildDataset, type Dataset, type TargetKind } from '../../train/dataset.js';
+import { buildDataset, type Dataset, type SeriesInput, type TargetKind } from '../../train/dataset.js';
+import type { ModelManifest } from '../../model/manifest.js';
 import { lstmPredict } from '../../train/lstm-forward.js';
 import type { LstmModel } from '../../train/lstm-model.js';
 import { auc, column, directionalAccuracy, mse, zeroReturnMse } from '../../train/metrics.js';
@@ -54,7 +55,7 @@ Example:
   wick train --data ../shared/data/BTC_USDT-1h.csv --data ../shared/data/ETH_USDT-1h.csv \\
     --to 2024-01-01 --test-from 2023-01-01 --out models/default`;
 
-interface Options {
+export interface TrainOptions {
   readonly data: readonly string[];
   readonly out: string;
   readonly spec: string;
@@ -104,7 +105,7 @@ function parseTimeframe(flag: string, value: string | undefined): Timeframe | un
   return value;
 }
 
-export function parseTrainArgs(args: readonly string[]): Options {
+export function parseTrainArgs(args: readonly string[]): TrainOptions {
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -228,9 +229,7 @@ function iso(ms: number | null | undefined): string {
   return ms === null || ms === undefined || !Number.isFinite(ms) ? '—' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 }
 
-export async function runTrain(options: Options, ctx: CliContext): Promise<number> {
-  const spec = getSpec(options.spec);
-  const isTty = Boolean((ctx.stderr as { isTTY?: boolean }).isTTY);
+export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<number> {
   const say = (line: string): void => {
     ctx.stderr.write(`${line}\n`);
   };
@@ -247,6 +246,21 @@ export async function runTrain(options: Options, ctx: CliContext): Promise<numbe
     say(`read ${path}: ${file.candles.length} candles (${file.timeframe}) ${iso(file.candles[0]?.openTimeMs)} → ${iso(file.candles.at(-1)?.openTimeMs)}${options.resample ? `, resampled to ${candles.length} ${options.resample} candles` : ''}`);
   }
   const tf = options.resample ?? (timeframe as Timeframe);
+  const manifest = await trainToFolder(inputs, tf, options, resolve(ctx.cwd, options.out), ctx);
+  ctx.stdout.write(`${JSON.stringify({ out: options.out, modelId: manifest.modelId, metrics: manifest.metrics })}\n`);
+  return 0;
+}
+
+/**
+ * Builds the dataset, trains, evaluates and writes the model folder. Progress goes to stderr (a bar
+ * on a terminal, one line per epoch otherwise). Used by `wick train` and by the walk-forward backtest.
+ */
+export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timeframe, options: TrainOptions, outDir: string, ctx: CliContext, quiet = false): Promise<ModelManifest> {
+  const spec = getSpec(options.spec);
+  const isTty = !quiet && Boolean((ctx.stderr as { isTTY?: boolean }).isTTY);
+  const say = (line: string): void => {
+    if (!quiet) ctx.stderr.write(`${line}\n`);
+  };
   const dataset: Dataset = buildDataset(inputs, {
     spec,
     timeframeMs: timeframeMs(tf),
@@ -320,7 +334,7 @@ export async function runTrain(options: Options, ctx: CliContext): Promise<numbe
 
   const validation = evaluateSet(result.model, dataset.val, options.window, options.target, dataset.targetScale);
   const test = dataset.test ? evaluateSet(result.model, dataset.test, options.window, options.target, dataset.targetScale) : null;
-  const manifest = await writeModelFolder(resolve(ctx.cwd, options.out), result.model, {
+  const manifest = await writeModelFolder(outDir, result.model, {
     timeframe: tf,
     featureSpec: { name: spec.name, features: spec.features.map((f) => ({ id: f.id, kind: f.kind, params: { ...f.params } })) },
     specHash: specHash(spec),
@@ -361,8 +375,7 @@ export async function runTrain(options: Options, ctx: CliContext): Promise<numbe
     m === null ? 'none' : Object.entries(m).map(([k, v]) => `${k} ${v === null ? '—' : Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');
   say(`validation: ${show(validation)}`);
   say(`test (out of sample): ${show(test)}`);
-  ctx.stdout.write(`${JSON.stringify({ out: options.out, modelId: manifest.modelId, metrics: manifest.metrics })}\n`);
-  return 0;
+  return manifest;
 }
 
 export const command: CliCommand = {
