@@ -70,3 +70,34 @@ describe('wick backtest', () => {
     expect(bad.err).toContain('--to must be after --from');
   });
 });
+
+describe('wick backtest --walk-forward', () => {
+  it('retrains before each fold on the days before it and reports only out-of-sample results', async () => {
+    const template = join(out, 'template');
+    const trainArgs = ['train', '--data', join(sample, 'BTC_USDT-1h.csv'), '--out', template, '--window', '12', '--hidden', '8', '--epochs', '2', '--horizons', '3', '--seed', '3'];
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    expect(await runCli(trainArgs, { stdout, stderr, env: {}, cwd: process.cwd(), signal: new AbortController().signal })).toBe(0);
+    const json = join(out, 'wf.json');
+    const { code, out: text, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', template, '--walk-forward', '--train-days', '45', '--test-days', '20', '--from', '2022-03-01', '--to', '2022-05-01', '--json', json]);
+    expect(code).toBe(0);
+    expect(err).toMatch(/walk-forward fold 1: train 2022-01-15 → 2022-03-01, test → 2022-03-21/);
+    expect(err).toMatch(/walk-forward fold 4: train 2022-03-16 → 2022-04-30, test → 2022-05-01/);
+    expect(text).toContain('4 folds of 20 days');
+    const result = parseBacktestResult(JSON.parse(await readFile(json, 'utf8')));
+    const folds = (result.config['walkForward'] as { folds: { trainFromMs: number; testFromMs: number; testToMs: number; modelId: string }[] }).folds;
+    expect(folds).toHaveLength(4);
+    expect(new Set(folds.map((f) => f.modelId)).size).toBe(4);
+    for (const f of folds) expect(f.testFromMs - f.trainFromMs).toBe(45 * 86_400_000);
+    expect(result.equity[0]![0]).toBe(Date.UTC(2022, 2, 1));
+    expect(result.equity.at(-1)![0]).toBeLessThan(Date.UTC(2022, 4, 1));
+    for (const t of result.trades) expect(t.entryTimeMs).toBeGreaterThanOrEqual(Date.UTC(2022, 2, 1));
+    expect(result.metrics.buyAndHold.bars).toBe(result.equity.length);
+  });
+
+  it('needs --from', async () => {
+    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', model, '--walk-forward']);
+    expect(code).toBe(2);
+    expect(err).toContain('--walk-forward needs --from');
+  });
+});

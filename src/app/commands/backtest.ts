@@ -12,6 +12,7 @@ import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { loadSeriesFiles } from '../series-files.js';
+import { runWalkForward } from '../walk-forward.js';
 import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor, simulatedMarketRules } from '../trading-setup.js';
 
 const HELP = `Usage: wick backtest --data FILE.csv [--data ...] [--model DIR] [--from ISO] [--to ISO]
@@ -35,6 +36,11 @@ Options (default in brackets):
   --initial-equity X   starting quote balance [WICK_INITIAL_EQUITY, 10000]
   --json OUT.json      write the result (config, metrics, trades, equity curves)
   --report OUT.html    write a self-contained HTML report (charts, metrics, trades)
+  --walk-forward       retrain the model (same architecture and settings as --model) on a rolling
+                       window before each fold and test it on the fold only; only out-of-sample
+                       results are reported. Needs --from (first fold) and uses:
+  --train-days N       training window before each fold [730]
+  --test-days N        fold length [90]
 
 Example:
   wick backtest --data ../shared/data/BTC_USDT-1h.csv --data ../shared/data/ETH_USDT-1h.csv \\
@@ -51,6 +57,7 @@ export interface BacktestOptions {
   readonly initialEquity: number | undefined;
   readonly json: string | undefined;
   readonly report: string | undefined;
+  readonly walkForward: { readonly trainDays: number; readonly testDays: number } | undefined;
 }
 
 export function parseIsoDate(flag: string, value: string | undefined): number | undefined {
@@ -84,6 +91,9 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
         'initial-equity': { type: 'string' },
         json: { type: 'string' },
         report: { type: 'string' },
+        'walk-forward': { type: 'boolean' },
+        'train-days': { type: 'string' },
+        'test-days': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -99,6 +109,15 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
   const fromMs = parseIsoDate('--from', str('from'));
   const toMs = parseIsoDate('--to', str('to'));
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to must be after --from');
+  const days = (flag: string, fallback: number): number => {
+    const raw = str(flag);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} "${raw}": expected a positive whole number of days`);
+    return n;
+  };
+  const walkForward = values['walk-forward'] === true ? { trainDays: days('train-days', 730), testDays: days('test-days', 90) } : undefined;
+  if (walkForward !== undefined && fromMs === undefined) throw new UsageError('--walk-forward needs --from: the first day of the first out-of-sample fold');
   return {
     data,
     model: str('model'),
@@ -110,6 +129,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
     initialEquity,
     json: str('json'),
     report: str('report'),
+    walkForward,
   };
 }
 
@@ -188,6 +208,36 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
     const fillModel = fillModelFor(config, { feeBps: options.feeBps, slippageBps: options.slippageBps });
     const symbols = series.map((s) => s.key.symbol);
     const started = performance.now();
+    if (options.walkForward !== undefined) {
+      const lastOpen = Math.max(...series.map((s) => s.candles.at(-1)?.openTimeMs ?? 0));
+      const { run, folds } = await runWalkForward(series, model.manifest, { ...options.walkForward, fromMs: options.fromMs as number, toMs: options.toMs ?? lastOpen + 1, feeBps: options.feeBps, slippageBps: options.slippageBps, initialEquity: initial }, config, ctx, logger);
+      const seconds = (performance.now() - started) / 1000;
+      const result = toResult(run, {
+        mode: 'backtest',
+        symbols,
+        initialEquityQuote: initial,
+        feeBps: fillModel.takerFeeBps,
+        slippageBps: fillModel.slippageBps,
+        modelId: null,
+        walkForward: { ...options.walkForward, folds },
+        data: options.data,
+        fromMs: options.fromMs ?? null,
+        toMs: options.toMs ?? null,
+        strategy: config.strategy,
+        risk: config.risk,
+      });
+      if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
+      if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
+      ctx.stdout.write(
+        formatSummary(
+          run,
+          `walk-forward backtest ${symbols.join(', ')} ${run.timeframe}`,
+          `${folds.length} folds of ${options.walkForward.testDays} days, each trained on the ${options.walkForward.trainDays} days before it, fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
+          `${run.candlesProcessed} out-of-sample candles, ${seconds.toFixed(1)} s including training`,
+        ),
+      );
+      return 0;
+    }
     const run = await runBacktest({
       series: series.map((s) => ({ key: s.key, candles: s.candles })),
       model,
