@@ -183,6 +183,16 @@ export class PaperSession {
     this.exposed.push(this.orderManager.openPositionCount() > 0);
   }
 
+  /** Round trips closed so far (open positions are not trades yet). */
+  closedTrades(): readonly Trade[] {
+    return this.journal.trades;
+  }
+
+  /** Fills so far, oldest first. */
+  fillsSoFar(): readonly Fill[] {
+    return this.broker.fills;
+  }
+
   /** Equity curve so far (the last open time included). */
   equityCurve(): readonly EquityPoint[] {
     return this.pendingTime === null ? this.equity : [...this.equity, [this.pendingTime, this.orderManager.equityQuote()]];

@@ -67,6 +67,8 @@ export interface HealthServerOptions {
   readonly probeTimeoutMs?: number;
   /** Unfinished jobs above which a queue counts as a backlog (degraded). */
   readonly maxQueueDepth?: number;
+  /** Tried for every other path before the 404 (the operator API and dashboard); resolves true when it answered. */
+  readonly extraHandler?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 export interface HealthServer {
@@ -106,6 +108,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== '/health' && path !== '/metrics' && options.extraHandler !== undefined && (await options.extraHandler(req, res))) return;
     if (path !== '/health' && path !== '/metrics') return send(res, 404, JSON.stringify({ error: 'not found', path }));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');

@@ -9,7 +9,7 @@ import { renderReport } from '../../backtest/report.js';
 import { RESULT_VERSION, serializeBacktestResult, type BacktestResult } from '../../backtest/result.js';
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
-import { loadConfig, type Config } from '../config/load-config.js';
+import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { loadSeriesFiles } from '../series-files.js';
 import { runWalkForward } from '../walk-forward.js';
@@ -195,7 +195,7 @@ export function formatSummary(run: Pick<BacktestRun, 'metrics' | 'equity' | 'den
 }
 
 export async function runBacktestCommand(options: BacktestOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
-  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: [], destination: ctx.stderr });
+  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
   const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample });
   const model = await OnnxSignalModel.load(modelDir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });

@@ -5,7 +5,7 @@ import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
 import { marketRulesFromCcxt } from '../../market/market-rules.js';
 import { createLogger } from '../../obs/logger.js';
 import type { PipelineRole } from '../../pipeline/index.js';
-import { loadConfig, type Config } from '../config/load-config.js';
+import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 
@@ -42,7 +42,7 @@ export async function runPaper(args: readonly string[], ctx: CliContext, config:
   const roles = rolesOf((values['role'] as string | undefined) ?? config.role);
   const seed = values['seed'] === undefined ? 200 : Number(values['seed']);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${String(values['seed'])}": expected a non-negative integer`);
-  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: [config.http.apiToken, config.credentials?.apiKey, config.credentials?.secret], destination: ctx.stdout });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
   logger.info({ mode: 'paper', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe }, 'wick starting');

@@ -7,7 +7,7 @@ import { isTimeframe, timeframeMs, type ClosedCandle, type Timeframe } from '../
 import { renderReport } from '../../backtest/report.js';
 import { serializeBacktestResult } from '../../backtest/result.js';
 import { createLogger } from '../../obs/logger.js';
-import { loadConfig, type Config } from '../config/load-config.js';
+import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { loadSeriesFiles } from '../series-files.js';
@@ -94,7 +94,7 @@ async function removeKeys(url: string, prefix: string): Promise<number> {
 }
 
 export async function runReplay(options: ReplayOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
-  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: [config.http.apiToken], destination: ctx.stderr });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe });
   const series = files.map((f) => ({ key: f.key, candles: f.candles.filter((c) => options.toMs === undefined || c.openTimeMs < options.toMs) }));
   const events: ClosedCandle[] = series.flatMap((s) => s.candles.map((candle) => ({ series: s.key, candle })));

@@ -19,6 +19,7 @@ export interface Config {
   readonly redis: { readonly url: string; readonly prefix: string };
   readonly http: { readonly host: string; readonly port: number; readonly apiToken: string | undefined };
   readonly log: { readonly level: string; readonly format: 'auto' | 'json' | 'pretty' };
+  readonly notify: { readonly webhookUrl: string | undefined; readonly telegramBotToken: string | undefined; readonly telegramChatId: string | undefined; readonly throttleMs: number };
   readonly model: { readonly dir: string; readonly executionProvider: 'auto' | 'cpu' | 'cuda'; readonly cudaStrict: boolean };
   readonly paper: { readonly initialEquityQuote: number; readonly feeBps: number; readonly slippageBps: number };
   readonly strategy: { readonly entryThreshold: number; readonly exitThreshold: number; readonly enterProbability: number; readonly exitProbability: number; readonly fullPositionMove: number; readonly maxPositionFraction: number };
@@ -89,6 +90,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       );
     }
   }
+  if (values.has('WICK_TELEGRAM_BOT_TOKEN') !== values.has('WICK_TELEGRAM_CHAT_ID')) {
+    problems.push('WICK_TELEGRAM_BOT_TOKEN and WICK_TELEGRAM_CHAT_ID go together: set both to send Telegram notifications, or neither.');
+  }
+
   if (problems.length > 0) {
     throw new ConfigError(
       `Invalid configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee config/.env.example for every variable, its default and meaning.`,
@@ -113,6 +118,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX') },
     http: { host: get('WICK_HTTP_HOST'), port: get('WICK_HTTP_PORT'), apiToken: get('WICK_API_TOKEN') },
     log: { level: get('WICK_LOG_LEVEL'), format: get('WICK_LOG_FORMAT') },
+    notify: { webhookUrl: get('WICK_WEBHOOK_URL'), telegramBotToken: get('WICK_TELEGRAM_BOT_TOKEN'), telegramChatId: get('WICK_TELEGRAM_CHAT_ID'), throttleMs: get<number>('WICK_NOTIFY_THROTTLE_SECONDS') * 1000 },
     model: { dir: get('WICK_MODEL_DIR'), executionProvider: get('WICK_EXECUTION_PROVIDER'), cudaStrict: get('WICK_CUDA_STRICT') },
     paper: { initialEquityQuote: get('WICK_INITIAL_EQUITY'), feeBps: get('WICK_FEE_BPS'), slippageBps: get('WICK_SLIPPAGE_BPS') },
     strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), enterProbability: get('WICK_ENTER_PROBABILITY'), exitProbability: get('WICK_EXIT_PROBABILITY'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'), maxPositionFraction: get('WICK_MAX_POSITION_FRACTION') },
@@ -173,4 +179,9 @@ export function renderComposeEnvironment(): string {
     .filter((def) => def.env !== 'WICK_HTTP_HOST' && def.env !== 'WICK_HTTP_PORT')
     .map((def) => `  ${def.env}: \${${def.env}:-${inContainer[def.env] ?? ''}}`)
     .join('\n');
+}
+
+/** Every secret value of a configuration, for the logger's scrubber. */
+export function secretsOf(config: Config): (string | undefined)[] {
+  return [config.credentials?.apiKey, config.credentials?.secret, config.http.apiToken, config.notify.webhookUrl, config.notify.telegramBotToken];
 }

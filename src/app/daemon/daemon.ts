@@ -3,10 +3,16 @@ import { PaperSession } from '../../backtest/session.js';
 import { seriesId, timeframeMs, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
-import { startHealthServer, seriesHealth, type HealthServer } from '../../obs/health-server.js';
+import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
+import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
+import { createOperatorApi } from '../../obs/operator-api.js';
+import { RecentErrors } from '../../obs/operator-api-errors.js';
+import { makeLineScrubber } from '../../obs/redact.js';
 import { createMetrics, type WickMetrics } from '../../obs/metrics.js';
 import { startPipeline, type Pipeline, type PipelineRole, type WorkerSettingsInput } from '../../pipeline/index.js';
-import type { Config } from '../config/load-config.js';
+import { secretsOf, type Config } from '../config/load-config.js';
+import { version } from '../version.js';
+import { paperOperatorPort, SeriesActivity } from './operator-port.js';
 import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor } from '../trading-setup.js';
 import { PaperTrader, type TraderItem } from './paper-trader.js';
 import { createSignalStep } from './signal-step.js';
@@ -37,7 +43,18 @@ export interface Daemon {
   readonly model: OnnxSignalModel | null;
   readonly metrics: WickMetrics;
   readonly http: HealthServer | null;
+  readonly notifier: Notifier | null;
   stop(): Promise<void>;
+}
+
+function notifierFor(config: Config, logger: Logger): Notifier | null {
+  const sinks: NotifySink[] = [];
+  if (config.notify.webhookUrl !== undefined) sinks.push(webhookSink({ url: config.notify.webhookUrl }));
+  if (config.notify.telegramBotToken !== undefined && config.notify.telegramChatId !== undefined) sinks.push(telegramSink({ botToken: config.notify.telegramBotToken, chatId: config.notify.telegramChatId }));
+  if (sinks.length === 0) return null;
+  const notifier = new Notifier({ sinks, throttleMs: config.notify.throttleMs, logger, secrets: secretsOf(config).filter((x): x is string => x !== undefined) });
+  notifier.start();
+  return notifier;
 }
 
 /**
@@ -59,6 +76,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${options.series[0]?.timeframe}; use a model of that timeframe`);
   }
   const timeframe = options.series[0]?.timeframe ?? config.market.timeframe;
+  const activity = new SeriesActivity();
+  const wall = { nowMs: () => Date.now() };
+  const errors = new RecentErrors(wall, { scrub: makeLineScrubber(secretsOf(config)) });
+  const notifier = notifierFor(config, logger.child({ component: 'notify' }));
 
   let session: PaperSession | null = null;
   let trader: PaperTrader | null = null;
@@ -83,6 +104,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           policy: policyFor(model.info, config),
           logger: logger.child({ component: 'signal' }),
           onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: model.info.executionProvider }, seconds),
+          onDecision: (prediction) => activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN),
         });
   try {
     pipeline = await startPipeline({
@@ -98,6 +120,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await model?.close();
     throw error;
   }
+  let notifiedFills = 0;
+  let wasHalted = false;
   if (session !== null) {
     const s = session;
     trader = new PaperTrader({
@@ -107,40 +131,87 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger: logger.child({ component: 'trader' }),
       ...(options.tradeFromMs !== undefined ? { tradeFromMs: options.tradeFromMs } : {}),
       onStep: (item, outcome) => {
+        const { series, candle } = item.candle;
+        activity.candle(series, candle);
+        if (item.intent !== null) activity.signal(series, candle.openTimeMs, item.intent.targetFraction, item.intent.reason);
         metrics.equityQuote.set(s.orderManager.equityQuote());
         if (outcome !== null && outcome !== 'warmup' && outcome !== 'late') metrics.ordersTotal.inc({ status: outcome.split(':')[0] as string });
-        const p = s.orderManager.position(item.candle.series.symbol);
-        metrics.positionQtyBase.set({ symbol: item.candle.series.symbol }, p?.qtyBase ?? 0);
+        if (outcome !== null && (outcome.startsWith('rejected') || outcome.startsWith('unknown'))) {
+          const failure = Object.assign(new Error(`intent ${item.intent?.intentId ?? ''} ${outcome}`), { code: outcome.split(':')[1] ?? outcome });
+          errors.record(failure, 'trader');
+          notifier?.notify(notifyEvents.error(failure, 'trader'));
+        }
+        if (outcome === 'late') errors.record(Object.assign(new Error(`${seriesId(series)} candle ${candle.openTimeMs} arrived after later candles were traded`), { code: 'CANDLE_LATE' }), 'trader');
+        const p = s.orderManager.position(series.symbol);
+        metrics.positionQtyBase.set({ symbol: series.symbol }, p?.qtyBase ?? 0);
+        const fills = s.fillsSoFar();
+        for (; notifiedFills < fills.length; notifiedFills++) {
+          const fill = fills[notifiedFills] as (typeof fills)[number];
+          const purpose = s.orderManager.order(fill.clientOrderId)?.purpose;
+          notifier?.notify(notifyEvents.fill(fill, purpose));
+          if (purpose === 'stop') notifier?.notify(notifyEvents.stopOut(fill.symbol, fill.priceQuote));
+        }
+        const halted = s.risk.state === 'HALTED';
+        if (halted && !wasHalted) notifier?.notify(notifyEvents.killSwitch(s.risk.toJSON().haltReason ?? 'maximum drawdown reached'));
+        wasHalted = halted;
         options.onStep?.(item, outcome);
       },
     });
   }
 
+  const p = pipeline;
+  const healthProbe = async (): Promise<HealthReport> => {
+    const h = await p.health(options.series);
+    const now = Date.now();
+    const report: HealthReport = {
+      mode: options.mode,
+      redis: { reachable: h.redisReachable },
+      series: options.series.map((s) => {
+        const id = seriesId(s);
+        const last = h.series.find((x) => x.id === id)?.lastProcessedOpenTimeMs ?? null;
+        return seriesHealth({ id, timeframeMs: timeframeMs(s.timeframe), lastClosedOpenTimeMs: last, nowMs: now, startedAtMs, staleAfterCandles: config.market.staleAfterCandles });
+      }),
+      queues: h.queues,
+      risk: { state: session?.risk.state ?? 'n/a', halted: session?.risk.state === 'HALTED' },
+    };
+    for (const s of report.series) if (s.stale) notifier?.notify(notifyEvents.staleData(s.id, s.ageMs));
+    return report;
+  };
   let http: HealthServer | null = null;
   if (options.http === true) {
-    const p = pipeline;
+    const operatorApi =
+      session !== null && trader !== null
+        ? createOperatorApi({
+            port: paperOperatorPort({
+              mode: options.mode,
+              session,
+              trader,
+              series: options.series,
+              activity,
+              errors,
+              clock: wall,
+              startedAtMs,
+              initialEquityQuote: config.paper.initialEquityQuote,
+              model: model === null ? null : { id: model.info.modelId, executionProvider: model.info.executionProvider, kind: model.info.target },
+              health: async () => {
+                const verdict = assessHealth(await healthProbe());
+                return { status: verdict.status, reasons: verdict.reasons };
+              },
+            }),
+            token: config.http.apiToken,
+            logger,
+            version: version(),
+          })
+        : undefined;
     http = await startHealthServer({
       host: config.http.host,
       port: config.http.port,
       logger,
       metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
-      healthProbe: async () => {
-        const h = await p.health(options.series);
-        const now = Date.now();
-        return {
-          mode: options.mode,
-          redis: { reachable: h.redisReachable },
-          series: options.series.map((s) => {
-            const id = seriesId(s);
-            const last = h.series.find((x) => x.id === id)?.lastProcessedOpenTimeMs ?? null;
-            return seriesHealth({ id, timeframeMs: timeframeMs(s.timeframe), lastClosedOpenTimeMs: last, nowMs: now, startedAtMs, staleAfterCandles: config.market.staleAfterCandles });
-          }),
-          queues: h.queues,
-          risk: { state: session?.risk.state ?? 'n/a', halted: session?.risk.state === 'HALTED' },
-        };
-      },
+      healthProbe,
+      ...(operatorApi !== undefined ? { extraHandler: operatorApi } : {}),
     });
-    logger.info({ url: http.url }, 'health and metrics server listening');
+    logger.info({ url: http.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
   }
 
   const running = pipeline;
@@ -151,10 +222,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     model,
     metrics,
     http,
+    notifier,
     async stop() {
       await http?.close();
       await running.stop();
       await model?.close();
+      await notifier?.close();
     },
   };
 }

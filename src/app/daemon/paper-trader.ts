@@ -53,6 +53,16 @@ export class PaperTrader {
     return this.last.get(seriesId(series)) ?? null;
   }
 
+  /** Runs `fn` in turn with the items (operator actions on the session must not interleave with a step). */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   /** Accepts an item (serialised: the session has one writer) and processes whatever became ready. */
   accept(item: TraderItem): Promise<void> {
     const run = this.chain.then(() => this.acceptNow(item));

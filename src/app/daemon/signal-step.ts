@@ -12,6 +12,8 @@ export interface SignalStepDeps {
   readonly logger: Logger;
   /** Observes each inference, seconds. */
   readonly onInference?: (seconds: number) => void;
+  /** Hears each live prediction and the decision taken on it (dashboard, metrics). */
+  readonly onDecision?: (prediction: Prediction, intent: OrderIntent | null) => void;
 }
 
 /** The store the pipeline hands the step, to rebuild a series' window after a restart or a takeover. */
@@ -79,6 +81,7 @@ export function createSignalStep(deps: SignalStepDeps) {
     }
     const prediction = await predict(series, candle, state.builder);
     const intent = policy.decide(prediction, candle.close);
+    deps.onDecision?.(prediction, intent);
     deps.logger.info(
       { series: id, openTimeMs: candle.openTimeMs, close: candle.close, prediction: prediction.values, intentId: intent?.intentId, targetFraction: intent?.targetFraction, reason: intent?.reason },
       intent === null ? 'candle closed: prediction, no new intent' : 'candle closed: prediction and intent',
