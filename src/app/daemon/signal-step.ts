@@ -54,14 +54,17 @@ export function createSignalStep(deps: SignalStepDeps) {
 
   const rebuild = async (series: SeriesKey, candle: Candle, history: CandleHistory): Promise<SeriesState> => {
     const tfMs = timeframeMs(series.timeframe);
-    const need = warmup + T + K;
-    const past = await history.range(series, candle.openTimeMs - need * tfMs, candle.openTimeMs - 1);
+    // Everything the store holds: the streaming indicators (EMA, Wilder averages) then start where
+    // they started before the restart, so the rebuilt window equals the one without the restart.
+    // The store keeps at least warm-up + window candles (WorkerSettings.storeMaxCandles).
+    const past = await history.range(series, 0, candle.openTimeMs - 1);
     const builder = new FeatureBuilder(spec, tfMs, normalisation, T);
     for (let i = 0; i < past.length; i++) {
       const c = past[i] as Candle;
       // Only the last K-1 decisions matter to the policy's memory; they are replayed and discarded.
       if (builder.push(c) && i >= past.length - (K - 1)) policy.decide(await predict(series, c, builder), c.close);
     }
+    if (past.length < warmup + T) deps.logger.warn({ series: seriesId(series), candles: past.length, needed: warmup + T }, 'the candle store holds too little history to rebuild the feature window; predictions resume once it refills');
     deps.logger.info({ series: seriesId(series), candles: past.length, ready: builder.isReady }, 'feature window rebuilt from the candle store');
     return { builder, lastSeenMs: past.at(-1)?.openTimeMs ?? null };
   };
