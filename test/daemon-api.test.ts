@@ -101,6 +101,22 @@ describe('the daemon serves the operator API over its paper session', () => {
     expect(daemon.session?.risk.paused).toBe(false);
   });
 
+  it('close-position flattens an open position through the order manager; reset-kill-switch answers', async () => {
+    const position = daemon.session!.orderManager.position('BTC/USDT');
+    const res = await api('/api/control/close-position', { method: 'POST', body: JSON.stringify({ symbol: 'BTC/USDT' }) });
+    expect(res.status).toBe(200);
+    if (position !== undefined && position.qtyBase !== 0) {
+      expect(res.body).toMatchObject({ status: 'sent' });
+      const exits = daemon.session!.orderManager.orders().filter((o) => o.purpose === 'exit' && o.status !== 'filled' && o.status !== 'canceled');
+      expect(exits.length).toBeGreaterThan(0);
+    } else {
+      expect(res.body).toMatchObject({ status: 'not_found' });
+    }
+    expect((await api('/api/control/close-position', { method: 'POST', body: JSON.stringify({ symbol: 42 }) })).status).toBe(400);
+    expect((await api('/api/control/reset-kill-switch', { method: 'POST', body: '{}' })).status).toBe(200);
+    expect(daemon.session!.risk.state).toBe('ACTIVE');
+  });
+
   it('keeps /health and /metrics open', async () => {
     const health = await fetch(`${daemon.http!.url}/health`);
     expect(((await health.json()) as { mode: string }).mode).toBe('replay');
@@ -112,5 +128,29 @@ describe('the daemon serves the operator API over its paper session', () => {
     await daemon.notifier?.flush();
     expect(daemon.session!.fillsSoFar().length).toBeGreaterThan(0);
     expect(received.some((m) => JSON.stringify(m).includes('BTC/USDT'))).toBe(true);
+  });
+});
+
+describe('the dashboard, served by the replaying daemon, in headless Chromium', async () => {
+  const { launchBrowser, browserUnavailable, onCi } = await import('./support/browser.js');
+  const unavailable = await browserUnavailable();
+  it.skipIf(unavailable !== null && !onCi)('shows the session: equity chart and positions', async () => {
+    if (unavailable !== null) throw new Error(`${unavailable} It is required when CI is set.`);
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${daemon.http!.url}/`);
+      await page.waitForSelector('#login', { state: 'visible' });
+      await page.fill('#token', TOKEN);
+      await page.click('#login-form button[type=submit]');
+      await page.waitForSelector('body[data-state=ready]', { timeout: 15_000 });
+      expect(Number(await page.getAttribute('#equity-chart', 'data-drawn'))).toBe(daemon.session!.equityCurve().length);
+      const open = daemon.session!.orderManager.position('BTC/USDT');
+      const rows = (await page.textContent('#positions-body')) ?? '';
+      if (open !== undefined && open.qtyBase !== 0) expect(rows).toContain('BTC/USDT');
+      else expect(rows).not.toContain('BTC/USDT');
+    } finally {
+      await browser.close();
+    }
   });
 });
