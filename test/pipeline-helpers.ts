@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { seriesId, type Candle, type ClosedCandle, type Logger, type OrderIntent, type SeriesKey } from '../src/core/index.js';
-import type { SignalStep, TraderStep } from '../src/pipeline/index.js';
+import { deleteKeysWithPrefix, type SignalStep, type TraderStep } from '../src/pipeline/index.js';
 
 export const REDIS_URL = process.env['WICK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const HOUR = 3_600_000;
@@ -12,12 +12,7 @@ export function uniquePrefix(name: string): string {
 }
 
 export async function deleteKeys(admin: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(admin, prefix);
 }
 
 /** Polls `condition` until it holds or the deadline passes (no fixed sleeps). */

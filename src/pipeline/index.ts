@@ -2,6 +2,6 @@ export { CandleStore, type AppendResult, type CandleStoreOptions, type StoredCan
 export type { PublishResult } from './ingest.js';
 export { CANDLES_QUEUE, INTENTS_QUEUE, candleJobId, decisionJobId } from './jobs.js';
 export { rolesFor, startPipeline, type Pipeline, type PipelineHealth, type PipelineOptions } from './pipeline.js';
-export { createRedisConnection, closeRedis, PipelineKeys } from './redis.js';
+export { createRedisConnection, closeRedis, deleteKeysWithPrefix, PipelineKeys } from './redis.js';
 export { intentAction, noopPipelineMetrics, type CandleStoreReader, type PipelineMetrics, type PipelineRole, type SignalContext, type SignalDecision, type SignalStep, type TraderStep } from './types.js';
 export { workerSettingsSchema, type WorkerSettings, type WorkerSettingsInput } from './worker-settings.js';

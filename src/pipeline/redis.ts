@@ -116,3 +116,15 @@ export class PipelineKeys {
     return `${this.prefix}:pipeline:intent:${intentId}`;
   }
 }
+
+/** Deletes every key under `${prefix}:` (SCAN, not KEYS: safe on a busy server). Returns how many. */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<number> {
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) removed += await redis.del(...keys);
+  } while (cursor !== '0');
+  return removed;
+}

@@ -10,7 +10,7 @@
  */
 import { Redis } from 'ioredis';
 import { seriesId, type ClosedCandle, type OrderIntent, type SeriesKey } from '../../core/index.js';
-import { startPipeline, type Pipeline, type SignalStep, type TraderStep } from '../../pipeline/index.js';
+import { deleteKeysWithPrefix, startPipeline, type Pipeline, type SignalStep, type TraderStep } from '../../pipeline/index.js';
 
 const HOUR = 3_600_000;
 const SYMBOLS = ['BTC', 'ETH', 'SOL', 'BNB', 'XRP', 'ADA', 'DOGE', 'AVAX', 'DOT', 'LINK'].map((b) => `${b}/USDT`);
@@ -46,12 +46,7 @@ async function withPipeline<T>(redisUrl: string, name: string, traderStep: Trade
   } finally {
     await pipeline.stop();
     const admin = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(admin, prefix);
     await admin.quit();
   }
 }

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { Rng, silentLogger, type Candle, type ClosedCandle, type SeriesKey } from '../../core/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { deleteKeysWithPrefix } from '../../pipeline/index.js';
 import { simulatedMarketRules } from '../trading-setup.js';
 import { benchModelDir } from './inference.js';
 
@@ -61,12 +62,7 @@ export async function benchSoak(): Promise<Record<string, number>> {
   } finally {
     await daemon.stop();
     const redis = new Redis(redisUrl);
-    let cursor = '0';
-    do {
-      const [c, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = c;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   }

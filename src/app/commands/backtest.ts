@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { writeFile, rename, rm } from 'node:fs/promises';
 import { isTimeframe, type Timeframe } from '../../core/candle.js';
 import { createLogger } from '../../obs/logger.js';
@@ -10,6 +9,7 @@ import { RESULT_VERSION, serializeBacktestResult, type BacktestResult } from '..
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
+import { parseIsoDate, parseOptions } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { loadSeriesFiles } from '../series-files.js';
 import { runWalkForward } from '../walk-forward.js';
@@ -60,13 +60,6 @@ export interface BacktestOptions {
   readonly walkForward: { readonly trainDays: number; readonly testDays: number } | undefined;
 }
 
-export function parseIsoDate(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} "${value}" is not a date; use ISO 8601, e.g. 2023-01-01 or 2023-01-01T00:00:00Z`);
-  return ms;
-}
-
 function nonNegative(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -75,30 +68,21 @@ function nonNegative(flag: string, value: string | undefined): number | undefine
 }
 
 export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      options: {
-        data: { type: 'string', multiple: true },
-        model: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        resample: { type: 'string' },
-        'fee-bps': { type: 'string' },
-        'slippage-bps': { type: 'string' },
-        'initial-equity': { type: 'string' },
-        json: { type: 'string' },
-        report: { type: 'string' },
-        'walk-forward': { type: 'boolean' },
-        'train-days': { type: 'string' },
-        'test-days': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseOptions(args, {
+    data: { type: 'string', multiple: true },
+    model: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    resample: { type: 'string' },
+    'fee-bps': { type: 'string' },
+    'slippage-bps': { type: 'string' },
+    'initial-equity': { type: 'string' },
+    json: { type: 'string' },
+    report: { type: 'string' },
+    'walk-forward': { type: 'boolean' },
+    'train-days': { type: 'string' },
+    'test-days': { type: 'string' },
+  });
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const data = (values['data'] as string[] | undefined) ?? [];
   if (data.length === 0) throw new UsageError('--data FILE.csv is required (repeat it for several markets)');
@@ -143,6 +127,12 @@ export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'equity' 
     equity: run.equity,
     buyAndHoldEquity: run.buyAndHoldEquity,
   };
+}
+
+/** Writes the --json result and the --report HTML when asked (both atomically). */
+export async function writeResultFiles(result: BacktestResult, paths: { readonly json: string | undefined; readonly report: string | undefined }, cwd: string): Promise<void> {
+  if (paths.json !== undefined) await writeAtomically(resolve(cwd, paths.json), serializeBacktestResult(result));
+  if (paths.report !== undefined) await writeAtomically(resolve(cwd, paths.report), renderReport(result));
 }
 
 export async function writeAtomically(path: string, text: string): Promise<void> {
@@ -226,8 +216,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
         strategy: config.strategy,
         risk: config.risk,
       });
-      if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
-      if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
+      await writeResultFiles(result, options, ctx.cwd);
       ctx.stdout.write(
         formatSummary(
           run,
@@ -268,8 +257,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
       strategy: config.strategy,
       risk: config.risk,
     });
-    if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
-    if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
+    await writeResultFiles(result, options, ctx.cwd);
     ctx.stdout.write(
       formatSummary(
         run,

@@ -1,18 +1,16 @@
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { isTimeframe, timeframeMs, type ClosedCandle, type Timeframe } from '../../core/candle.js';
-import { renderReport } from '../../backtest/report.js';
-import { serializeBacktestResult } from '../../backtest/result.js';
 import { createLogger } from '../../obs/logger.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
+import { parseIsoDate, parseOptions } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { deleteKeysWithPrefix } from '../../pipeline/index.js';
 import { loadSeriesFiles } from '../series-files.js';
 import { fillModelFor, simulatedMarketRules } from '../trading-setup.js';
-import { formatSummary, parseIsoDate, toResult, writeAtomically } from './backtest.js';
+import { formatSummary, toResult, writeResultFiles } from './backtest.js';
 
 const HELP = `Usage: wick replay --data FILE.csv [--data ...] [--speed N|max] [--from ISO] [--to ISO]
                    [--json OUT.json] [--report OUT.html]
@@ -46,24 +44,15 @@ interface ReplayOptions {
 }
 
 function parseReplayArgs(args: readonly string[]): ReplayOptions {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      options: {
-        data: { type: 'string', multiple: true },
-        speed: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        json: { type: 'string' },
-        report: { type: 'string' },
-        timeframe: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseOptions(args, {
+    data: { type: 'string', multiple: true },
+    speed: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    json: { type: 'string' },
+    report: { type: 'string' },
+    timeframe: { type: 'string' },
+  });
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const data = (values['data'] as string[] | undefined) ?? [];
   if (data.length === 0) throw new UsageError('--data FILE.csv is required (repeat it for several markets)');
@@ -79,18 +68,11 @@ function parseReplayArgs(args: readonly string[]): ReplayOptions {
 async function removeKeys(url: string, prefix: string): Promise<number> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
-  let removed = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) removed += await redis.del(...keys);
-    } while (cursor !== '0');
+    return await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
-  return removed;
 }
 
 export async function runReplay(options: ReplayOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
@@ -165,8 +147,7 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, config:
     strategy: config.strategy,
     risk: config.risk,
   });
-  if (options.json !== undefined) await writeAtomically(resolve(ctx.cwd, options.json), serializeBacktestResult(result));
-  if (options.report !== undefined) await writeAtomically(resolve(ctx.cwd, options.report), renderReport(result));
+  await writeResultFiles(result, options, ctx.cwd);
   ctx.stdout.write(
     formatSummary(
       run,

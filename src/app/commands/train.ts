@@ -1,7 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { isTimeframe, timeframeMs, type Timeframe } from '../../core/candle.js';
+import { timeframeMs, type Timeframe } from '../../core/candle.js';
 import { DataError } from '../../core/errors.js';
 import { getSpec, specHash, SPEC_NAMES, DEFAULT_CLIP_SIGMA } from '../../features/index.js';
 import { readCandleFile } from '../../market/candle-csv.js';
@@ -13,6 +12,7 @@ import type { LstmModel } from '../../train/lstm-model.js';
 import { auc, column, directionalAccuracy, mse, zeroReturnMse } from '../../train/metrics.js';
 import { train, type EpochReport, type TrainConfig, type WindowSet } from '../../train/train.js';
 import type { LossSpec } from '../../train/loss.js';
+import { isInt, parseIsoDate, parseNumber, parseOptions, parseTimeframe } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { writeModelFolder } from '../model-folder.js';
 
@@ -83,65 +83,34 @@ export interface TrainOptions {
   readonly seed: number;
 }
 
-function parseDate(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (!Number.isFinite(ms)) throw new UsageError(`${flag} "${value}" is not a date; use ISO 8601, e.g. 2023-01-01 or 2023-01-01T00:00:00Z`);
-  return ms;
-}
-
-function parseNumber(flag: string, value: string | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} "${value}": expected ${expected}`);
-  return n;
-}
-
-const isInt = (min: number, max: number) => (n: number) => Number.isInteger(n) && n >= min && n <= max;
-
-function parseTimeframe(flag: string, value: string | undefined): Timeframe | undefined {
-  if (value === undefined) return undefined;
-  if (!isTimeframe(value)) throw new UsageError(`${flag} "${value}" is not a timeframe (1m, 5m, 15m, 30m, 1h, 4h, 1d)`);
-  return value;
-}
-
 export function parseTrainArgs(args: readonly string[]): TrainOptions {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      options: {
-        data: { type: 'string', multiple: true },
-        out: { type: 'string' },
-        spec: { type: 'string' },
-        timeframe: { type: 'string' },
-        resample: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'test-from': { type: 'string' },
-        'val-fraction': { type: 'string' },
-        target: { type: 'string' },
-        horizons: { type: 'string' },
-        loss: { type: 'string' },
-        window: { type: 'string' },
-        hidden: { type: 'string' },
-        layers: { type: 'string' },
-        epochs: { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        'weight-decay': { type: 'string' },
-        clip: { type: 'string' },
-        dropout: { type: 'string' },
-        'layer-dropout': { type: 'string' },
-        bptt: { type: 'string' },
-        patience: { type: 'string' },
-        seed: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseOptions(args, {
+    data: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    spec: { type: 'string' },
+    timeframe: { type: 'string' },
+    resample: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'test-from': { type: 'string' },
+    'val-fraction': { type: 'string' },
+    target: { type: 'string' },
+    horizons: { type: 'string' },
+    loss: { type: 'string' },
+    window: { type: 'string' },
+    hidden: { type: 'string' },
+    layers: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    clip: { type: 'string' },
+    dropout: { type: 'string' },
+    'layer-dropout': { type: 'string' },
+    bptt: { type: 'string' },
+    patience: { type: 'string' },
+    seed: { type: 'string' },
+  });
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const data = (values['data'] as string[] | undefined) ?? [];
   if (data.length === 0) throw new UsageError('--data FILE.csv is required (repeat it to pool several files)');
@@ -161,9 +130,9 @@ export function parseTrainArgs(args: readonly string[]): TrainOptions {
     spec,
     timeframe: parseTimeframe('--timeframe', str('timeframe')),
     resample: parseTimeframe('--resample', str('resample')),
-    fromMs: parseDate('--from', str('from')),
-    toMs: parseDate('--to', str('to')),
-    testFromMs: parseDate('--test-from', str('test-from')) ?? null,
+    fromMs: parseIsoDate('--from', str('from')),
+    toMs: parseIsoDate('--to', str('to')),
+    testFromMs: parseIsoDate('--test-from', str('test-from')) ?? null,
     valFraction: parseNumber('--val-fraction', str('val-fraction'), 0.15, (n) => n > 0 && n < 0.9, 'a fraction between 0 and 0.9'),
     target,
     horizons: parseNumber('--horizons', str('horizons'), 3, isInt(1, 64), 'an integer from 1 to 64'),

@@ -1,0 +1,50 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isTimeframe, type Timeframe } from '../core/candle.js';
+import { UsageError } from './command.js';
+
+/**
+ * Argument parsing shared by the commands: node's parseArgs in strict mode, every problem turned
+ * into a UsageError (exit status 2, the message and the command's usage are printed).
+ */
+export type OptionValues = Record<string, string | string[] | boolean | undefined>;
+
+export function parseOptions(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): OptionValues {
+  try {
+    return parseArgs({ args: [...args], strict: true, options }).values as OptionValues;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** A string option, or undefined. */
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** `2023-01-01` (UTC midnight) or a full ISO 8601 time, as epoch ms. */
+export function parseIsoDate(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (!Number.isFinite(ms)) throw new UsageError(`${flag} "${value}" is not a date; use ISO 8601, e.g. 2023-01-01 or 2023-01-01T00:00:00Z`);
+  return ms;
+}
+
+/** A number option checked by `check`, or the fallback when absent. */
+export function parseNumber(flag: string, value: string | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} "${value}": expected ${expected}`);
+  return n;
+}
+
+export const isInt =
+  (min: number, max: number) =>
+  (n: number): boolean =>
+    Number.isInteger(n) && n >= min && n <= max;
+
+export function parseTimeframe(flag: string, value: string | undefined): Timeframe | undefined {
+  if (value === undefined) return undefined;
+  if (!isTimeframe(value)) throw new UsageError(`${flag} "${value}" is not a timeframe (1m, 5m, 15m, 30m, 1h, 4h, 1d)`);
+  return value;
+}
