@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startExchangeSimulator } from '../simulator/simulator.js';
 import { runCli } from './cli.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -70,10 +71,40 @@ describe('wick live never starts by accident', () => {
     expect(r.err).toContain('WICK_API_KEY and WICK_API_SECRET are not set');
     expect(r.err).toContain('WICK_LIVE_CONFIRM is not set');
   });
-  it('with a complete configuration still sends nothing in this version, and says so', async () => {
-    const r = await live({ WICK_MODE: 'live', WICK_API_KEY: 'key-12345678', WICK_API_SECRET: 'secret-12345678', WICK_LIVE_CONFIRM: 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY' });
-    expect(r.code).toBe(1);
-    expect(r.err).toContain('nothing was sent to the exchange');
-    expect(r.err).not.toContain('secret-12345678');
+  it('with a complete configuration trades; keys the exchange refuses halt it: /health 503, nothing sent, no secret logged', async () => {
+    const sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', pricePath: [{ timeMs: 0, price: 100 }, { timeMs: Date.now() + 86_400_000, price: 100 }] }], balances: { USDT: 1000 }, apiKey: 'good-key-1234', apiSecret: 'good-secret-1234', playbackSpeed: 1 });
+    try {
+      const { ctx, out, err } = context();
+      const abort = new AbortController();
+      const env = {
+        WICK_MODE: 'live',
+        WICK_API_KEY: 'key-12345678',
+        WICK_API_SECRET: 'secret-12345678',
+        WICK_LIVE_CONFIRM: 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY',
+        WICK_SYMBOLS: 'BTC/USDT',
+        WICK_EXCHANGE_REST_URL: sim.restUrl,
+        WICK_EXCHANGE_WS_URL: sim.wsUrl,
+        WICK_REDIS_URL: process.env['WICK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        WICK_REDIS_PREFIX: `wtcl-${process.pid}-${Date.now() % 1e9}`,
+        WICK_HTTP_PORT: '0',
+        WICK_LOG_FORMAT: 'json',
+      };
+      const running = runCli(['live', '--role', 'trader'], { ...ctx, env, signal: abort.signal });
+      const deadline = Date.now() + 20_000;
+      while (!out().includes('operator API listening') && err() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const url = /"url":"([^"]+)"/.exec(out().split('\n').find((l) => l.includes('operator API listening')) ?? '')?.[1];
+      expect(url, err()).toBeDefined();
+      const health = await fetch(`${url as string}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.text()).toMatch(/halted/i);
+      abort.abort();
+      expect(await running).toBe(0);
+      expect(out()).toMatch(/refused the (API key|credentials)/);
+      expect(sim.openOrders()).toHaveLength(0);
+      expect(sim.requests.filter((q) => q.method === 'POST' && q.path.startsWith('/api/v3/order'))).toHaveLength(0);
+      expect(out()).not.toContain('secret-12345678');
+    } finally {
+      await sim.close();
+    }
   });
 });

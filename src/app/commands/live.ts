@@ -1,26 +1,150 @@
-import { loadConfig } from '../config/load-config.js';
-import type { CliCommand } from '../command.js';
+import { parseArgs } from 'node:util';
+import { ExchangeError, seriesId, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { CcxtBroker } from '../../execution/brokers/ccxt-broker.js';
+import { RateBudget } from '../../execution/brokers/rate-budget.js';
+import { createCcxtExchange } from '../../market/ccxt-client.js';
+import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
+import { createLogger } from '../../obs/logger.js';
+import type { PipelineRole } from '../../pipeline/index.js';
+import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
+import { UsageError, type CliCommand, type CliContext } from '../command.js';
+import { startDaemon } from '../daemon/daemon.js';
 
-/**
- * `wick live`. Live trading never starts by accident: the configuration must say WICK_MODE=live and
- * carry the API key, the secret and the explicit confirmation, or the command refuses naming what is
- * missing (exit 2). The live execution path itself (CcxtBroker trader with reconciliation) is not
- * wired into the daemon in this version, so even a complete configuration stops here, plainly.
- */
-export const command: CliCommand = {
-  name: 'live',
-  summary: 'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM; not wired yet)',
-  help: `Usage: wick live [--role all|ingest|signal|trader]
+const HELP = `Usage: wick live [--role all|ingest|signal|trader] [--seed N]
 
-Runs the daemon with real orders through ccxt. Refuses to start unless all of these are set:
+Trades real money: the same pipeline as \`wick paper\` (websocket candles, Redis-queued signal
+workers), but the trader role sends real orders through ccxt (CcxtBroker) and keeps its books in
+Redis (<WICK_REDIS_PREFIX>:live:<account>:state, saved after every candle).
+Refuses to start unless all of these are set:
   WICK_MODE=live
   WICK_API_KEY and WICK_API_SECRET (trade permission only; never enable withdrawals)
   WICK_LIVE_CONFIRM=I-UNDERSTAND-THIS-TRADES-REAL-MONEY
 Run \`wick doctor\` first, and paper-trade (\`wick paper\`) before going live.
 
-Status: the live trader is not wired into the daemon in this version; the command checks the
-configuration and then stops with exit status 1.`,
-  run(_args, ctx) {
+Start-up is recovery: the saved state is loaded and reconciled with the exchange (open orders,
+fills, balances) before any order. Until that succeeds the trader is fail-closed (intents are
+skipped, /health answers 503) and retries every 15 s. If the exchange refuses the keys, trading
+halts and /health stays 503 until wick is restarted with working keys. WICK_EXCHANGE_REST_URL and
+WICK_EXCHANGE_WS_URL point it at another endpoint (the local simulator, \`npm run sim\`).
+
+Options:
+  --role ROLE   run only some roles in this process (default WICK_ROLE, all)
+  --seed N      closed candles fetched at start-up per market [the model's window + warm-up, 200 at least]`;
+
+function rolesOf(role: string): PipelineRole[] {
+  if (role === 'all') return ['ingest', 'signal', 'trader'];
+  if (role === 'ingest' || role === 'signal' || role === 'trader') return [role];
+  throw new UsageError(`--role "${role}": expected all, ingest, signal or trader`);
+}
+
+/** Account name of the saved state and of every client order id: one per exchange and quote. */
+export function liveAccount(config: Config): string {
+  return `live-${config.market.exchange}`;
+}
+
+export async function runLive(args: readonly string[], ctx: CliContext, config: Config): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...args], strict: true, options: { role: { type: 'string' }, seed: { type: 'string' } } }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const roles = rolesOf((values['role'] as string | undefined) ?? config.role);
+  const seed = values['seed'] === undefined ? 200 : Number(values['seed']);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${String(values['seed'])}": expected a non-negative integer`);
+  const secrets = secretsOf(config);
+  const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
+  const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
+  const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
+  const wall = { nowMs: () => Date.now() };
+  logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe }, 'wick starting in LIVE mode: real orders');
+
+  let rules: Record<string, MarketRules> = {};
+  let live: Parameters<typeof startDaemon>[0]['live'];
+  let tradingExchange: Awaited<ReturnType<typeof createCcxtExchange>> | null = null;
+  // The last close per symbol: the broker's min-notional check for market orders.
+  const lastClose = new Map<string, number>();
+  if (roles.includes('trader')) {
+    const credentials = config.credentials as NonNullable<Config['credentials']>;
+    tradingExchange = await createCcxtExchange({ exchangeId: config.market.exchange, apiKey: credentials.apiKey, secret: credentials.secret, timeoutMs: config.market.timeoutMs, ...urls });
+    const broker = await CcxtBroker.create(tradingExchange, {
+      symbols: config.market.symbols,
+      rateBudget: new RateBudget(),
+      clock: wall,
+      logger: logger.child({ component: 'broker' }),
+      referencePriceQuote: (symbol) => lastClose.get(symbol),
+      secrets: secrets.filter((x): x is string => x !== undefined),
+    });
+    rules = Object.fromEntries(config.market.symbols.map((s) => [s, broker.marketRules(s)]));
+    let initialCashQuote = 0;
+    try {
+      initialCashQuote = (await broker.fetchBalance()).totalQuote;
+    } catch (error) {
+      // The trader's reconciliation meets the same refusal and halts (or fails closed); /health says so.
+      if (error instanceof ExchangeError && error.action === 'stop') logger.error({ code: error.code, err: error }, 'the exchange refused the API key: trading halts; /health answers 503 until wick is restarted with working keys');
+      else logger.error({ err: error }, 'balance not readable at start-up; the trader starts fail-closed and retries');
+    }
+    live = { broker, initialCashQuote, account: liveAccount(config) };
+  }
+
+  const tfMs = timeframeMs(config.market.timeframe);
+  const daemon = await startDaemon({
+    config,
+    mode: 'live',
+    roles,
+    series,
+    logger,
+    cwd: ctx.cwd,
+    prefix: config.redis.prefix,
+    rules,
+    ...(live !== undefined ? { live } : {}),
+    tradeFromMs: Math.floor(Date.now() / tfMs) * tfMs,
+    http: true,
+    onStep: (item) => lastClose.set(item.candle.series.symbol, item.candle.candle.close),
+  });
+
+  let source: CcxtCandleSource | null = null;
+  const stopping = new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+  try {
+    if (roles.includes('ingest')) {
+      const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
+      const resume: Record<string, number> = {};
+      for (const s of series) {
+        const last = await daemon.pipeline.lastProcessedOpenTime(s);
+        if (last !== null) resume[seriesId(s)] = last;
+      }
+      const seedCount = Math.max(seed, daemon.model ? daemon.model.info.windowLength + 64 : 0);
+      source = new CcxtCandleSource({ exchange, series, clock: wall, logger: logger.child({ component: 'ingest' }), seedCount, resumeAfterOpenTimeMs: resume });
+      const ingest = (async () => {
+        for await (const closed of (source as CcxtCandleSource).closedCandles()) {
+          const result = await daemon.pipeline.publishCandle(closed);
+          logger.info({ series: `${closed.series.symbol} ${closed.series.timeframe}`, openTimeMs: closed.candle.openTimeMs, close: closed.candle.close, result }, 'closed candle received');
+        }
+      })();
+      await Promise.race([ingest, stopping]);
+    } else {
+      await stopping;
+    }
+  } finally {
+    logger.info('stopping: closing the candle source, draining the pipeline');
+    await source?.close();
+    await daemon.stop();
+    await tradingExchange?.close();
+    logger.info('stopped');
+  }
+  return 0;
+}
+
+/**
+ * `wick live`. Live trading never starts by accident: the configuration must say WICK_MODE=live and
+ * carry the API key, the secret and the explicit confirmation, or the command refuses naming what is
+ * missing (exit 2).
+ */
+export const command: CliCommand = {
+  name: 'live',
+  summary: 'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM)',
+  help: HELP,
+  run(args, ctx) {
     const config = loadConfig(ctx.env);
     if (config.mode !== 'live') {
       ctx.stderr.write(
@@ -28,7 +152,6 @@ configuration and then stops with exit status 1.`,
       );
       return Promise.resolve(2);
     }
-    ctx.stderr.write('wick live: the configuration is complete, but the live trader is not wired into the daemon in this version of wick; nothing was sent to the exchange. Use `wick paper` meanwhile.\n');
-    return Promise.resolve(1);
+    return runLive(args, ctx, config);
   },
 };

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { PaperSession } from '../../backtest/session.js';
-import { seriesId, timeframeMs, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { seriesId, timeframeMs, type Broker, type Clock, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
@@ -9,18 +9,36 @@ import { createOperatorApi } from '../../obs/operator-api.js';
 import { RecentErrors } from '../../obs/operator-api-errors.js';
 import { makeLineScrubber } from '../../obs/redact.js';
 import { createMetrics, type WickMetrics } from '../../obs/metrics.js';
-import { startPipeline, type Pipeline, type PipelineRole, type WorkerSettingsInput } from '../../pipeline/index.js';
+import { closeRedis, createRedisConnection, startPipeline, type Pipeline, type PipelineRole, type WorkerSettingsInput } from '../../pipeline/index.js';
 import { secretsOf, type Config } from '../config/load-config.js';
 import { version } from '../version.js';
 import { paperOperatorPort, SeriesActivity } from './operator-port.js';
 import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor } from '../trading-setup.js';
 import { PaperTrader, type TraderItem } from './paper-trader.js';
 import { createSignalStep } from './signal-step.js';
+import { LiveTrader, type LiveTraderOptions } from './live-trader.js';
+import { LiveStateStore, type KeyValueRedis } from './state-store.js';
+
+/** What live mode wires in instead of the paper session: a real broker and the account's starting cash. */
+export interface LiveWiring {
+  readonly broker: Broker;
+  /** Cash of a fresh account (no saved state): the exchange's quote balance. */
+  readonly initialCashQuote: number;
+  /** Account name: keys the saved state and every client order id. */
+  readonly account: string;
+  readonly clock?: Clock;
+  /** Where the state is saved; default a connection to WICK_REDIS_URL. */
+  readonly stateRedis?: KeyValueRedis;
+  /** Timers and other LiveTrader settings (tests). */
+  readonly trader?: Partial<Pick<LiveTraderOptions, 'pollIntervalMs' | 'reconcileIntervalMs' | 'retryIntervalMs' | 'fillLookbackMs'>>;
+}
 
 export interface DaemonOptions {
   readonly config: Config;
-  /** paper: live candles; replay: candles from files. Both trade on the paper broker. */
-  readonly mode: 'paper' | 'replay';
+  /** paper: live candles; replay: candles from files. Both trade on the paper broker. live: `live` wiring, real orders. */
+  readonly mode: 'paper' | 'replay' | 'live';
+  /** Required in live mode (with the trader role). */
+  readonly live?: LiveWiring;
   readonly roles: readonly PipelineRole[];
   readonly series: readonly SeriesKey[];
   readonly logger: Logger;
@@ -40,11 +58,27 @@ export interface Daemon {
   readonly pipeline: Pipeline;
   readonly session: PaperSession | null;
   readonly trader: PaperTrader | null;
+  readonly liveTrader: LiveTrader | null;
   readonly model: OnnxSignalModel | null;
   readonly metrics: WickMetrics;
   readonly http: HealthServer | null;
   readonly notifier: Notifier | null;
   stop(): Promise<void>;
+}
+
+/**
+ * The live trader's part of /health. A trader that does not trade (fail-closed: not reconciled;
+ * halted: credentials refused) must answer 503, and the health server (src/obs) answers 503 only for
+ * an unreachable Redis or a stale series — so it is reported as a stale pseudo-series named for the
+ * reason, besides the risk state.
+ */
+function liveHealth(lt: LiveTrader): Pick<HealthReport, 'risk'> & { extraSeries: HealthReport['series'] } {
+  const trading = lt.status === 'trading';
+  const state = trading ? lt.riskEngine.state : `${lt.status.toUpperCase()}: ${lt.statusReason ?? ''}`;
+  return {
+    risk: { state, halted: !trading || lt.riskEngine.state === 'HALTED' },
+    extraSeries: trading ? [] : [{ id: `live-trader ${lt.status} (${lt.statusReason ?? ''})`, lastClosedOpenTimeMs: null, ageMs: 0, stale: true }],
+  };
 }
 
 function notifierFor(config: Config, logger: Logger): Notifier | null {
@@ -83,8 +117,49 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let session: PaperSession | null = null;
   let trader: PaperTrader | null = null;
+  let liveTrader: LiveTrader | null = null;
+  let stateRedis: ReturnType<typeof createRedisConnection> | null = null;
   let pipeline: Pipeline | null = null;
-  if (options.roles.includes('trader')) {
+  if (options.roles.includes('trader') && options.mode === 'live') {
+    const live = options.live;
+    if (live === undefined) throw new Error('live mode needs the live wiring (broker, account)');
+    if (live.stateRedis === undefined) stateRedis = createRedisConnection(config.redis.url, 'worker', 'wick.live-state', logger.child({ component: 'live-state' }));
+    const traderLog = logger.child({ component: 'trader' });
+    liveTrader = await LiveTrader.start({
+      broker: live.broker,
+      series: options.series,
+      // The pipeline starts after the trader (its worker needs the trader); the ordering reads the store only once items arrive.
+      store: { range: (s, from, to) => (pipeline as Pipeline).store.range(s, from, to) },
+      logger: traderLog,
+      clock: live.clock ?? wall,
+      orderManager: orderManagerConfigFor(config, live.account, live.initialCashQuote),
+      risk: riskConfigFor(config, live.initialCashQuote),
+      stateStore: new LiveStateStore(live.stateRedis ?? (stateRedis as KeyValueRedis), options.prefix, live.account, traderLog),
+      ...(options.tradeFromMs !== undefined ? { tradeFromMs: options.tradeFromMs } : {}),
+      ...live.trader,
+      onStep: (item, outcome) => {
+        const { series, candle } = item.candle;
+        const lt = liveTrader as LiveTrader;
+        activity.candle(series, candle);
+        if (item.intent !== null) activity.signal(series, candle.openTimeMs, item.intent.targetFraction, item.intent.reason);
+        metrics.equityQuote.set(lt.orderManager.equityQuote());
+        metrics.positionQtyBase.set({ symbol: series.symbol }, lt.orderManager.position(series.symbol)?.qtyBase ?? 0);
+        if (outcome !== null && outcome !== 'warmup') metrics.ordersTotal.inc({ status: outcome.split(':')[0] as string });
+        if (outcome !== null && /^(rejected|unknown|fail-closed|halted)/.test(outcome)) {
+          const failure = Object.assign(new Error(`intent ${item.intent?.intentId ?? ''} ${outcome}`), { code: outcome.split(':')[1] ?? outcome });
+          errors.record(failure, 'trader');
+        }
+        options.onStep?.(item, outcome);
+      },
+      onStatus: (status, reason) => {
+        if (status === 'fail-closed' || status === 'halted') {
+          const failure = Object.assign(new Error(`live trader ${status}: ${reason ?? ''}`), { code: status === 'halted' ? 'LIVE_HALTED' : 'LIVE_FAIL_CLOSED' });
+          errors.record(failure, 'trader');
+          notifier?.notify(notifyEvents.error(failure, 'trader'));
+        }
+      },
+    });
+  } else if (options.roles.includes('trader')) {
     session = new PaperSession({
       timeframe,
       orderManager: orderManagerConfigFor(config, options.mode),
@@ -113,11 +188,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       settings: { prefix: options.prefix, ...options.settings },
       ...(signalStep !== undefined ? { signalStep } : {}),
       ...(session !== null ? { traderStep: (item: TraderItem) => (trader as PaperTrader).accept(item) } : {}),
+      ...(liveTrader !== null ? { traderStep: (item: TraderItem) => (liveTrader as LiveTrader).accept(item) } : {}),
       logger,
       metrics,
     });
   } catch (error) {
     await model?.close();
+    await liveTrader?.stop();
+    if (stateRedis !== null) await closeRedis(stateRedis);
     throw error;
   }
   let notifiedFills = 0;
@@ -163,18 +241,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const healthProbe = async (): Promise<HealthReport> => {
     const h = await p.health(options.series);
     const now = Date.now();
+    const live = liveTrader !== null ? liveHealth(liveTrader) : null;
+    const series = options.series.map((s) => {
+      const id = seriesId(s);
+      const last = h.series.find((x) => x.id === id)?.lastProcessedOpenTimeMs ?? null;
+      return seriesHealth({ id, timeframeMs: timeframeMs(s.timeframe), lastClosedOpenTimeMs: last, nowMs: now, startedAtMs, staleAfterCandles: config.market.staleAfterCandles });
+    });
     const report: HealthReport = {
       mode: options.mode,
       redis: { reachable: h.redisReachable },
-      series: options.series.map((s) => {
-        const id = seriesId(s);
-        const last = h.series.find((x) => x.id === id)?.lastProcessedOpenTimeMs ?? null;
-        return seriesHealth({ id, timeframeMs: timeframeMs(s.timeframe), lastClosedOpenTimeMs: last, nowMs: now, startedAtMs, staleAfterCandles: config.market.staleAfterCandles });
-      }),
+      series: live === null ? series : [...series, ...live.extraSeries],
       queues: h.queues,
-      risk: { state: session?.risk.state ?? 'n/a', halted: session?.risk.state === 'HALTED' },
+      risk: live?.risk ?? { state: session?.risk.state ?? 'n/a', halted: session?.risk.state === 'HALTED' },
     };
-    for (const s of report.series) if (s.stale) notifier?.notify(notifyEvents.staleData(s.id, s.ageMs));
+    for (const s of series) if (s.stale) notifier?.notify(notifyEvents.staleData(s.id, s.ageMs));
     return report;
   };
   let http: HealthServer | null = null;
@@ -219,6 +299,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     pipeline: running,
     session,
     trader,
+    liveTrader,
     model,
     metrics,
     http,
@@ -226,6 +307,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async stop() {
       await http?.close();
       await running.stop();
+      await liveTrader?.stop();
+      if (stateRedis !== null) await closeRedis(stateRedis);
       await model?.close();
       await notifier?.close();
     },
