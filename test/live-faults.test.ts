@@ -146,4 +146,20 @@ describe('live trader fault matrix (simulator, Redis)', () => {
     const { ordersPlaced } = await expectSafe(h, trader);
     recordFigures('live: reconciliation fails at start', { ordersPlaced, durationMs: Date.now() - started });
   });
+  it('(i) a position on the exchange that wick does not know: logged loudly, booked and protected with a stop at once', async () => {
+    const started = Date.now();
+    h = await liveHarness({ balances: { USDT: 10_000, BTC: 2 } });
+    const trader = await h.startTrader();
+    expect(trader.status).toBe('trading');
+    expect(h.hasLog(/POSITION ON THE EXCHANGE THAT WICK DID NOT KNOW/)).toBe(true);
+    expect(trader.orderManager.position(SYMBOL)?.qtyBase).toBeCloseTo(2, 9);
+    expect(h.sim.openOrders(SYMBOL).filter((o) => o.type === 'STOP_LOSS_LIMIT' && o.side === 'SELL')).toHaveLength(1);
+    // A restart finds its books consistent with the account: nothing adopted twice, no second stop.
+    await trader.stop();
+    const again = await h.startTrader();
+    expect(again.orderManager.position(SYMBOL)?.qtyBase).toBeCloseTo(2, 9);
+    expect(h.sim.openOrders(SYMBOL)).toHaveLength(1);
+    const { ordersPlaced } = await expectSafe(h, again);
+    recordFigures('live: unknown position on the exchange', { ordersPlaced, durationMs: Date.now() - started });
+  });
 });
