@@ -79,7 +79,7 @@ export async function runPaper(args: readonly string[], ctx: CliContext, config:
   });
 
   let source: CcxtCandleSource | null = null;
-  const stopping = new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+  const stopping = new Promise<void>((r) => (ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r(), { once: true })));
   try {
     if (roles.includes('ingest')) {
       const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });

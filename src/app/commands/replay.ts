@@ -122,7 +122,8 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, config:
         if (i < events.length) await sleep(tfMs / options.speed, undefined, { signal: ctx.signal }).catch(() => undefined);
       }
     }
-    const aborted = new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+    // A signal that already fired does not fire again: check it as well as listening for it.
+    const aborted = new Promise<void>((r) => (ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r(), { once: true })));
     await Promise.race([finished, aborted]);
     interrupted = ctx.signal.aborted && processed < total;
   } finally {
@@ -156,7 +157,7 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, config:
       `${processed} of ${total} candles through the pipeline in ${seconds.toFixed(2)} s (${Math.round(processed / seconds)} candles/s)`,
     ),
   );
-  return interrupted ? 1 : 0;
+  return 0;
 }
 
 export const command: CliCommand = {
