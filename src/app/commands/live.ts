@@ -88,6 +88,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, config: 
   }
 
   const tfMs = timeframeMs(config.market.timeframe);
+  const exchangeToClose = tradingExchange;
   const daemon = await startDaemon({
     config,
     mode: 'live',
@@ -101,6 +102,9 @@ export async function runLive(args: readonly string[], ctx: CliContext, config: 
     tradeFromMs: Math.floor(Date.now() / tfMs) * tfMs,
     http: true,
     onStep: (item) => lastClose.set(item.candle.series.symbol, item.candle.candle.close),
+  }).catch(async (error: unknown) => {
+    await exchangeToClose?.close();
+    throw error;
   });
 
   let source: CcxtCandleSource | null = null;

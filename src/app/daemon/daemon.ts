@@ -125,6 +125,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (live === undefined) throw new Error('live mode needs the live wiring (broker, account)');
     if (live.stateRedis === undefined) stateRedis = createRedisConnection(config.redis.url, 'worker', 'wick.live-state', logger.child({ component: 'live-state' }));
     const traderLog = logger.child({ component: 'trader' });
+    const redisOfState = stateRedis;
     liveTrader = await LiveTrader.start({
       broker: live.broker,
       series: options.series,
@@ -158,6 +159,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           notifier?.notify(notifyEvents.error(failure, 'trader'));
         }
       },
+    }).catch(async (error: unknown) => {
+      // A saved state wick cannot read (LiveStateError) or no Redis: refuse to start, leave nothing open.
+      if (redisOfState !== null) await closeRedis(redisOfState);
+      await model?.close();
+      await notifier?.close();
+      throw error;
     });
   } else if (options.roles.includes('trader')) {
     session = new PaperSession({
