@@ -108,7 +108,8 @@ export async function runLive(args: readonly string[], ctx: CliContext, config: 
   });
 
   let source: CcxtCandleSource | null = null;
-  const stopping = new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r(), { once: true }));
+  // A signal that fired during start-up does not fire again: check it as well as listening for it.
+  const stopping = new Promise<void>((r) => (ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r(), { once: true })));
   try {
     if (roles.includes('ingest')) {
       const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
