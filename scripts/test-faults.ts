@@ -1,4 +1,5 @@
-// `npm run test:faults`: runs the fault scenarios (live trader, pipeline, Redis restart, ccxt broker)
+// `npm run test:faults`: runs the fault scenarios (live trader, pipeline, Redis restart, ccxt broker,
+// websocket drops and stalls, graceful shutdown)
 // with vitest's JSON reporter and prints a matrix: scenario, result, orders placed, duration. The
 // last line is exactly `faults: N passed, N failed`; the exit status is non-zero when any failed.
 import { spawn } from 'node:child_process';
@@ -13,6 +14,10 @@ export const FAULT_FILES = [
   'test/ccxt-broker-order-manager.test.ts',
   'test/pipeline-faults.test.ts',
   'test/pipeline-redis-restart.test.ts',
+  'test/shutdown.test.ts',
+  'src/market/ccxt-candle-source.e2e.test.ts',
+  'src/market/ccxt-candle-source.test.ts',
+  'src/simulator/faults.ccxt.test.ts',
 ];
 
 interface AssertionResult {
@@ -37,7 +42,7 @@ const started = Date.now();
 const output: string[] = [];
 const code = await new Promise<number>((resolve) => {
   const child = spawn('npx', ['vitest', 'run', ...FAULT_FILES, '--reporter=json', `--outputFile=${report}`], {
-    env: { ...process.env, WICK_FAULT_FIGURES: figuresFile },
+    env: { ...process.env, WICK_TEST_FAULT_FIGURES: figuresFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (c: Buffer) => output.push(c.toString()));

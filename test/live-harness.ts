@@ -141,9 +141,9 @@ export async function expectSafe(h: LiveHarness, trader: LiveTrader | null): Pro
   return { ordersPlaced: orders.length };
 }
 
-/** Figures of the running test for `npm run test:faults` (scripts/test-faults.ts sets WICK_FAULT_FIGURES). */
+/** Figures of the running test for `npm run test:faults` (scripts/test-faults.ts sets WICK_TEST_FAULT_FIGURES). */
 export function recordFigures(scenario: string, figures: Record<string, number | string>): void {
-  const file = process.env['WICK_FAULT_FIGURES'];
+  const file = process.env['WICK_TEST_FAULT_FIGURES'];
   const test = (expect.getState().currentTestName ?? '').split(' > ').join(' ');
   if (file !== undefined && file !== '') appendFileSync(file, `${JSON.stringify({ test, scenario, ...figures })}\n`);
 }
