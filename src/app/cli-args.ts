@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isTimeframe, type Timeframe } from '../core/candle.js';
+import type { PipelineRole } from '../pipeline/index.js';
 import { UsageError } from './command.js';
 
 /**
@@ -47,4 +48,19 @@ export function parseTimeframe(flag: string, value: string | undefined): Timefra
   if (value === undefined) return undefined;
   if (!isTimeframe(value)) throw new UsageError(`${flag} "${value}" is not a timeframe (1m, 5m, 15m, 30m, 1h, 4h, 1d)`);
   return value;
+}
+
+/** `--role` / WICK_ROLE: all, or one of the daemon's roles. */
+export function parseRoles(role: string): PipelineRole[] {
+  if (role === 'all') return ['ingest', 'signal', 'trader'];
+  if (role === 'ingest' || role === 'signal' || role === 'trader') return [role];
+  throw new UsageError(`--role "${role}": expected all, ingest, signal or trader`);
+}
+
+/** `--role` and `--seed`, shared by `wick paper` and `wick live`. */
+export function parseDaemonArgs(args: readonly string[], defaultRole: string): { roles: PipelineRole[]; seed: number } {
+  const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' } });
+  const roles = parseRoles(stringOption(values, 'role') ?? defaultRole);
+  const seed = parseNumber('--seed', stringOption(values, 'seed'), 200, isInt(0, 100_000), 'a non-negative integer');
+  return { roles, seed };
 }

@@ -1,13 +1,12 @@
-import { parseArgs } from 'node:util';
 import { ExchangeError, seriesId, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { CcxtBroker } from '../../execution/brokers/ccxt-broker.js';
 import { RateBudget } from '../../execution/brokers/rate-budget.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
 import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
 import { createLogger } from '../../obs/logger.js';
-import type { PipelineRole } from '../../pipeline/index.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
-import { UsageError, type CliCommand, type CliContext } from '../command.js';
+import { parseDaemonArgs } from '../cli-args.js';
+import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 
 const HELP = `Usage: wick live [--role all|ingest|signal|trader] [--seed N]
@@ -31,27 +30,13 @@ Options:
   --role ROLE   run only some roles in this process (default WICK_ROLE, all)
   --seed N      closed candles fetched at start-up per market [the model's window + warm-up, 200 at least]`;
 
-function rolesOf(role: string): PipelineRole[] {
-  if (role === 'all') return ['ingest', 'signal', 'trader'];
-  if (role === 'ingest' || role === 'signal' || role === 'trader') return [role];
-  throw new UsageError(`--role "${role}": expected all, ingest, signal or trader`);
-}
-
 /** Account name of the saved state and of every client order id: one per exchange and quote. */
 export function liveAccount(config: Config): string {
   return `live-${config.market.exchange}`;
 }
 
 export async function runLive(args: readonly string[], ctx: CliContext, config: Config): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: [...args], strict: true, options: { role: { type: 'string' }, seed: { type: 'string' } } }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const roles = rolesOf((values['role'] as string | undefined) ?? config.role);
-  const seed = values['seed'] === undefined ? 200 : Number(values['seed']);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${String(values['seed'])}": expected a non-negative integer`);
+  const { roles, seed } = parseDaemonArgs(args, config.role);
   const secrets = secretsOf(config);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));

@@ -1,11 +1,10 @@
-import { parseArgs } from 'node:util';
 import { seriesId, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
 import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
 import { marketRulesFromCcxt } from '../../market/market-rules.js';
 import { createLogger } from '../../obs/logger.js';
-import type { PipelineRole } from '../../pipeline/index.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
+import { parseDaemonArgs } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 
@@ -26,22 +25,8 @@ Options:
 Example:
   WICK_SYMBOLS=BTC/USDT,ETH/USDT WICK_TIMEFRAME=1h wick paper`;
 
-function rolesOf(role: string): PipelineRole[] {
-  if (role === 'all') return ['ingest', 'signal', 'trader'];
-  if (role === 'ingest' || role === 'signal' || role === 'trader') return [role];
-  throw new UsageError(`--role "${role}": expected all, ingest, signal or trader`);
-}
-
 export async function runPaper(args: readonly string[], ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: [...args], strict: true, options: { role: { type: 'string' }, seed: { type: 'string' } } }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const roles = rolesOf((values['role'] as string | undefined) ?? config.role);
-  const seed = values['seed'] === undefined ? 200 : Number(values['seed']);
-  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed "${String(values['seed'])}": expected a non-negative integer`);
+  const { roles, seed } = parseDaemonArgs(args, config.role);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
