@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DataError } from '../core/index.js';
 import { parseCandleCsv } from './candle-file.js';
-import { parseSimulatorArgs } from './main.js';
+import { alignCandlesToNow, parseSimulatorArgs } from './main.js';
 
 describe('parseSimulatorArgs', () => {
   it('reads flags over environment', () => {
@@ -39,5 +39,19 @@ describe('parseCandleCsv', () => {
     expect(() => parseCandleCsv('1000,1,2,0.5,1.5,10\n1000,1,2,0.5,1.5,10', 'x.csv')).toThrow(/x\.csv, line 2/);
     expect(() => parseCandleCsv('1000,1,2,abc,1.5,10')).toThrow(DataError);
     expect(() => parseCandleCsv('')).toThrow(/no candles/);
+  });
+});
+
+describe('alignCandlesToNow (the `wick live` sandbox)', () => {
+  it('shifts every market by one offset so the start candle opens at the current hour', () => {
+    const H = 3_600_000;
+    const candles = (base: number) => Array.from({ length: 5 }, (_, i) => ({ openTimeMs: base + i * H, open: 1, high: 1, low: 1, close: 1, volume: 1 }));
+    const now = Date.UTC(2026, 10, 22, 23, 41, 7);
+    const { markets, offsetMs } = alignCandlesToNow([{ symbol: 'BTC/USDT', candles: candles(0) }, { symbol: 'ETH/USDT', candles: candles(H) }], H, now, 2);
+    expect(markets[0]?.candles?.[2]?.openTimeMs).toBe(Date.UTC(2026, 10, 22, 23));
+    expect(markets[1]?.candles?.[1]?.openTimeMs).toBe(Date.UTC(2026, 10, 22, 23));
+    expect(offsetMs).toBe(Date.UTC(2026, 10, 22, 23) - 2 * H);
+    expect(parseSimulatorArgs(['--market', 'BTC/USDT=x.csv', '--align-to-now', '1'], {}).alignToNow).toBe(true);
+    expect(parseSimulatorArgs(['--market', 'BTC/USDT=x.csv'], {}).alignToNow).toBe(false);
   });
 });

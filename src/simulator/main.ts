@@ -13,6 +13,8 @@
  *   --balances USDT=10000,BTC=0        SIM_BALANCES
  *   --fee 0.001                        SIM_FEE_RATE
  *                                      SIM_API_KEY, SIM_API_SECRET (optional: then requests must match)
+ *   --align-to-now 1                   SIM_ALIGN_TO_NOW     (shift the CSVs so candle 200 is the hour forming now;
+ *                                                            play in real time: a sandbox for `wick live`)
  * Prints one JSON line with the URLs once listening; stops on SIGINT/SIGTERM.
  */
 import { resolve } from 'node:path';
@@ -32,6 +34,23 @@ export interface SimulatorMainConfig {
   readonly feeRate: number;
   readonly apiKey: string | undefined;
   readonly apiSecret: string | undefined;
+  /** Shift the candles so that the start candle is the hour forming now, and play in real time (a sandbox for `wick live`). */
+  readonly alignToNow: boolean;
+}
+
+/**
+ * Shifts every market's candles by one common offset so that the candle at `startIndex` of the
+ * first market opens at the current timeframe boundary: the simulator's clock can then run with
+ * the wall clock, as a client like `wick live` (which reads the wall clock) expects of an exchange.
+ */
+export function alignCandlesToNow(markets: readonly SimMarketConfig[], tfMs: number, nowMs: number, startIndex: number): { markets: SimMarketConfig[]; offsetMs: number } {
+  const anchor = markets[0]?.candles?.[startIndex]?.openTimeMs;
+  if (anchor === undefined) return { markets: [...markets], offsetMs: 0 };
+  const offsetMs = Math.floor(nowMs / tfMs) * tfMs - anchor;
+  return {
+    offsetMs,
+    markets: markets.map((m) => (m.candles === undefined ? m : { ...m, candles: m.candles.map((c) => ({ ...c, openTimeMs: c.openTimeMs + offsetMs })) })),
+  };
 }
 
 function pairs(raw: string, what: string): Array<[string, string]> {
@@ -85,6 +104,7 @@ export function parseSimulatorArgs(args: readonly string[], env: Readonly<Record
     feeRate: number(flag('fee') ?? env['SIM_FEE_RATE'], 'fee', 0.001),
     apiKey: env['SIM_API_KEY'] || undefined,
     apiSecret: env['SIM_API_SECRET'] || undefined,
+    alignToNow: (flag('align-to-now') ?? env['SIM_ALIGN_TO_NOW'] ?? '0') === '1',
   };
 }
 
@@ -93,21 +113,32 @@ async function main(): Promise<void> {
   const markets: SimMarketConfig[] = [];
   for (const m of cfg.markets) markets.push({ symbol: m.symbol, candles: await readCandleCsv(m.csvPath), timeframe: cfg.timeframe });
   const tf = timeframeMs(cfg.timeframe);
-  const first = markets[0]?.candles ?? [];
-  const defaultStart = first.length > 0 ? Math.min((first[0]?.openTimeMs ?? 0) + 200 * tf, first.at(-1)?.openTimeMs ?? 0) : undefined;
-  const startTimeMs = cfg.startMs ?? defaultStart;
+  let served: SimMarketConfig[] = markets;
+  let startTimeMs: number | undefined;
+  let speed = cfg.speed;
+  if (cfg.alignToNow) {
+    // 200 candles of history before "now", then the file plays on in real time.
+    const aligned = alignCandlesToNow(markets, tf, Date.now(), Math.min(200, Math.max(0, (markets[0]?.candles?.length ?? 1) - 1)));
+    served = aligned.markets;
+    startTimeMs = Date.now();
+    speed = 1;
+  } else {
+    const first = markets[0]?.candles ?? [];
+    const defaultStart = first.length > 0 ? Math.min((first[0]?.openTimeMs ?? 0) + 200 * tf, first.at(-1)?.openTimeMs ?? 0) : undefined;
+    startTimeMs = cfg.startMs ?? defaultStart;
+  }
   const sim = await startExchangeSimulator({
-    markets,
+    markets: served,
     balances: cfg.balances,
     feeRate: cfg.feeRate,
     host: cfg.host,
     port: cfg.port,
     ...(startTimeMs !== undefined ? { startTimeMs } : {}),
-    ...(cfg.speed > 0 ? { playbackSpeed: cfg.speed } : {}),
+    ...(speed > 0 ? { playbackSpeed: speed } : {}),
     ...(cfg.apiKey !== undefined ? { apiKey: cfg.apiKey } : {}),
     ...(cfg.apiSecret !== undefined ? { apiSecret: cfg.apiSecret } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ msg: 'exchange simulator listening', restUrl: sim.restUrl, wsUrl: sim.wsUrl, port: sim.port, nowMs: sim.nowMs(), speed: cfg.speed })}\n`);
+  process.stdout.write(`${JSON.stringify({ msg: 'exchange simulator listening', restUrl: sim.restUrl, wsUrl: sim.wsUrl, port: sim.port, nowMs: sim.nowMs(), speed })}\n`);
   const stop = (): void => {
     void sim.close().then(() => process.exit(0));
   };
