@@ -1,13 +1,13 @@
-import { ExchangeError, seriesId, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { ExchangeError, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { CcxtBroker } from '../../execution/brokers/ccxt-broker.js';
 import { RateBudget } from '../../execution/brokers/rate-budget.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
-import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
 import { createLogger } from '../../obs/logger.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { runUntilStopped } from '../daemon/run-ingest.js';
 
 const HELP = `Usage: wick live [--role all|ingest|signal|trader] [--seed N]
 
@@ -92,33 +92,9 @@ export async function runLive(args: readonly string[], ctx: CliContext, config: 
     throw error;
   });
 
-  let source: CcxtCandleSource | null = null;
-  // A signal that fired during start-up does not fire again: check it as well as listening for it.
-  const stopping = new Promise<void>((r) => (ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r(), { once: true })));
   try {
-    if (roles.includes('ingest')) {
-      const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
-      const resume: Record<string, number> = {};
-      for (const s of series) {
-        const last = await daemon.pipeline.lastProcessedOpenTime(s);
-        if (last !== null) resume[seriesId(s)] = last;
-      }
-      const seedCount = Math.max(seed, daemon.model ? daemon.model.info.windowLength + 64 : 0);
-      source = new CcxtCandleSource({ exchange, series, clock: wall, logger: logger.child({ component: 'ingest' }), seedCount, resumeAfterOpenTimeMs: resume });
-      const ingest = (async () => {
-        for await (const closed of (source as CcxtCandleSource).closedCandles()) {
-          const result = await daemon.pipeline.publishCandle(closed);
-          logger.info({ series: `${closed.series.symbol} ${closed.series.timeframe}`, openTimeMs: closed.candle.openTimeMs, close: closed.candle.close, result }, 'closed candle received');
-        }
-      })();
-      await Promise.race([ingest, stopping]);
-    } else {
-      await stopping;
-    }
+    await runUntilStopped(daemon, { config, series, ingest: roles.includes('ingest'), seed, logger, signal: ctx.signal });
   } finally {
-    logger.info('stopping: closing the candle source, draining the pipeline');
-    await source?.close();
-    await daemon.stop();
     await tradingExchange?.close();
     logger.info('stopped');
   }

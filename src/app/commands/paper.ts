@@ -1,12 +1,12 @@
-import { seriesId, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
-import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
 import { marketRulesFromCcxt } from '../../market/market-rules.js';
 import { createLogger } from '../../obs/logger.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { runUntilStopped } from '../daemon/run-ingest.js';
 
 const HELP = `Usage: wick paper [--role all|ingest|signal|trader] [--seed N]
 
@@ -63,32 +63,9 @@ export async function runPaper(args: readonly string[], ctx: CliContext, config:
     http: true,
   });
 
-  let source: CcxtCandleSource | null = null;
-  const stopping = new Promise<void>((r) => (ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r(), { once: true })));
   try {
-    if (roles.includes('ingest')) {
-      const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
-      const resume: Record<string, number> = {};
-      for (const s of series) {
-        const last = await daemon.pipeline.lastProcessedOpenTime(s);
-        if (last !== null) resume[seriesId(s)] = last;
-      }
-      const seedCount = Math.max(seed, daemon.model ? daemon.model.info.windowLength + 64 : 0);
-      source = new CcxtCandleSource({ exchange, series, clock: { nowMs: () => Date.now() }, logger: logger.child({ component: 'ingest' }), seedCount, resumeAfterOpenTimeMs: resume });
-      const ingest = (async () => {
-        for await (const closed of (source as CcxtCandleSource).closedCandles()) {
-          const result = await daemon.pipeline.publishCandle(closed);
-          logger.info({ series: `${closed.series.symbol} ${closed.series.timeframe}`, openTimeMs: closed.candle.openTimeMs, close: closed.candle.close, result }, 'closed candle received');
-        }
-      })();
-      await Promise.race([ingest, stopping]);
-    } else {
-      await stopping;
-    }
+    await runUntilStopped(daemon, { config, series, ingest: roles.includes('ingest'), seed, logger, signal: ctx.signal });
   } finally {
-    logger.info('stopping: closing the candle source, draining the pipeline');
-    await source?.close();
-    await daemon.stop();
     logger.info('stopped');
   }
   return 0;
