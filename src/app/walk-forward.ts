@@ -1,3 +1,4 @@
+import { normalisationOf } from '../model/manifest.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -116,7 +117,7 @@ export async function runWalkForward(
           series: series.map((s) => ({ key: s.key, candles: s.candles as Candle[] })),
           model,
           featureSpec: getSpec(manifest.featureSpec.name),
-          normalisation: { mean: manifest.normalisation.mean, std: manifest.normalisation.std, ...(manifest.normalisation.clipSigma !== null ? { clip: manifest.normalisation.clipSigma } : {}) },
+          normalisation: normalisationOf(manifest),
           policy: policyFor(model.info, config),
           orderManager: orderManagerConfigFor(config, 'walkforward', cash),
           risk: riskConfigFor(config, cash),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TIMEFRAMES } from '../core/candle.js';
+import type { Normalisation } from '../features/index.js';
 
 /**
  * manifest.json of a model folder (beside model.onnx). Parsed with zod at load time: the daemon
@@ -74,4 +75,10 @@ export function parseManifest(text: string, where: string): { ok: true; manifest
     return { ok: false, message: `${where}: not a valid wick model manifest:\n  - ${issues.join('\n  - ')}` };
   }
   return { ok: true, manifest: parsed.data };
+}
+
+/** The feature normalisation a model was trained with, in the form the FeatureBuilder takes. */
+export function normalisationOf(manifest: Pick<ModelManifest, 'normalisation'>): Normalisation {
+  const n = manifest.normalisation;
+  return { mean: n.mean, std: n.std, ...(n.clipSigma !== null ? { clip: n.clipSigma } : {}) };
 }

@@ -1,3 +1,4 @@
+import { normalisationOf } from '../../model/manifest.js';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFile, rename, rm } from 'node:fs/promises';
@@ -117,6 +118,29 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
   };
 }
 
+/** The `config` block of a result file: what was run, with which costs, strategy and risk settings. */
+export function resultConfigOf(
+  mode: 'backtest' | 'replay',
+  config: Config,
+  run: { readonly symbols: readonly string[]; readonly initialEquityQuote: number; readonly fill: { readonly takerFeeBps: number; readonly slippageBps: number }; readonly modelId: string | null; readonly data: readonly string[]; readonly fromMs: number | undefined; readonly toMs: number | undefined },
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number } {
+  return {
+    mode,
+    symbols: run.symbols,
+    initialEquityQuote: run.initialEquityQuote,
+    feeBps: run.fill.takerFeeBps,
+    slippageBps: run.fill.slippageBps,
+    modelId: run.modelId,
+    data: run.data,
+    fromMs: run.fromMs ?? null,
+    toMs: run.toMs ?? null,
+    ...extra,
+    strategy: config.strategy,
+    risk: config.risk,
+  };
+}
+
 /** Builds the result file both `wick backtest` and `wick replay` write. */
 export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
   return {
@@ -197,25 +221,13 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
     const initial = options.initialEquity ?? config.paper.initialEquityQuote;
     const fillModel = fillModelFor(config, { feeBps: options.feeBps, slippageBps: options.slippageBps });
     const symbols = series.map((s) => s.key.symbol);
+    const facts = { symbols, initialEquityQuote: initial, fill: fillModel, data: options.data, fromMs: options.fromMs, toMs: options.toMs };
     const started = performance.now();
     if (options.walkForward !== undefined) {
       const lastOpen = Math.max(...series.map((s) => s.candles.at(-1)?.openTimeMs ?? 0));
       const { run, folds } = await runWalkForward(series, model.manifest, { ...options.walkForward, fromMs: options.fromMs as number, toMs: options.toMs ?? lastOpen + 1, feeBps: options.feeBps, slippageBps: options.slippageBps, initialEquity: initial }, config, ctx, logger);
       const seconds = (performance.now() - started) / 1000;
-      const result = toResult(run, {
-        mode: 'backtest',
-        symbols,
-        initialEquityQuote: initial,
-        feeBps: fillModel.takerFeeBps,
-        slippageBps: fillModel.slippageBps,
-        modelId: null,
-        walkForward: { ...options.walkForward, folds },
-        data: options.data,
-        fromMs: options.fromMs ?? null,
-        toMs: options.toMs ?? null,
-        strategy: config.strategy,
-        risk: config.risk,
-      });
+      const result = toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: null }, { walkForward: { ...options.walkForward, folds } }));
       await writeResultFiles(result, options, ctx.cwd);
       ctx.stdout.write(
         formatSummary(
@@ -231,7 +243,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
       series: series.map((s) => ({ key: s.key, candles: s.candles })),
       model,
       featureSpec: getSpec(model.manifest.featureSpec.name),
-      normalisation: { mean: model.manifest.normalisation.mean, std: model.manifest.normalisation.std, ...(model.manifest.normalisation.clipSigma !== null ? { clip: model.manifest.normalisation.clipSigma } : {}) },
+      normalisation: normalisationOf(model.manifest),
       policy: policyFor(model.info, config),
       orderManager: orderManagerConfigFor(config, 'backtest', initial),
       risk: riskConfigFor(config, initial),
@@ -243,20 +255,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
       logger,
     });
     const seconds = (performance.now() - started) / 1000;
-    const result = toResult(run, {
-      mode: 'backtest',
-      symbols,
-      initialEquityQuote: initial,
-      feeBps: fillModel.takerFeeBps,
-      slippageBps: fillModel.slippageBps,
-      modelId: model.info.modelId,
-      data: options.data,
-      fromMs: options.fromMs ?? null,
-      toMs: options.toMs ?? null,
-      resample: options.resample ?? null,
-      strategy: config.strategy,
-      risk: config.risk,
-    });
+    const result = toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: model.info.modelId }, { resample: options.resample ?? null }));
     await writeResultFiles(result, options, ctx.cwd);
     ctx.stdout.write(
       formatSummary(

@@ -10,7 +10,7 @@ import { startDaemon } from '../daemon/daemon.js';
 import { deleteKeysWithPrefix } from '../../pipeline/index.js';
 import { loadSeriesFiles } from '../series-files.js';
 import { fillModelFor, simulatedMarketRules } from '../trading-setup.js';
-import { formatSummary, toResult, writeResultFiles } from './backtest.js';
+import { formatSummary, resultConfigOf, toResult, writeResultFiles } from './backtest.js';
 
 const HELP = `Usage: wick replay --data FILE.csv [--data ...] [--speed N|max] [--from ISO] [--to ISO]
                    [--json OUT.json] [--report OUT.html]
@@ -134,20 +134,18 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, config:
   const session = daemon.session;
   if (session === null) throw new Error('replay ran without a trader');
   const run = session.finish();
-  const fill = fillModelFor(config);
-  const result = toResult(run, {
-    mode: 'replay',
-    symbols: series.map((s) => s.key.symbol),
-    initialEquityQuote: config.paper.initialEquityQuote,
-    feeBps: fill.takerFeeBps,
-    slippageBps: fill.slippageBps,
-    modelId: daemon.model?.info.modelId ?? null,
-    data: options.data,
-    fromMs: options.fromMs ?? null,
-    toMs: options.toMs ?? null,
-    strategy: config.strategy,
-    risk: config.risk,
-  });
+  const result = toResult(
+    run,
+    resultConfigOf('replay', config, {
+      symbols: series.map((s) => s.key.symbol),
+      initialEquityQuote: config.paper.initialEquityQuote,
+      fill: fillModelFor(config),
+      modelId: daemon.model?.info.modelId ?? null,
+      data: options.data,
+      fromMs: options.fromMs,
+      toMs: options.toMs,
+    }),
+  );
   await writeResultFiles(result, options, ctx.cwd);
   ctx.stdout.write(
     formatSummary(

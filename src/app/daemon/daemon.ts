@@ -1,3 +1,4 @@
+import { normalisationOf } from '../../model/manifest.js';
 import { resolve } from 'node:path';
 import { PaperSession } from '../../backtest/session.js';
 import { seriesId, timeframeMs, type Broker, type Clock, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
@@ -182,7 +183,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       : createSignalStep({
           model,
           spec: getSpec(model.manifest.featureSpec.name),
-          normalisation: { mean: model.manifest.normalisation.mean, std: model.manifest.normalisation.std, ...(model.manifest.normalisation.clipSigma !== null ? { clip: model.manifest.normalisation.clipSigma } : {}) },
+          normalisation: normalisationOf(model.manifest),
           policy: policyFor(model.info, config),
           logger: logger.child({ component: 'signal' }),
           onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: model.info.executionProvider }, seconds),
