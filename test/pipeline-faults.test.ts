@@ -1,33 +1,14 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seriesId, type ClosedCandle } from '../src/core/index.js';
-import { CANDLES_QUEUE, startPipeline, type Pipeline, type PipelineOptions } from '../src/pipeline/index.js';
-import { bySeries, closed, deleteKeys, recorder, REDIS_URL, series, uniquePrefix, waitFor } from './pipeline-helpers.js';
+import { CANDLES_QUEUE, startPipeline } from '../src/pipeline/index.js';
+import { bySeries, closed, pipelineHarness, recorder, REDIS_URL, series, uniquePrefix, waitFor } from './pipeline-helpers.js';
 
 const BTC = series('BTC/USDT');
 const ETH = series('ETH/USDT');
 
-let admin: Redis;
-const prefixes: string[] = [];
-const running: Pipeline[] = [];
-
-beforeAll(() => {
-  admin = new Redis(REDIS_URL);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-  for (const prefix of prefixes.splice(0)) await deleteKeys(admin, prefix);
-});
-afterAll(async () => {
-  await admin.quit();
-});
-
-async function start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline> {
-  const p = await startPipeline({ redisUrl: REDIS_URL, ...options });
-  running.push(p);
-  return p;
-}
+const harness = pipelineHarness();
+const { start, prefixes } = harness;
 
 function openTimes(from: number, to: number): number[] {
   const out: number[] = [];
@@ -37,7 +18,7 @@ function openTimes(from: number, to: number): number[] {
 
 /** Connection ids of one pipeline instance (its connections are named `${instanceName}.${role}`). */
 async function clientIds(instanceName: string): Promise<string[]> {
-  const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+  const list = String(await harness.admin.call('CLIENT', 'LIST', 'TYPE', 'normal'));
   return list
     .split('\n')
     .filter((line) => line.includes(` name=${instanceName}.`))
@@ -122,7 +103,7 @@ describe('pipeline under faults (real Redis)', () => {
 
     const ids = await clientIds(instanceName);
     expect(ids.length).toBeGreaterThanOrEqual(3);
-    for (const id of ids) await admin.client('KILL', 'ID', id);
+    for (const id of ids) await harness.admin.client('KILL', 'ID', id);
     // Published while the connections are down or reconnecting: 'buffered' or 'published', never lost.
     const results = [];
     for (let i = 5; i < 10; i++) results.push(await p.publishCandle(closed(BTC, i)), await p.publishCandle(closed(ETH, i)));
@@ -143,7 +124,7 @@ describe('pipeline under faults (real Redis)', () => {
     const signal = recorder();
     const ingest = await start({ roles: ['ingest', 'signal'], settings: { prefix, instanceName: `${prefix}-a`, ...fast }, signalStep: signal.signalStep('s') });
     const trader1 = await startPipeline({ redisUrl: REDIS_URL, roles: ['trader'], settings: { prefix, instanceName: `${prefix}-t1`, ...fast }, traderStep: first.traderStep });
-    await waitFor(async () => (await admin.exists(`${prefix}:pipeline:trader:lock`)) === 1, 'first trader holds the lease');
+    await waitFor(async () => (await harness.admin.exists(`${prefix}:pipeline:trader:lock`)) === 1, 'first trader holds the lease');
     const trader2 = await start({ roles: ['trader'], settings: { prefix, instanceName: `${prefix}-t2`, ...fast }, traderStep: second.traderStep });
     for (let i = 0; i < 5; i++) await ingest.publishCandle(closed(BTC, i));
     await waitFor(() => first.traderCalls.length >= 5, 'first trader executes');
@@ -179,7 +160,7 @@ describe('pipeline under faults (real Redis)', () => {
     setImmediate(() => release());
     await stopping;
     expect(rec.signalCalls).toHaveLength(1);
-    expect(await admin.get(`${prefix}:pipeline:last:${seriesId(BTC)}`)).toBe(String(closed(BTC, 0).candle.openTimeMs));
+    expect(await harness.admin.get(`${prefix}:pipeline:last:${seriesId(BTC)}`)).toBe(String(closed(BTC, 0).candle.openTimeMs));
     expect(await clientIds(`${prefix}-x`)).toEqual([]);
   });
 });

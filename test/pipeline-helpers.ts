@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { seriesId, type Candle, type ClosedCandle, type Logger, type OrderIntent, type SeriesKey } from '../src/core/index.js';
-import { deleteKeysWithPrefix, type SignalStep, type TraderStep } from '../src/pipeline/index.js';
+import { deleteKeysWithPrefix, startPipeline, type Pipeline, type PipelineOptions, type SignalStep, type TraderStep } from '../src/pipeline/index.js';
 
 export const REDIS_URL = process.env['WICK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const HOUR = 3_600_000;
@@ -105,4 +106,37 @@ export function bySeries(calls: readonly { series: string; openTimeMs: number }[
     out.set(c.series, list);
   }
   return out;
+}
+
+/**
+ * Registers the hooks a pipeline test file needs: an admin connection, pipelines stopped and their
+ * keys deleted after each test. `start` starts a pipeline against the test Redis and tracks it;
+ * push a prefix to `prefixes` to have its keys deleted.
+ */
+export function pipelineHarness(): { start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline>; readonly prefixes: string[]; readonly admin: Redis } {
+  let admin: Redis | undefined;
+  const prefixes: string[] = [];
+  const running: Pipeline[] = [];
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.stop()));
+    for (const prefix of prefixes.splice(0)) await deleteKeys(admin as Redis, prefix);
+  });
+  afterAll(async () => {
+    await admin?.quit();
+  });
+  return {
+    async start(options) {
+      const p = await startPipeline({ redisUrl: REDIS_URL, ...options });
+      running.push(p);
+      return p;
+    },
+    prefixes,
+    get admin(): Redis {
+      if (admin === undefined) throw new Error('the admin connection opens in beforeAll');
+      return admin;
+    },
+  };
 }

@@ -1,34 +1,15 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seriesId } from '../src/core/index.js';
-import { CANDLES_QUEUE, INTENTS_QUEUE, startPipeline, type Pipeline, type PipelineOptions } from '../src/pipeline/index.js';
-import { bySeries, closed, deleteKeys, memoryLogger, recorder, REDIS_URL, series, uniquePrefix, waitFor } from './pipeline-helpers.js';
+import { CANDLES_QUEUE, INTENTS_QUEUE } from '../src/pipeline/index.js';
+import { bySeries, closed, pipelineHarness, memoryLogger, recorder, REDIS_URL, series, uniquePrefix, waitFor } from './pipeline-helpers.js';
 
 const BTC = series('BTC/USDT');
 const ETH = series('ETH/USDT');
 const SOL = series('SOL/USDT');
 
-let admin: Redis;
-const prefixes: string[] = [];
-const running: Pipeline[] = [];
-
-beforeAll(() => {
-  admin = new Redis(REDIS_URL);
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.stop()));
-  for (const prefix of prefixes.splice(0)) await deleteKeys(admin, prefix);
-});
-afterAll(async () => {
-  await admin.quit();
-});
-
-async function start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline> {
-  const p = await startPipeline({ redisUrl: REDIS_URL, ...options });
-  running.push(p);
-  return p;
-}
+const harness = pipelineHarness();
+const { start, prefixes } = harness;
 
 function newPrefix(name: string): string {
   const prefix = uniquePrefix(name);
