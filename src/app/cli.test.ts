@@ -45,7 +45,7 @@ describe('wick CLI', () => {
     const lazy = { name: 'demo', summary: 'a demo command', load: async () => (loads++, { name: 'demo', help: 'Usage: wick demo', run: async () => 7 }) };
     const help = context();
     expect(await runCli(['--help'], help.ctx, [lazy])).toBe(0);
-    expect(help.out()).toMatch(/^  demo  a demo command$/m);
+    expect(help.out()).toMatch(/^ {2}demo {2}a demo command$/m);
     expect(loads).toBe(0);
     const usage = context();
     expect(await runCli(['demo', '--help'], usage.ctx, [lazy])).toBe(0);
