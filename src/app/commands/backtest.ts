@@ -142,12 +142,13 @@ export function resultConfigOf(
 }
 
 /** Builds the result file both `wick backtest` and `wick replay` write. */
-export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
+export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'openTrades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
   return {
     version: RESULT_VERSION,
     config: { ...config, timeframe: run.timeframe },
     metrics: run.metrics,
     trades: run.trades,
+    openTrades: run.openTrades,
     equity: run.equity,
     buyAndHoldEquity: run.buyAndHoldEquity,
   };
