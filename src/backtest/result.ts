@@ -190,6 +190,9 @@ export function serializeBacktestResult(result: BacktestResult): string {
     (JSON.stringify(JSON.parse(json(value)), null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
   const list = (items: readonly unknown[]): string =>
     items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${json(item)}`).join(',\n')}\n  ]`;
+  // Sections beyond the core ones (e.g. `diagnostics`) follow them as indented blocks.
+  const core = new Set(['version', 'config', 'metrics', 'trades', 'equity', 'buyAndHoldEquity']);
+  const extra = Object.entries(result).filter(([key, value]) => !core.has(key) && value !== undefined);
   return [
     '{',
     `  "version": ${json(result.version)},`,
@@ -198,7 +201,8 @@ export function serializeBacktestResult(result: BacktestResult): string {
     `  "trades": ${list(result.trades)},`,
     ...(result.openTrades !== undefined ? [`  "openTrades": ${list(result.openTrades)},`] : []),
     `  "equity": ${list(result.equity)},`,
-    `  "buyAndHoldEquity": ${list(result.buyAndHoldEquity)}`,
+    `  "buyAndHoldEquity": ${list(result.buyAndHoldEquity)}${extra.length > 0 ? ',' : ''}`,
+    ...extra.map(([key, value], i) => `  ${json(key)}: ${block(value, '  ')}${i < extra.length - 1 ? ',' : ''}`),
     '}',
     '',
   ].join('\n');
