@@ -5,6 +5,7 @@ import { createCcxtExchange } from '../../market/ccxt-client.js';
 import { createLogger } from '../../obs/logger.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
+import { checkConfigConflicts } from '../config/conflicts.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
@@ -37,6 +38,8 @@ export function liveAccount(config: Config): string {
 
 export async function runLive(args: readonly string[], ctx: CliContext, config: Config): Promise<number> {
   const { roles, seed } = parseDaemonArgs(args, config.role);
+  // Conflicting settings are a configuration error (exit 2), found before contacting anything.
+  await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   const secrets = secretsOf(config);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
