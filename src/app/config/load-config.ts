@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import type { Timeframe } from '../../core/candle.js';
+import { DEFAULT_PLAUSIBILITY, type PlausibilityBounds } from '../../market/candle-plausibility.js';
 import { LIVE_CONFIRMATION, VARIABLES, type VariableDef } from './variables.js';
 
 export interface Config {
@@ -13,6 +14,7 @@ export interface Config {
     readonly wsUrl: string | undefined;
     readonly timeoutMs: number;
     readonly staleAfterCandles: number;
+    readonly plausibility: PlausibilityBounds;
   };
   /** Present only in live mode; never logged (see obs/logger redaction). */
   readonly credentials: { readonly apiKey: string; readonly secret: string } | undefined;
@@ -113,6 +115,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       wsUrl: get('WICK_EXCHANGE_WS_URL'),
       timeoutMs: get('WICK_EXCHANGE_TIMEOUT_MS'),
       staleAfterCandles: get('WICK_STALE_AFTER_CANDLES'),
+      plausibility: { ...DEFAULT_PLAUSIBILITY, maxRatio: get('WICK_PLAUSIBLE_MAX_RATIO'), maxSigmas: get('WICK_PLAUSIBLE_MAX_SIGMAS') },
     },
     credentials: live ? { apiKey: get('WICK_API_KEY'), secret: get('WICK_API_SECRET') } : undefined,
     redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX') },
@@ -186,4 +189,24 @@ export function renderComposeEnvironment(): string {
 /** Every secret value of a configuration, for the logger's scrubber. */
 export function secretsOf(config: Config): (string | undefined)[] {
   return [config.credentials?.apiKey, config.credentials?.secret, config.http.apiToken, config.notify.webhookUrl, config.notify.telegramBotToken];
+}
+
+/**
+ * The plausibility bounds from WICK_PLAUSIBLE_* alone, for the file commands (train, features,
+ * backtest) that do not load the daemon's configuration. Throws ConfigError on a bad value.
+ */
+export function plausibilityFromEnv(env: Readonly<Record<string, string | undefined>>): PlausibilityBounds {
+  const problems: string[] = [];
+  const read = (name: string): number => {
+    const def = (VARIABLES as readonly VariableDef[]).find((d) => d.env === name)!;
+    const given = env[name];
+    const raw = given !== undefined && given.trim() !== '' ? given.trim() : def.defaultRaw!;
+    const parsed = def.schema.safeParse(raw);
+    if (parsed.success) return parsed.data as number;
+    problems.push(`${name} = ${JSON.stringify(raw)}: expected ${def.expected}.`);
+    return Number.NaN;
+  };
+  const bounds = { ...DEFAULT_PLAUSIBILITY, maxRatio: read('WICK_PLAUSIBLE_MAX_RATIO'), maxSigmas: read('WICK_PLAUSIBLE_MAX_SIGMAS') };
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
+  return bounds;
 }
