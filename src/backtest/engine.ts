@@ -72,22 +72,37 @@ export async function scoreSeries(
   const K = model.info.horizons.length;
   const out = new Float64Array(candles.length * K).fill(Number.NaN);
   const builder = new FeatureBuilder(spec, tfMs, normalisation, T);
-  const buffer = new Float32Array(batchSize * T * F);
-  const rows = new Int32Array(batchSize);
+  // Two buffers: while the model scores one batch (on other threads, for a threaded model), the
+  // next batch's windows are built in the other.
+  const buffers = [new Float32Array(batchSize * T * F), new Float32Array(batchSize * T * F)];
+  const rowsOf = [new Int32Array(batchSize), new Int32Array(batchSize)];
+  let cur = 0;
   let n = 0;
+  let inFlight: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
-    if (n === 0) return;
-    const values = await model.predict(buffer.subarray(0, n * T * F), n);
-    for (let b = 0; b < n; b++) out.set(values.subarray(b * K, b * K + K), (rows[b] as number) * K);
-    n = 0;
+    if (n > 0) {
+      const rows = rowsOf[cur]!;
+      const count = n;
+      const scored = model.predict(buffers[cur]!.subarray(0, count * T * F), count).then((values) => {
+        for (let b = 0; b < count; b++) out.set(values.subarray(b * K, b * K + K), rows[b]! * K);
+      });
+      // Awaited at the next flush; until then a failure must not count as unhandled.
+      scored.catch(() => undefined);
+      cur ^= 1;
+      n = 0;
+      // The buffer filled next was handed to the model two flushes ago: wait for that one first.
+      if (inFlight !== null) await inFlight;
+      inFlight = scored;
+    }
   };
   for (let i = 0; i < candles.length; i++) {
     if (!builder.push(candles[i] as Candle)) continue;
-    buffer.set(builder.window(), n * T * F);
-    rows[n++] = i;
+    buffers[cur]!.set(builder.window(), n * T * F);
+    rowsOf[cur]![n++] = i;
     if (n === batchSize) await flush();
   }
   await flush();
+  if (inFlight !== null) await inFlight;
   return out;
 }
 

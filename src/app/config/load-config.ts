@@ -18,7 +18,7 @@ export interface Config {
   };
   /** Present only in live mode; never logged (see obs/logger redaction). */
   readonly credentials: { readonly apiKey: string; readonly secret: string } | undefined;
-  readonly redis: { readonly url: string; readonly prefix: string };
+  readonly redis: { readonly url: string; readonly prefix: string; readonly signalConcurrency: number };
   readonly http: { readonly host: string; readonly port: number; readonly apiToken: string | undefined; readonly apiTokenFile: string | undefined };
   readonly log: { readonly level: string; readonly format: 'auto' | 'json' | 'pretty' };
   readonly notify: { readonly webhookUrl: string | undefined; readonly telegramBotToken: string | undefined; readonly telegramChatId: string | undefined; readonly throttleMs: number };
@@ -118,7 +118,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       plausibility: { ...DEFAULT_PLAUSIBILITY, maxRatio: get('WICK_PLAUSIBLE_MAX_RATIO'), maxSigmas: get('WICK_PLAUSIBLE_MAX_SIGMAS') },
     },
     credentials: live ? { apiKey: get('WICK_API_KEY'), secret: get('WICK_API_SECRET') } : undefined,
-    redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX') },
+    redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX'), signalConcurrency: get('WICK_SIGNAL_CONCURRENCY') },
     http: { host: get('WICK_HTTP_HOST'), port: get('WICK_HTTP_PORT'), apiToken: get('WICK_API_TOKEN'), apiTokenFile: get('WICK_API_TOKEN_FILE') },
     log: { level: get('WICK_LOG_LEVEL'), format: get('WICK_LOG_FORMAT') },
     notify: { webhookUrl: get('WICK_WEBHOOK_URL'), telegramBotToken: get('WICK_TELEGRAM_BOT_TOKEN'), telegramChatId: get('WICK_TELEGRAM_CHAT_ID'), throttleMs: get<number>('WICK_NOTIFY_THROTTLE_SECONDS') * 1000 },

@@ -1,4 +1,5 @@
 import { normalisationOf } from '../../model/manifest.js';
+import { BatchingSignalModel } from '../../model/batching-signal-model.js';
 import { resolve } from 'node:path';
 import { PaperSession } from '../../backtest/session.js';
 import { seriesId, timeframeMs, type Broker, type Clock, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
@@ -181,7 +182,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     model === null
       ? undefined
       : createSignalStep({
-          model,
+          // Series closing together share one onnxruntime call.
+          model: new BatchingSignalModel(model),
           spec: getSpec(model.manifest.featureSpec.name),
           normalisation: normalisationOf(model.manifest),
           policy: policyFor(model.info, config),
@@ -193,7 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     pipeline = await startPipeline({
       redisUrl: config.redis.url,
       roles: options.roles,
-      settings: { prefix: options.prefix, ...options.settings },
+      settings: { prefix: options.prefix, signalConcurrency: config.redis.signalConcurrency, ...options.settings },
       ...(signalStep !== undefined ? { signalStep } : {}),
       ...(session !== null ? { traderStep: (item: TraderItem) => (trader as PaperTrader).accept(item) } : {}),
       ...(liveTrader !== null ? { traderStep: (item: TraderItem) => (liveTrader as LiveTrader).accept(item) } : {}),

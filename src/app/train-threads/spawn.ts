@@ -1,17 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../model/module-worker.js';
 import type { GradientWorkerData, ParallelOptions } from '../../train/data-parallel.js';
-
-// Run from source (tsx, vitest) the worker is a .ts file: the thread registers tsx's loader itself
-// (Node 20 does not pass the parent's loader hooks to a worker). Built, it is a plain .js file.
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(`./gradient-worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url);
 
 /** Starts serveGradientWorker on a new thread. */
 export function spawnGradientWorker(data: GradientWorkerData): { terminate(): void } {
-  const worker = FROM_SOURCE
-    ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`, { eval: true, workerData: data })
-    : new Worker(WORKER_URL, { workerData: data });
+  const worker = spawnModuleWorker(new URL('./gradient-worker', import.meta.url), import.meta.url, data);
   // The calling thread learns of a failure through the shared control words (it is blocked in
   // Atomics.wait while workers run); an 'error' event must not crash the process on top of that.
   worker.on('error', () => undefined);
