@@ -8,6 +8,7 @@ import { isInt, parseIsoDate, parseNumber, parseOptions, parseOptionsAndPosition
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { importOnnxModel, type ImportOptions } from '../model-import.js';
+import { modelDetail, modelSummary } from '../model-port.js';
 import { loadSeriesFiles } from '../series-files.js';
 
 const HELP = `Usage: wick model <subcommand> [options]
@@ -69,27 +70,6 @@ function registryOf(dir: string | undefined, config: Config, cwd: string, ctx: C
   return new ModelRegistry(resolve(cwd, root), { nowMs: () => Date.now(), verify: loadingVerifier(logger) });
 }
 
-function summary(e: RegistryEntry): Record<string, unknown> {
-  const m = e.manifest;
-  return {
-    id: e.id,
-    champion: e.champion,
-    modelId: m.modelId,
-    origin: m.origin?.kind ?? 'trained',
-    timeframe: m.timeframe,
-    spec: m.featureSpec.name,
-    window: m.windowLength,
-    horizons: m.horizons,
-    target: m.target.kind,
-    parent: e.lineage.parent,
-    source: e.lineage.source,
-    addedAt: e.lineage.addedAt,
-    addedBy: e.lineage.addedBy,
-    data: { fromMs: e.lineage.dataFromMs, toMs: e.lineage.dataToMs },
-    driftGuard: m.drift === undefined ? null : { threshold: m.drift.threshold, quantile: m.drift.quantile },
-    validation: m.metrics.validation,
-  };
-}
 
 async function runImport(args: readonly string[], ctx: CliContext, config: Config): Promise<number> {
   const values = parseOptions(args, {
@@ -164,7 +144,7 @@ async function runImport(args: readonly string[], ctx: CliContext, config: Confi
     }
   }
   if (out !== undefined && str('registry') !== undefined) registered = await registryOf(registryDir, config, ctx.cwd, ctx).add(folder, { parent: null, source: 'import', by: actor(str('by')) });
-  ctx.stdout.write(`${JSON.stringify({ imported: onnx, folder, ...(registered !== null ? summary(registered) : {}) })}\n`);
+  ctx.stdout.write(`${JSON.stringify({ imported: onnx, folder, ...(registered !== null ? modelSummary(registered) : {}) })}\n`);
   ctx.stderr.write(`imported ${onnx}${registered !== null ? ` as ${registered.id}; promote it with \`wick model promote ${registered.id}\`` : ` into ${folder}`}\n`);
   return 0;
 }
@@ -185,7 +165,7 @@ export async function runModelCommand(args: readonly string[], ctx: CliContext, 
         const dir = positional;
         if (dir === undefined) throw new UsageError('wick model add DIR: the model folder to register');
         const entry = await registry.add(resolve(ctx.cwd, dir), { parent: stringOption(values, 'parent') ?? null, source: 'add', by });
-        print(summary(entry));
+        print(modelSummary(entry));
         return 0;
       }
       case 'list': {
@@ -203,9 +183,9 @@ export async function runModelCommand(args: readonly string[], ctx: CliContext, 
       }
       case 'show': {
         if (positional === undefined) throw new UsageError('wick model show ID');
-        const entry = await registry.find(positional);
-        if (entry === null) throw new RegistryError(`no model ${positional} in the registry (or the prefix is ambiguous)`, 'NOT_FOUND');
-        print({ ...summary(entry), history: (await registry.history()).filter((h) => h.id === entry.id || h.from === entry.id) });
+        const detail = await modelDetail(registry, positional);
+        if (detail === null) throw new RegistryError(`no model ${positional} in the registry (or the prefix is ambiguous)`, 'NOT_FOUND');
+        print(detail);
         return 0;
       }
       case 'promote': {
