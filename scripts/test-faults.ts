@@ -16,6 +16,8 @@ export const FAULT_FILES = [
   'test/pipeline-redis-restart.test.ts',
   'test/shutdown.test.ts',
   'test/operator-api.test.ts',
+  'src/market/candle-plausibility.test.ts',
+  'src/app/config/conflicts.test.ts',
   'src/market/ccxt-candle-source.e2e.test.ts',
   'src/market/ccxt-candle-source.test.ts',
   'src/simulator/faults.ccxt.test.ts',

@@ -40,7 +40,18 @@ export interface BacktestSetup {
   readonly logger?: Logger;
 }
 
-export type BacktestRun = SessionResult;
+/** The policy's decision value per candle of one series (what the report's prediction pane draws). */
+export interface SeriesSignal {
+  readonly symbol: string;
+  /** `[candleOpenTimeMs, value]`, ascending. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export type BacktestRun = SessionResult & {
+  readonly signals?: readonly SeriesSignal[];
+  /** The levels the signal is compared with (enter above, exit below); absent when the policy has none. */
+  readonly signalLevels?: { readonly enter: number; readonly exit: number };
+};
 
 
 /**
@@ -172,6 +183,7 @@ export async function tradeScoredSeries(setup: TradeSetup, series: readonly Scor
     fillModel: setup.fillModel,
     ...(setup.logger !== undefined ? { logger: setup.logger } : {}),
   });
+  const signals = series.map(() => [] as [number, number][]);
   for (const ev of events) {
     if (ev.t < fromMs) continue;
     const s = series[ev.s] as ScoredSeries;
@@ -188,9 +200,13 @@ export async function tradeScoredSeries(setup: TradeSetup, series: readonly Scor
       modelId: info.modelId,
     };
     const intent: OrderIntent | null = setup.policy.decide(prediction, candle.close);
+    const signal = setup.policy.lastSignal;
+    if (signal !== undefined && Number.isFinite(signal)) (signals[ev.s] as [number, number][]).push([candle.openTimeMs, signal]);
     if (intent !== null) await session.onIntent(intent);
   }
-  const run = session.finish();
+  const finished = session.finish();
+  const levels = setup.policy.signalLevels;
+  const run: BacktestRun = { ...finished, signals: series.map((s, i) => ({ symbol: s.key.symbol, points: signals[i] as [number, number][] })), ...(levels !== undefined ? { signalLevels: levels } : {}) };
   setup.logger?.child({ component: 'backtest' }).info({ candles: run.candlesProcessed, trades: run.trades.length, intents: run.intents, denied: run.deniedByRisk }, 'backtest finished');
   return run;
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClosedCandle, SeriesKey } from '../core/candle.js';
 import { seriesId } from '../core/candle.js';
 import { FakeOhlcvExchange, HOUR, T0, ccxtError, formingOf, loadBtcUsdt1h, recordingLogger } from '../../test/fixtures/ccxt/fake-exchange.js';
-import { CcxtCandleSource, type CcxtCandleSourceOptions } from './ccxt-candle-source.js';
+import { CcxtCandleSource, type CcxtCandleSourceOptions, type QuarantinedCandle } from './ccxt-candle-source.js';
 
 const BTC: SeriesKey = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
 const MIN = 60_000;
@@ -198,6 +198,19 @@ describe('CcxtCandleSource', () => {
     await flush();
     expect(h.got.map((c) => c.candle)).toEqual([candleOf(10)]);
     expect(h.source.stats.reconnects).toBe(1);
+    await h.source.close();
+    await h.done;
+  });
+
+  it('quarantines an implausible closed candle the exchange sent (high = 1e308): logged, reported, never emitted; the next one flows', async () => {
+    const quarantined: QuarantinedCandle[] = [];
+    const h = harness(T0 + 10 * HOUR + 1 * MIN, { silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR }, onQuarantine: (q) => quarantined.push(q) });
+    h.fake.history[10] = [T0 + 10 * HOUR, ROWS[10]![1]!, 1e308, ROWS[10]![3]!, ROWS[10]![4]!, ROWS[10]![5]!];
+    await h.live(T0 + 12 * HOUR + 1 * MIN);
+    expect(h.got.map(index)).toEqual([11]);
+    expect(h.source.stats.quarantined).toBe(1);
+    expect(quarantined).toEqual([{ series: BTC, candle: expect.objectContaining({ openTimeMs: T0 + 10 * HOUR, high: 1e308 }), reason: expect.stringContaining('implausible candle') }]);
+    expect(h.log.records.some((r) => r.level === 'error' && r.msg?.includes('quarantined'))).toBe(true);
     await h.source.close();
     await h.done;
   });

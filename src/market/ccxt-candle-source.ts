@@ -5,6 +5,7 @@ import { InvariantError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CandleSource } from '../core/ports.js';
 import { backoffDelayMs, errorFields, fetchClosedCandles, lastClosedOpenTimeMs, retryableErrorName, type OhlcvFetcher } from './backfill.js';
+import { CandlePlausibility, DEFAULT_PLAUSIBILITY, type PlausibilityBounds } from './candle-plausibility.js';
 import { ClosedCandleDetector, type DetectorStep } from './closed-candles.js';
 import { parseOhlcvPayload } from './ohlcv-payload.js';
 
@@ -53,6 +54,17 @@ export interface CcxtCandleSourceOptions {
   readonly timers?: SourceTimers;
   /** Elapsed real time for the watchdog; default performance.now(). Not the Clock: a simulated market clock may stand still while the socket is silent. */
   readonly monotonicNowMs?: () => number;
+  /** Plausibility bounds (default DEFAULT_PLAUSIBILITY); a candle beyond them is quarantined. */
+  readonly plausibility?: PlausibilityBounds;
+  /** Told of every quarantined candle (the daemon alerts the operator); it is also logged at error. */
+  readonly onQuarantine?: (q: QuarantinedCandle) => void;
+}
+
+/** A closed candle the exchange sent that wick refuses to believe: never published, never traded on. */
+export interface QuarantinedCandle {
+  readonly series: SeriesKey;
+  readonly candle: Candle;
+  readonly reason: string;
 }
 
 /** Counters for health checks and tests. */
@@ -67,6 +79,8 @@ export interface CcxtCandleSourceStats {
   reconnects: number;
   watchdogTrips: number;
   ignoredRows: number;
+  /** Closed candles refused by the plausibility guard (logged, reported, never published). */
+  quarantined: number;
 }
 
 class SilentConnectionError extends Error {
@@ -83,6 +97,7 @@ interface SeriesState {
   readonly detector: ClosedCandleDetector;
   readonly log: Logger;
   readonly silenceMs: number;
+  readonly plausibility: CandlePlausibility;
   /** Monotonic time (see `monotonicNowMs`) of the last websocket update or (re)subscription. */
   lastUpdateMono: number;
 }
@@ -121,7 +136,7 @@ const defaultTimers: SourceTimers = {
  *   the series waits and asks again (backoff); it never emits the unconfirmed copy.
  */
 export class CcxtCandleSource implements CandleSource {
-  readonly stats: CcxtCandleSourceStats = { emitted: 0, corrected: 0, confirmWaits: 0, backfilled: 0, rejectedRows: 0, reconnects: 0, watchdogTrips: 0, ignoredRows: 0 };
+  readonly stats: CcxtCandleSourceStats = { emitted: 0, corrected: 0, confirmWaits: 0, backfilled: 0, rejectedRows: 0, reconnects: 0, watchdogTrips: 0, ignoredRows: 0, quarantined: 0 };
   private readonly exchange: CcxtOhlcvExchange;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -133,6 +148,7 @@ export class CcxtCandleSource implements CandleSource {
   private readonly seedCount: number;
   private readonly fetchLimit: number;
   private readonly closeExchange: boolean;
+  private readonly onQuarantine: ((q: QuarantinedCandle) => void) | undefined;
   private readonly states: SeriesState[];
   private readonly stop = new AbortController();
   private readonly queue: ClosedCandle[] = [];
@@ -155,6 +171,7 @@ export class CcxtCandleSource implements CandleSource {
     this.seedCount = opts.seedCount ?? 0;
     this.fetchLimit = opts.fetchLimit ?? 1_000;
     this.closeExchange = opts.closeExchange ?? true;
+    this.onQuarantine = opts.onQuarantine;
     const graceMs = opts.graceMs ?? 5_000;
     const multiple = opts.watchdogMultiple ?? 3;
     if (opts.series.length === 0) throw new InvariantError('CcxtCandleSource needs at least one series');
@@ -167,7 +184,8 @@ export class CcxtCandleSource implements CandleSource {
       const resume = opts.resumeAfterOpenTimeMs?.[id];
       const detector = new ClosedCandleDetector(key.timeframe, resume === undefined ? { graceMs } : { graceMs, lastEmittedOpenTimeMs: resume });
       const silenceMs = opts.silenceMs ?? multiple * (opts.updateCadenceMs ?? Math.min(tfMs, 60_000));
-      return { key, id, tfMs, detector, silenceMs, log: this.log.child({ series: id }), lastUpdateMono: 0 };
+      const plausibility = new CandlePlausibility(opts.plausibility ?? DEFAULT_PLAUSIBILITY);
+      return { key, id, tfMs, detector, silenceMs, plausibility, log: this.log.child({ series: id }), lastUpdateMono: 0 };
     });
   }
 
@@ -222,11 +240,24 @@ export class CcxtCandleSource implements CandleSource {
 
   private emit(s: SeriesState, candles: readonly Candle[], via: 'live' | 'backfill'): void {
     if (candles.length === 0) return;
-    for (const candle of candles) this.queue.push({ series: s.key, candle });
-    this.stats.emitted += candles.length;
-    if (via === 'backfill') this.stats.backfilled += candles.length;
-    s.log.debug({ count: candles.length, via, lastOpenTimeMs: candles[candles.length - 1]!.openTimeMs }, 'closed candles');
-    this.wake?.();
+    let emitted = 0;
+    for (const candle of candles) {
+      const implausible = s.plausibility.judge(candle);
+      if (implausible !== undefined) {
+        // Held out of the pipeline (the feature engine sees a gap and warms up again, so nothing
+        // trades on it) but never silently: an error line, a counter, and the operator's alert.
+        this.stats.quarantined++;
+        s.log.error({ candle, via, reason: implausible.reason }, 'closed candle quarantined: implausible, not published (never traded on)');
+        this.onQuarantine?.({ series: s.key, candle, reason: implausible.reason });
+        continue;
+      }
+      this.queue.push({ series: s.key, candle });
+      emitted++;
+    }
+    this.stats.emitted += emitted;
+    if (via === 'backfill') this.stats.backfilled += emitted;
+    s.log.debug({ count: emitted, via, lastOpenTimeMs: candles[candles.length - 1]!.openTimeMs }, 'closed candles');
+    if (emitted > 0) this.wake?.();
   }
 
   private async runSeries(s: SeriesState): Promise<void> {

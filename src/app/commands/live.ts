@@ -6,6 +6,7 @@ import { createLogger } from '../../obs/logger.js';
 import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
+import { checkConfigConflicts } from '../config/conflicts.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
@@ -39,6 +40,8 @@ export function liveAccount(config: Config): string {
 export async function runLive(args: readonly string[], ctx: CliContext, loaded: Config): Promise<number> {
   const { config, source: apiToken } = resolveApiToken(loaded);
   const { roles, seed } = parseDaemonArgs(args, config.role);
+  // Conflicting settings are a configuration error (exit 2), found before contacting anything.
+  await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   const secrets = secretsOf(config);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));

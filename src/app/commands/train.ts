@@ -1,3 +1,4 @@
+import { plausibilityFromEnv } from '../config/load-config.js';
 import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { timeframeMs, type Timeframe } from '../../core/candle.js';
@@ -213,7 +214,7 @@ export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<
   const inputs = [];
   let timeframe: Timeframe | undefined = options.timeframe;
   for (const path of options.data) {
-    const file = await readCandleFile(resolve(ctx.cwd, path), { displayName: path, ...(options.timeframe ? { timeframe: options.timeframe } : {}) });
+    const file = await readCandleFile(resolve(ctx.cwd, path), { displayName: path, plausibility: plausibilityFromEnv(ctx.env), ...(options.timeframe ? { timeframe: options.timeframe } : {}) });
     if (file.timeframe === undefined) throw new DataError('too few rows to infer the timeframe; pass --timeframe', { file: path });
     if (timeframe !== undefined && file.timeframe !== timeframe) throw new DataError(`timeframe ${file.timeframe} differs from the other files' ${timeframe}`, { file: path });
     timeframe = file.timeframe;

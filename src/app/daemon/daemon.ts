@@ -8,6 +8,8 @@ import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
 import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
+import { chainHandlers } from '../../obs/model-api.js';
+import { modelApiFor } from '../model-port.js';
 import { RecentErrors } from '../../obs/operator-api-errors.js';
 import { makeLineScrubber } from '../../obs/redact.js';
 import { createMetrics, type WickMetrics } from '../../obs/metrics.js';
@@ -293,13 +295,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             version: version(),
           })
         : undefined;
+    const handlers = [modelApiFor(config, options.cwd, logger), operatorApi].filter((h) => h !== undefined);
     http = await startHealthServer({
       host: config.http.host,
       port: config.http.port,
       logger,
       metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
       healthProbe,
-      ...(operatorApi !== undefined ? { extraHandler: operatorApi } : {}),
+      ...(handlers.length > 0 ? { extraHandler: chainHandlers(...handlers) } : {}),
     });
     logger.info({ url: http.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
   }
