@@ -7,3 +7,4 @@ export { computeFeatures, type ComputedFeatures } from './compute.js';
 export { DEFAULT_CLIP_SIGMA, fitNormalisation, normaliseInto, type Normalisation } from './normalisation.js';
 export { FeatureBuilder } from './builder.js';
 export { writeWindow } from './windows.js';
+export { atrGauge, KERNEL_ATR_PERIOD } from './atr-gauge.js';
