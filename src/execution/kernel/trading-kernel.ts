@@ -29,6 +29,9 @@ export interface VolatilityGauge {
   update(candle: Candle): void;
   /** NaN until warmed up. */
   value(): number;
+  /** JSON-safe state (saved with the account, so a restart sizes exactly as an uninterrupted run). */
+  snapshot(): (number | null)[];
+  restore(state: readonly (number | null)[]): void;
 }
 
 /** An operator's reset of the kill switch, kept with the account (who, when, the equity at reset). */
@@ -44,6 +47,8 @@ export interface TradingKernelState {
   readonly orderManager: OrderManagerState;
   readonly risk: RiskState;
   readonly killSwitchResets: readonly KillSwitchResetRecord[];
+  /** Volatility gauge state per series id. */
+  readonly volatility: Readonly<Record<string, readonly (number | null)[]>>;
 }
 
 /** One closed candle and the decision taken on it (null: none, or not allowed to trade). */
@@ -102,6 +107,11 @@ export class TradingKernel {
     const omDeps = { broker: deps.broker, risk: this.risk, clock: deps.clock, logger: deps.logger ?? silentLogger, events };
     this.om = state === undefined ? new OrderManager(config.orderManager, omDeps) : OrderManager.fromJSON(state.orderManager, config.orderManager, omDeps);
     this.resets = [...(state?.killSwitchResets ?? [])];
+    for (const [id, v] of Object.entries(state?.volatility ?? {})) {
+      const gauge = this.newAtr();
+      gauge.restore(v);
+      this.atrs.set(id, gauge);
+    }
   }
 
   /** Steps one closed candle and its decision; returns what happened. */
@@ -202,7 +212,9 @@ export class TradingKernel {
   }
 
   toJSON(): TradingKernelState {
-    return { orderManager: this.om.toJSON(), risk: this.risk.toJSON(), killSwitchResets: [...this.resets] };
+    const volatility: Record<string, (number | null)[]> = {};
+    for (const [id, g] of this.atrs) volatility[id] = g.snapshot();
+    return { orderManager: this.om.toJSON(), risk: this.risk.toJSON(), killSwitchResets: [...this.resets], volatility };
   }
 
   /** Runs an action that may move equity (broker reports applied outside a step) and notices a kill switch that fired. */
