@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import { ManualClock, seriesId, timeframeMs, type Broker, type CandleSource, type Clock, type Logger, type MarketRules, type SeriesKey, type Timeframe } from '../core/index.js';
+import { DataError, ManualClock, seriesId, timeframeMs, type Broker, type CandleSource, type Clock, type Logger, type MarketRules, type SeriesKey, type Timeframe } from '../core/index.js';
 import { PaperBroker, Reconciler, SimulatedVenueFeed, type AccountState, type FillModelConfig } from '../execution/index.js';
 import { CcxtCandleSource } from '../market/ccxt-candle-source.js';
 import { createCcxtExchange } from '../market/ccxt-client.js';
 import { ReplayCandleSource } from '../market/replay-candle-source.js';
+import { notifyEvents } from '../obs/notify.js';
 import { AccountStore, closeRedis, createRedisConnection } from '../pipeline/index.js';
 import type { Config } from './config/load-config.js';
 import type { Venue } from './daemon/account-trader.js';
@@ -122,7 +123,16 @@ export async function ccxtCandleSource(daemon: Daemon, config: Config, series: r
     if (last !== null) resume[seriesId(s)] = last;
   }
   const seedCount = Math.max(seed, daemon.model ? daemon.model.info.windowLength + 64 : 0);
-  return new CcxtCandleSource({ exchange, series, clock: { nowMs: () => Date.now() }, logger: logger.child({ component: 'ingest' }), seedCount, resumeAfterOpenTimeMs: resume });
+  return new CcxtCandleSource({
+    exchange,
+    series,
+    clock: { nowMs: () => Date.now() },
+    logger: logger.child({ component: 'ingest' }),
+    seedCount,
+    resumeAfterOpenTimeMs: resume,
+    plausibility: config.market.plausibility,
+    onQuarantine: (q) => daemon.notifier?.notify(notifyEvents.error(new DataError(`${q.series.symbol} ${q.series.timeframe} candle ${new Date(q.candle.openTimeMs).toISOString()} quarantined: ${q.reason}`), 'ingest')),
+  });
 }
 
 export { ReplayCandleSource };

@@ -1,4 +1,4 @@
-import { normalisationOf } from '../model/manifest.js';
+import { lstmArchitectureOf, normalisationOf } from '../model/manifest.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -51,10 +51,10 @@ export function trainOptionsFromManifest(manifest: ModelManifest): Omit<TrainOpt
     valFraction: num('valFraction', 0.15),
     target: manifest.target.kind === 'ratio' ? 'ratio' : 'direction',
     horizons: manifest.target.kind === 'ratio' ? manifest.horizons.length : manifest.target.horizon,
-    loss: manifest.target.kind === 'ratio' ? manifest.target.loss : 'mse',
+    loss: manifest.target.kind === 'ratio' ? (manifest.target.loss ?? 'huber') : 'mse',
     window: manifest.windowLength,
-    hidden: manifest.architecture.hidden,
-    layers: manifest.architecture.layers as 1 | 2,
+    hidden: lstmArchitectureOf(manifest).hidden,
+    layers: lstmArchitectureOf(manifest).layers as 1 | 2,
     epochs: num('epochs', 20),
     batch: num('batch', 64),
     lr: num('lr', 1e-3),
@@ -129,7 +129,8 @@ export async function runWalkForward(
         });
         equity.push(...run.equity);
         exposed.push(...run.exposed);
-        trades.push(...run.trades);
+        // The next fold starts from this one's equity in cash: a position open at the fold's end is closed there at its mark.
+        trades.push(...run.trades, ...run.openTrades.map((t) => ({ ...t, exitReason: 'fold_end' })));
         for (const [code, n] of Object.entries(run.deniedByRisk)) deniedByRisk[code] = (deniedByRisk[code] ?? 0) + n;
         fees += run.feesPaidQuote;
         candles += run.candlesProcessed;
@@ -151,6 +152,7 @@ export async function runWalkForward(
     equity,
     exposed,
     trades,
+    openTrades: [],
     fills: [],
     intents,
     deniedByRisk,

@@ -9,7 +9,10 @@ export interface SessionResult {
   readonly timeframe: Timeframe;
   readonly equity: readonly EquityPoint[];
   readonly exposed: readonly boolean[];
+  /** Round trips closed before the data ended. */
   readonly trades: readonly Trade[];
+  /** Positions still open when the data ended, marked at the last close (exitReason 'open'); not counted as trades. */
+  readonly openTrades: readonly Trade[];
   readonly fills: readonly Fill[];
   readonly intents: number;
   readonly deniedByRisk: Readonly<Record<string, number>>;
@@ -28,7 +31,8 @@ export interface RunResultConfig {
 }
 
 /**
- * Closes the ledger's books (open trades marked at the last close) and measures the run against
+ * Closes the ledger's books (positions still open are marked at the last close and kept apart from
+ * the closed trades; the equity curve holds their mark) and measures the run against
  * an equal-weight basket of the same markets over the same bars, paying the same entry costs.
  */
 export function finishRun(ledger: AccountLedger, config: RunResultConfig): SessionResult {
@@ -44,6 +48,7 @@ export function finishRun(ledger: AccountLedger, config: RunResultConfig): Sessi
     equity: done.equity,
     exposed: done.exposed,
     trades: done.trades,
+    openTrades: done.openTrades,
     fills: done.fills,
     intents: ledger.intents,
     deniedByRisk: ledger.deniedByRisk,

@@ -126,16 +126,22 @@ export class AccountLedger {
   }
 
   /**
-   * Closes the books for a finished run: the last point recorded, open trades closed at the last
-   * marks ('end_of_data'). Returns the full curve with its exposure flags.
+   * Closes the books for a finished run: the last point recorded; positions the data ended on are
+   * marked at the last close and reported apart (exitReason 'open'): they are not closed trades.
+   * Returns the full curve with its exposure flags.
    */
-  finish(): { readonly equity: readonly LedgerEquityPoint[]; readonly exposed: readonly boolean[]; readonly trades: readonly Trade[]; readonly fills: readonly Fill[] } {
+  finish(): { readonly equity: readonly LedgerEquityPoint[]; readonly exposed: readonly boolean[]; readonly trades: readonly Trade[]; readonly openTrades: readonly Trade[]; readonly fills: readonly Fill[] } {
     if (this.pending !== null) {
       this.record(this.pending);
       this.pending = null;
     }
+    const closedBefore = this.journal.totalClosed;
     this.journal.closeAll(this.marks);
-    return { equity: this.equity, exposed: this.exposed, trades: this.journal.trades, fills: this.fills };
+    const all = this.journal.trades;
+    const stillOpen = this.journal.totalClosed - closedBefore;
+    const trades = all.slice(0, all.length - stillOpen);
+    const openTrades = all.slice(all.length - stillOpen).map((t) => ({ ...t, exitReason: 'open' }));
+    return { equity: this.equity, exposed: this.exposed, trades, openTrades, fills: this.fills };
   }
 
   toJSON(): AccountLedgerState {

@@ -1,5 +1,5 @@
 import type { Fill, Position } from '../core/index.js';
-import { roundToStep } from './rounding.js';
+import { floorToStep, roundToStep } from './rounding.js';
 import type { GuardState } from './stops.js';
 
 /** One symbol's position and the ids of the orders that protect or change it. */
@@ -144,7 +144,11 @@ export class PositionBook {
     rec.feesQuote += fill.feeQuote;
     if (rec.markPriceQuote === 0) rec.markPriceQuote = fill.priceQuote; // first sight of the symbol
     if (cur === 0 || Math.sign(cur) === Math.sign(signed)) {
-      const next = roundToStep(cur + signed, stepSize);
+      // Toward zero, never to nearest: with the fee taken from the base received (Binance), the
+      // held quantity is off the step, and a book rounded up would size every stop and exit above
+      // the balance (refused as insufficient funds).
+      const held = floorToStep(Math.abs(cur + signed), stepSize);
+      const next = held > 0 ? Math.sign(signed) * held : roundToStep(cur + signed, stepSize);
       rec.avgEntryPriceQuote = (Math.abs(cur) * rec.avgEntryPriceQuote + fill.qtyBase * fill.priceQuote) / Math.abs(next);
       if (cur === 0) rec.openedAtMs = fill.timeMs;
       rec.qtyBase = next;

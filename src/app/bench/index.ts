@@ -1,8 +1,10 @@
 import { benchBacktest } from './backtest.js';
+import { benchBurst } from './burst.js';
 import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
 import { benchPipeline } from './pipeline.js';
 import { benchSoak } from './soak.js';
+import { benchStartup } from './startup.js';
 import { benchTrain } from './train.js';
 
 export type Benchmark = () => Promise<Record<string, number>>;
@@ -14,11 +16,13 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   inference: benchInference,
   backtest: benchBacktest,
   pipeline: benchPipeline,
+  burst: benchBurst,
+  startup: benchStartup,
   soak: benchSoak,
 };
 
 /** Run by default; `soak` takes ten minutes and runs only when named. */
-export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline'];
+export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline', 'burst', 'startup'];
 
 /**
  * Runs the named benchmarks (all when none are named) one after another and returns every figure

@@ -85,7 +85,7 @@ async function removeKeys(url: string, prefix: string): Promise<number> {
 export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded: Config = loadConfig(ctx.env)): Promise<number> {
   const config: Config = options.model === undefined ? loaded : { ...loaded, model: { ...loaded.model, dir: options.model } };
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
-  const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe });
+  const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe, plausibility: config.market.plausibility });
   const series = files.map((f) => ({ key: f.key, candles: f.candles.filter((c) => options.toMs === undefined || c.openTimeMs < options.toMs) }));
   const source = new ReplayCandleSource({ series, speed: options.speed });
   const total = source.total;
@@ -156,7 +156,6 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
 
 export const command: CliCommand = {
   name: 'replay',
-  summary: 'Feed candle CSVs through the full daemon pipeline (Redis queues, workers), paper-trading',
   help: HELP,
   run: (args, ctx) => runReplay(parseReplayArgs(args), ctx),
 };
