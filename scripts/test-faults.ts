@@ -19,6 +19,7 @@ export const FAULT_FILES = [
   'src/market/candle-plausibility.test.ts',
   'src/app/config/conflicts.test.ts',
   'test/simulator-fidelity.test.ts',
+  'test/startup-shutdown.test.ts',
   'src/market/ccxt-candle-source.e2e.test.ts',
   'src/market/ccxt-candle-source.test.ts',
   'src/simulator/faults.ccxt.test.ts',

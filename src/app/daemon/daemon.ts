@@ -5,7 +5,8 @@ import { PaperSession } from '../../backtest/session.js';
 import { seriesId, timeframeMs, type Broker, type Clock, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
-import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
+import { bindHttpFirst } from '../startup/http-first.js';
+import { assessHealth, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
 import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
 import { chainHandlers } from '../../obs/model-api.js';
@@ -105,12 +106,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const metrics = createMetrics();
   const startedAtMs = Date.now();
+  // Start-up is all or nothing: the port is bound first, and every failure below releases it.
+  const early = options.http === true ? await bindHttpFirst({ host: config.http.host, port: config.http.port, logger, metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType } }) : null;
   const needsModel = options.roles.includes('signal');
   const model = needsModel
-    ? await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger })
+    ? await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger }).catch(async (error: unknown) => {
+        await early?.server.close();
+        throw error;
+      })
     : null;
   if (model !== null && options.series.some((s) => s.timeframe !== model.manifest.timeframe)) {
     await model.close();
+    await early?.server.close();
     throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${options.series[0]?.timeframe}; use a model of that timeframe`);
   }
   const timeframe = options.series[0]?.timeframe ?? config.market.timeframe;
@@ -168,6 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (redisOfState !== null) await closeRedis(redisOfState);
       await model?.close();
       await notifier?.close();
+      await early?.server.close();
       throw error;
     });
   } else if (options.roles.includes('trader')) {
@@ -208,6 +216,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await model?.close();
     await liveTrader?.stop();
     if (stateRedis !== null) await closeRedis(stateRedis);
+    await notifier?.close();
+    await early?.server.close();
     throw error;
   }
   let notifiedFills = 0;
@@ -269,8 +279,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const s of series) if (s.stale) notifier?.notify(notifyEvents.staleData(s.id, s.ageMs));
     return report;
   };
-  let http: HealthServer | null = null;
-  if (options.http === true) {
+  const http: HealthServer | null = early?.server ?? null;
+  if (early !== null) {
     const operatorApi =
       session !== null && trader !== null
         ? createOperatorApi({
@@ -296,15 +306,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           })
         : undefined;
     const handlers = [modelApiFor(config, options.cwd, logger), operatorApi].filter((h) => h !== undefined);
-    http = await startHealthServer({
-      host: config.http.host,
-      port: config.http.port,
-      logger,
-      metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
-      healthProbe,
-      ...(handlers.length > 0 ? { extraHandler: chainHandlers(...handlers) } : {}),
-    });
-    logger.info({ url: http.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
+    early.attach(healthProbe, handlers.length > 0 ? chainHandlers(...handlers) : undefined);
+    logger.info({ url: early.server.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
   }
 
   const running = pipeline;
