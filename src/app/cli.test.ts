@@ -7,7 +7,7 @@ import { startExchangeSimulator } from '../simulator/simulator.js';
 import { runCli } from './cli.js';
 import { COMMANDS } from './commands/index.js';
 
-const REQUIRED = ['paper', 'live', 'replay', 'backtest', 'train', 'model', 'features', 'fetch', 'doctor', 'bench'];
+const REQUIRED = ['paper', 'live', 'replay', 'trades', 'backtest', 'train', 'model', 'features', 'fetch', 'doctor', 'bench'];
 
 function context() {
   const stdout = new PassThrough();
@@ -38,6 +38,20 @@ describe('wick CLI', () => {
     const { ctx, out } = context();
     expect(await runCli([name, '--help'], ctx)).toBe(0);
     expect(out()).toContain(`Usage: wick ${name}`);
+  });
+
+  it('lists a lazily loaded command without loading it, and loads it only to run it or show its help', async () => {
+    let loads = 0;
+    const lazy = { name: 'demo', summary: 'a demo command', load: async () => (loads++, { name: 'demo', help: 'Usage: wick demo', run: async () => 7 }) };
+    const help = context();
+    expect(await runCli(['--help'], help.ctx, [lazy])).toBe(0);
+    expect(help.out()).toMatch(/^ {2}demo {2}a demo command$/m);
+    expect(loads).toBe(0);
+    const usage = context();
+    expect(await runCli(['demo', '--help'], usage.ctx, [lazy])).toBe(0);
+    expect(usage.out()).toContain('Usage: wick demo');
+    expect(await runCli(['demo'], context().ctx, [lazy])).toBe(7);
+    expect(loads).toBe(2);
   });
 
   it('rejects an unknown command with status 2', async () => {
