@@ -118,7 +118,7 @@ export async function runWalkForward(
           model,
           featureSpec: getSpec(manifest.featureSpec.name),
           normalisation: normalisationOf(manifest),
-          policy: policyFor(model.info, config),
+          policy: policyFor(model.info, config, manifest.policyCalibration),
           orderManager: orderManagerConfigFor(config, 'walkforward', cash),
           risk: riskConfigFor(config, cash),
           rules: simulatedMarketRules(symbols),

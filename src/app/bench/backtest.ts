@@ -32,7 +32,7 @@ export async function benchBacktest(): Promise<Record<string, number>> {
         model,
         featureSpec: getSpec(model.manifest.featureSpec.name),
         normalisation: { mean: model.manifest.normalisation.mean, std: model.manifest.normalisation.std },
-        policy: policyFor(model.info, config),
+        policy: policyFor(model.info, config, model.manifest.policyCalibration),
         orderManager: orderManagerConfigFor(config, 'bench'),
         risk: riskConfigFor(config),
         rules: simulatedMarketRules(['BTC/USDT']),

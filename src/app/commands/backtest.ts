@@ -251,7 +251,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
     }
     const makeSetup = (): TradeSetup => ({
       model: model.info,
-      policy: policyFor(model.info, config),
+      policy: policyFor(model.info, config, model.manifest.policyCalibration),
       orderManager: orderManagerConfigFor(config, 'backtest', initial),
       risk: riskConfigFor(config, initial),
       rules: simulatedMarketRules(symbols),
