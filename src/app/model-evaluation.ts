@@ -24,13 +24,12 @@ function symbolOf(name: string): string {
   return m === null ? name : `${m[1]}/${m[2]}`;
 }
 
-/** Scores the candles of [fromMs, toMs) of every series (with warm-up history) with the model. */
-export async function scorePeriod(model: OnnxSignalModel, inputs: readonly NamedSeries[], timeframe: Timeframe, fromMs: number, toMs: number): Promise<ScoredSeries[]> {
+/** Scores the candles of [fromMs, toMs) of every series (with warm-up history before fromMs) with the model. */
+export async function scorePeriod(model: OnnxSignalModel, inputs: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[], fromMs: number, toMs: number): Promise<ScoredSeries[]> {
   const series = inputs.map((s) => {
     const first = s.candles.findIndex((c) => c.openTimeMs >= fromMs);
     const start = first < 0 ? s.candles.length : Math.max(0, first - WARMUP_CANDLES - model.info.windowLength);
-    const key: SeriesKey = { exchange: 'evaluation', symbol: symbolOf(s.name), timeframe };
-    return { key, candles: s.candles.slice(start).filter((c) => c.openTimeMs < toMs) };
+    return { key: s.key, candles: s.candles.slice(start).filter((c) => c.openTimeMs < toMs) };
   });
   return scoreBacktestSeries({
     series,
@@ -42,6 +41,10 @@ export async function scorePeriod(model: OnnxSignalModel, inputs: readonly Named
   });
 }
 
+function keyed(inputs: readonly NamedSeries[], timeframe: Timeframe): { key: SeriesKey; candles: readonly Candle[] }[] {
+  return inputs.map((s) => ({ key: { exchange: 'evaluation', symbol: symbolOf(s.name), timeframe }, candles: s.candles }));
+}
+
 /**
  * Fits the policy calibration on the model's validation split (see policy-calibration.ts) and
  * writes it into the folder's manifest. Returns the updated manifest.
@@ -51,7 +54,7 @@ export async function calibrateModelFolder(dir: string, inputs: readonly NamedSe
   try {
     const m = model.manifest;
     const { validationFromMs, validationToMs } = m.training.splits;
-    const scored = await scorePeriod(model, inputs, m.timeframe, validationFromMs, validationToMs + 1);
+    const scored = await scorePeriod(model, keyed(inputs, m.timeframe), validationFromMs, validationToMs + 1);
     const calibration: PolicyCalibration = calibratePolicy(scored, model.info, validationFromMs, validationToMs + 1, Math.max(...m.horizons));
     return await updateManifest(dir, { ...m, policyCalibration: { ...calibration, quantiles: [...calibration.quantiles], deciles: calibration.deciles.map((d) => ({ ...d })) } });
   } finally {
@@ -78,7 +81,7 @@ export async function evaluateModelPeriods(dir: string, inputs: readonly NamedSe
     const out: PeriodEvaluation[] = [];
     const initial = config.paper.initialEquityQuote;
     for (const p of periods) {
-      const scored = await scorePeriod(model, inputs, model.manifest.timeframe, p.fromMs, p.toMs);
+      const scored = await scorePeriod(model, keyed(inputs, model.manifest.timeframe), p.fromMs, p.toMs);
       const symbols = scored.map((s) => s.key.symbol);
       const makeSetup = (): TradeSetup => ({
         model: model.info,
