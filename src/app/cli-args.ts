@@ -17,6 +17,16 @@ export function parseOptions(args: readonly string[], options: NonNullable<Parse
   }
 }
 
+/** As parseOptions, for commands that also take positional arguments (`wick model show ID`). */
+export function parseOptionsAndPositionals(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): { values: OptionValues; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options });
+    return { values: parsed.values as OptionValues, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** A string option, or undefined. */
 export function stringOption(values: OptionValues, name: string): string | undefined {
   const v = values[name];

@@ -9,25 +9,38 @@ import { version } from './version.js';
 /** Everything of a manifest that the trainer decides; the rest (ids, hashes, ONNX facts) is filled in here. */
 export type ManifestInput = Omit<ModelManifest, 'format' | 'formatVersion' | 'modelId' | 'wickVersion' | 'createdAt' | 'onnx' | 'architecture'>;
 
+/** A manifest without what writeModelFiles derives from the bytes (ids, hash, format). */
+export type ManifestFields = Omit<ModelManifest, 'format' | 'formatVersion' | 'modelId' | 'wickVersion' | 'createdAt' | 'onnx'> & {
+  readonly onnx: Omit<ModelManifest['onnx'], 'file' | 'sha256'>;
+};
+
 const OPSET = 14;
 
-/**
- * Writes a model folder: model.onnx (exported from the TypeScript LSTM) and manifest.json.
- * Both files are written to temporaries and renamed, manifest last, so a crash never leaves a
- * folder whose manifest describes a different model.onnx.
- */
+/** Writes a model folder for wick's own LSTM: model.onnx (exported from the TypeScript LSTM) and manifest.json. */
 export async function writeModelFolder(dir: string, model: LstmModel, input: ManifestInput, now: Date = new Date()): Promise<ModelManifest> {
   const bytes = exportOnnx(model, { windowLength: input.windowLength, metadata: { specHash: input.specHash }, producerVersion: version() });
+  return writeModelFiles(dir, bytes, {
+    ...input,
+    architecture: { layers: model.config.numLayers, hidden: model.config.hiddenSize, outputs: model.config.outputSize },
+    onnx: { inputName: ONNX_INPUT, outputName: ONNX_OUTPUT, opset: OPSET },
+  }, { idPrefix: 'wick', now });
+}
+
+/**
+ * Writes model.onnx and manifest.json into `dir`. Both files are written to temporaries and
+ * renamed, manifest last, so a crash never leaves a folder whose manifest describes a different
+ * model.onnx. The manifest's modelId is `<idPrefix>-` + the first 12 hex digits of the ONNX sha256.
+ */
+export async function writeModelFiles(dir: string, bytes: Uint8Array, fields: ManifestFields, options: { readonly idPrefix: string; readonly now?: Date }): Promise<ModelManifest> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const manifest: ModelManifest = manifestSchema.parse({
     format: 'wick-model',
     formatVersion: MANIFEST_FORMAT_VERSION,
-    modelId: `wick-${sha256.slice(0, 12)}`,
+    modelId: `${options.idPrefix}-${sha256.slice(0, 12)}`,
     wickVersion: version(),
-    createdAt: now.toISOString(),
-    ...input,
-    architecture: { layers: model.config.numLayers, hidden: model.config.hiddenSize, outputs: model.config.outputSize },
-    onnx: { file: 'model.onnx', sha256, inputName: ONNX_INPUT, outputName: ONNX_OUTPUT, opset: OPSET },
+    createdAt: (options.now ?? new Date()).toISOString(),
+    ...fields,
+    onnx: { file: 'model.onnx', sha256, ...fields.onnx },
   });
   await mkdir(dir, { recursive: true });
   const suffix = `.tmp-${process.pid}`;

@@ -1,3 +1,4 @@
+import { lstmArchitectureOf } from '../model/manifest.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -122,10 +123,10 @@ export function trainOptionsFromManifest(manifest: ModelManifest): Omit<TrainOpt
     valFraction: num('valFraction', 0.15),
     target: manifest.target.kind === 'ratio' ? 'ratio' : 'direction',
     horizons: manifest.target.kind === 'ratio' ? manifest.horizons.length : manifest.target.horizon,
-    loss: manifest.target.kind === 'ratio' ? manifest.target.loss : 'mse',
+    loss: manifest.target.kind === 'ratio' ? (manifest.target.loss ?? 'huber') : 'mse',
     window: manifest.windowLength,
-    hidden: manifest.architecture.hidden,
-    layers: manifest.architecture.layers as 1 | 2,
+    hidden: lstmArchitectureOf(manifest).hidden,
+    layers: lstmArchitectureOf(manifest).layers as 1 | 2,
     epochs: num('epochs', 20),
     batch: num('batch', 64),
     lr: num('lr', 1e-3),

@@ -40,7 +40,18 @@ export interface BacktestSetup {
   readonly logger?: Logger;
 }
 
-export type BacktestRun = SessionResult;
+/** The policy's decision value per candle of one series (what the report's prediction pane draws). */
+export interface SeriesSignal {
+  readonly symbol: string;
+  /** `[candleOpenTimeMs, value]`, ascending. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export type BacktestRun = SessionResult & {
+  readonly signals?: readonly SeriesSignal[];
+  /** The levels the signal is compared with (enter above, exit below); absent when the policy has none. */
+  readonly signalLevels?: { readonly enter: number; readonly exit: number };
+};
 
 
 /**
@@ -61,22 +72,37 @@ export async function scoreSeries(
   const K = model.info.horizons.length;
   const out = new Float64Array(candles.length * K).fill(Number.NaN);
   const builder = new FeatureBuilder(spec, tfMs, normalisation, T);
-  const buffer = new Float32Array(batchSize * T * F);
-  const rows = new Int32Array(batchSize);
+  // Two buffers: while the model scores one batch (on other threads, for a threaded model), the
+  // next batch's windows are built in the other.
+  const buffers = [new Float32Array(batchSize * T * F), new Float32Array(batchSize * T * F)];
+  const rowsOf = [new Int32Array(batchSize), new Int32Array(batchSize)];
+  let cur = 0;
   let n = 0;
+  let inFlight: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
-    if (n === 0) return;
-    const values = await model.predict(buffer.subarray(0, n * T * F), n);
-    for (let b = 0; b < n; b++) out.set(values.subarray(b * K, b * K + K), (rows[b] as number) * K);
-    n = 0;
+    if (n > 0) {
+      const rows = rowsOf[cur]!;
+      const count = n;
+      const scored = model.predict(buffers[cur]!.subarray(0, count * T * F), count).then((values) => {
+        for (let b = 0; b < count; b++) out.set(values.subarray(b * K, b * K + K), rows[b]! * K);
+      });
+      // Awaited at the next flush; until then a failure must not count as unhandled.
+      scored.catch(() => undefined);
+      cur ^= 1;
+      n = 0;
+      // The buffer filled next was handed to the model two flushes ago: wait for that one first.
+      if (inFlight !== null) await inFlight;
+      inFlight = scored;
+    }
   };
   for (let i = 0; i < candles.length; i++) {
     if (!builder.push(candles[i] as Candle)) continue;
-    buffer.set(builder.window(), n * T * F);
-    rows[n++] = i;
+    buffers[cur]!.set(builder.window(), n * T * F);
+    rowsOf[cur]![n++] = i;
     if (n === batchSize) await flush();
   }
   await flush();
+  if (inFlight !== null) await inFlight;
   return out;
 }
 
@@ -157,6 +183,7 @@ export async function tradeScoredSeries(setup: TradeSetup, series: readonly Scor
     fillModel: setup.fillModel,
     ...(setup.logger !== undefined ? { logger: setup.logger } : {}),
   });
+  const signals = series.map(() => [] as [number, number][]);
   for (const ev of events) {
     if (ev.t < fromMs) continue;
     const s = series[ev.s] as ScoredSeries;
@@ -173,9 +200,13 @@ export async function tradeScoredSeries(setup: TradeSetup, series: readonly Scor
       modelId: info.modelId,
     };
     const intent: OrderIntent | null = setup.policy.decide(prediction, candle.close);
+    const signal = setup.policy.lastSignal;
+    if (signal !== undefined && Number.isFinite(signal)) (signals[ev.s] as [number, number][]).push([candle.openTimeMs, signal]);
     if (intent !== null) await session.onIntent(intent);
   }
-  const run = session.finish();
+  const finished = session.finish();
+  const levels = setup.policy.signalLevels;
+  const run: BacktestRun = { ...finished, signals: series.map((s, i) => ({ symbol: s.key.symbol, points: signals[i] as [number, number][] })), ...(levels !== undefined ? { signalLevels: levels } : {}) };
   setup.logger?.child({ component: 'backtest' }).info({ candles: run.candlesProcessed, trades: run.trades.length, intents: run.intents, denied: run.deniedByRisk }, 'backtest finished');
   return run;
 }

@@ -79,6 +79,8 @@ export interface BacktestResult {
   readonly config: ResultConfig;
   readonly metrics: { readonly strategy: Metrics; readonly buyAndHold: Metrics };
   readonly trades: readonly Trade[];
+  /** Positions still open when the data ended, marked at the last close (exitReason 'open'); not in `trades` or the trade metrics. */
+  readonly openTrades?: readonly Trade[];
   readonly equity: readonly EquityPoint[];
   readonly buyAndHoldEquity: readonly EquityPoint[];
 }
@@ -155,6 +157,7 @@ export const backtestResultSchema = z.object({
   config: resultConfigSchema,
   metrics: z.object({ strategy: metricsSchema, buyAndHold: metricsSchema }),
   trades: z.array(tradeSchema),
+  openTrades: z.array(tradeSchema).optional(),
   equity: equityCurveSchema,
   buyAndHoldEquity: equityCurveSchema,
 });
@@ -196,6 +199,7 @@ export function serializeBacktestResult(result: BacktestResult): string {
     `  "config": ${block(result.config, '  ')},`,
     `  "metrics": ${block(result.metrics, '  ')},`,
     `  "trades": ${list(result.trades)},`,
+    ...(result.openTrades !== undefined ? [`  "openTrades": ${list(result.openTrades)},`] : []),
     `  "equity": ${list(result.equity)},`,
     `  "buyAndHoldEquity": ${list(result.buyAndHoldEquity)}${extra.length > 0 ? ',' : ''}`,
     ...extra.map(([key, value], i) => `  ${json(key)}: ${block(value, '  ')}${i < extra.length - 1 ? ',' : ''}`),

@@ -7,3 +7,4 @@ export { computeFeatures, type ComputedFeatures } from './compute.js';
 export { DEFAULT_CLIP_SIGMA, fitNormalisation, normaliseInto, type Normalisation } from './normalisation.js';
 export { FeatureBuilder } from './builder.js';
 export { writeWindow } from './windows.js';
+export { DEFAULT_DRIFT_MARGIN, DEFAULT_DRIFT_QUANTILE, PredictionDrift, calibrateDrift, columnStats, quantile, windowDriftScore, type DriftCalibrationValues } from './drift.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TIMEFRAMES } from '../core/candle.js';
+import { ModelMismatchError } from '../core/errors.js';
 import type { Normalisation } from '../features/index.js';
 
 /**
@@ -19,6 +20,25 @@ export const featureSpecSchema = z.object({
     .min(1),
 });
 
+/**
+ * Input-drift guard calibration. The score of a window is the root mean square of all its
+ * normalised (clipped) features: how far, in training-σ units, the window lies from the training
+ * distribution's centre; `threshold` is the `quantile` of that score over the
+ * validation windows, times `margin`. Prediction statistics of the validation split let the
+ * daemon measure prediction-distribution drift.
+ */
+export const driftSchema = z.object({
+  method: z.literal('window-z-rms'),
+  quantile: z.number().gt(0).lte(1),
+  margin: finite.refine((v) => v >= 1, 'must be >= 1'),
+  threshold: finite.refine((v) => v > 0, 'must be > 0'),
+  validationWindows: z.number().int().min(1),
+  predictionMean: z.array(finite),
+  predictionStd: z.array(finite.refine((v) => v >= 0, 'must be >= 0')),
+});
+
+export type DriftCalibration = z.infer<typeof driftSchema>;
+
 export const manifestSchema = z
   .object({
     format: z.literal('wick-model'),
@@ -37,11 +57,15 @@ export const manifestSchema = z
      * returns ratios. probability: the network's output is already a probability (sigmoid in graph).
      */
     target: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('ratio'), scale: finite.refine((v) => v > 0, 'must be > 0'), loss: z.enum(['mse', 'huber']) }),
+      z.object({ kind: z.literal('ratio'), scale: finite.refine((v) => v > 0, 'must be > 0'), loss: z.enum(['mse', 'huber']).optional().describe('training loss; absent for imported models') }),
       z.object({ kind: z.literal('probability'), horizon: z.number().int().min(1) }),
     ]),
     normalisation: z.object({ mean: z.array(finite), std: z.array(finite.refine((v) => v > 0, 'must be > 0')), clipSigma: finite.nullable() }),
-    architecture: z.object({ layers: z.number().int().min(1).max(2), hidden: z.number().int().min(1).max(1024), outputs: z.number().int().min(1) }),
+    /** wick's LSTM (absent `kind`), or a network wick did not build and cannot retrain (imported). */
+    architecture: z.union([
+      z.object({ layers: z.number().int().min(1).max(2), hidden: z.number().int().min(1).max(1024), outputs: z.number().int().min(1) }).strict(),
+      z.object({ kind: z.literal('external'), outputs: z.number().int().min(1), operators: z.array(z.string()).describe('distinct ONNX operator types of the graph') }).strict(),
+    ]),
     onnx: z.object({ file: z.literal('model.onnx'), sha256: z.string().regex(/^[0-9a-f]{64}$/), inputName: z.string(), outputName: z.string(), opset: z.number().int() }),
     training: z.object({
       data: z.array(z.object({ file: z.string(), fromMs: z.number(), toMs: z.number(), rows: z.number().int() })),
@@ -70,10 +94,21 @@ export const manifestSchema = z
         deciles: z.array(z.object({ from: finite, n: z.number().int().nonnegative(), meanForwardReturn: finite.nullable() })).length(10),
       })
       .optional(),
+    /** Where the network came from. Absent: trained by `wick train`. */
+    origin: z
+      .object({
+        kind: z.enum(['trained', 'imported']),
+        /** Imported: the file name given to `wick model import` and the sha256 of its bytes. */
+        sourceFile: z.string().optional(),
+        producer: z.string().optional().describe('producer_name/producer_version recorded in the ONNX file'),
+      })
+      .optional(),
+    drift: driftSchema.optional().describe('input-drift guard calibration (validation split); absent: no guard'),
   })
   .superRefine((m, ctx) => {
     if (m.featureSpec.features.length !== m.featureCount) ctx.addIssue({ code: 'custom', path: ['featureCount'], message: `is ${m.featureCount} but featureSpec has ${m.featureSpec.features.length} features` });
     if (m.normalisation.mean.length !== m.featureCount || m.normalisation.std.length !== m.featureCount) ctx.addIssue({ code: 'custom', path: ['normalisation'], message: `mean/std must have featureCount (${m.featureCount}) entries` });
+    if (m.drift !== undefined && (m.drift.predictionMean.length !== m.horizons.length || m.drift.predictionStd.length !== m.horizons.length)) ctx.addIssue({ code: 'custom', path: ['drift'], message: `predictionMean/predictionStd must have one entry per horizon (${m.horizons.length})` });
     if (m.architecture.outputs !== m.horizons.length) ctx.addIssue({ code: 'custom', path: ['architecture', 'outputs'], message: `is ${m.architecture.outputs} but there are ${m.horizons.length} horizons` });
   });
 
@@ -99,4 +134,17 @@ export function parseManifest(text: string, where: string): { ok: true; manifest
 export function normalisationOf(manifest: Pick<ModelManifest, 'normalisation'>): Normalisation {
   const n = manifest.normalisation;
   return { mean: n.mean, std: n.std, ...(n.clipSigma !== null ? { clip: n.clipSigma } : {}) };
+}
+
+export interface LstmArchitecture {
+  readonly layers: number;
+  readonly hidden: number;
+  readonly outputs: number;
+}
+
+/** The LSTM a model was trained with; throws for an imported network, which wick cannot retrain. */
+export function lstmArchitectureOf(manifest: Pick<ModelManifest, 'architecture' | 'modelId'>): LstmArchitecture {
+  const a = manifest.architecture;
+  if ('kind' in a) throw new ModelMismatchError(`model ${manifest.modelId} is an imported network (${a.operators.join(', ')}); wick can run it but not retrain it. Use a model trained by \`wick train\`.`);
+  return a;
 }

@@ -8,6 +8,7 @@ import { silentLogger } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
 import { SCALE_FREE_SPEC, specHash } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
+import { lstmArchitectureOf } from '../../model/manifest.js';
 import { lstmPredict } from '../../train/lstm-forward.js';
 import { castLstm, initLstm, type LstmModel } from '../../train/lstm-model.js';
 import { writeModelFolder } from '../model-folder.js';
@@ -97,7 +98,8 @@ export async function benchInference(): Promise<Record<string, number>> {
 
 /** A TypeScript network of the model's shape (weights do not change the timing). */
 async function tsModelFrom(model: OnnxSignalModel): Promise<LstmModel> {
-  const { architecture, featureCount } = model.manifest;
+  const { featureCount } = model.manifest;
+  const architecture = lstmArchitectureOf(model.manifest);
   const lstm = initLstm({ inputSize: featureCount, hiddenSize: architecture.hidden, numLayers: architecture.layers as 1 | 2, outputSize: architecture.outputs, outputKind: 'regression' }, new Rng(3));
   return castLstm(lstm, Float32Array);
 }

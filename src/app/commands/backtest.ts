@@ -154,12 +154,13 @@ export function resultConfigOf(
 }
 
 /** Builds the result file both `wick backtest` and `wick replay` write. */
-export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
+export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'openTrades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
   return {
     version: RESULT_VERSION,
     config: { ...config, timeframe: run.timeframe },
     metrics: run.metrics,
     trades: run.trades,
+    openTrades: run.openTrades,
     equity: run.equity,
     buyAndHoldEquity: run.buyAndHoldEquity,
   };
@@ -223,7 +224,7 @@ export function formatSummary(run: Pick<BacktestRun, 'metrics' | 'equity' | 'den
 export async function runBacktestCommand(options: BacktestOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
-  const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample });
+  const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample, plausibility: config.market.plausibility });
   const model = await OnnxSignalModel.load(modelDir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
   try {
     const tf = series[0]?.key.timeframe;

@@ -5,6 +5,7 @@ import { command as doctor } from './doctor.js';
 import { command as features } from './features.js';
 import { command as fetch } from './fetch.js';
 import { command as live } from './live.js';
+import { command as model } from './model.js';
 import { command as paper } from './paper.js';
 import { command as replay } from './replay.js';
 import { command as train } from './train.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CliCommand[] = [
   replay,
   backtest,
   train,
+  model,
   features,
   fetch,
   doctor,

@@ -1,4 +1,5 @@
 import { normalisationOf } from '../../model/manifest.js';
+import { BatchingSignalModel } from '../../model/batching-signal-model.js';
 import { resolve } from 'node:path';
 import { PaperSession } from '../../backtest/session.js';
 import { seriesId, timeframeMs, type Broker, type Clock, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
@@ -7,6 +8,8 @@ import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
 import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
+import { chainHandlers } from '../../obs/model-api.js';
+import { modelApiFor } from '../model-port.js';
 import { RecentErrors } from '../../obs/operator-api-errors.js';
 import { makeLineScrubber } from '../../obs/redact.js';
 import { createMetrics, type WickMetrics } from '../../obs/metrics.js';
@@ -181,7 +184,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     model === null
       ? undefined
       : createSignalStep({
-          model,
+          // Series closing together share one onnxruntime call.
+          model: new BatchingSignalModel(model),
           spec: getSpec(model.manifest.featureSpec.name),
           normalisation: normalisationOf(model.manifest),
           policy: policyFor(model.info, config, model.manifest.policyCalibration),
@@ -193,7 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     pipeline = await startPipeline({
       redisUrl: config.redis.url,
       roles: options.roles,
-      settings: { prefix: options.prefix, ...options.settings },
+      settings: { prefix: options.prefix, signalConcurrency: config.redis.signalConcurrency, ...options.settings },
       ...(signalStep !== undefined ? { signalStep } : {}),
       ...(session !== null ? { traderStep: (item: TraderItem) => (trader as PaperTrader).accept(item) } : {}),
       ...(liveTrader !== null ? { traderStep: (item: TraderItem) => (liveTrader as LiveTrader).accept(item) } : {}),
@@ -291,13 +295,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             version: version(),
           })
         : undefined;
+    const handlers = [modelApiFor(config, options.cwd, logger), operatorApi].filter((h) => h !== undefined);
     http = await startHealthServer({
       host: config.http.host,
       port: config.http.port,
       logger,
       metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
       healthProbe,
-      ...(operatorApi !== undefined ? { extraHandler: operatorApi } : {}),
+      ...(handlers.length > 0 ? { extraHandler: chainHandlers(...handlers) } : {}),
     });
     logger.info({ url: http.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
   }
