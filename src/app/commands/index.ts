@@ -9,6 +9,7 @@ import { command as model } from './model.js';
 import { command as paper } from './paper.js';
 import { command as replay } from './replay.js';
 import { command as train } from './train.js';
+import { command as tune } from './tune.js';
 
 /** Every `wick` command, in the order `wick --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CliCommand[] = [
   replay,
   backtest,
   train,
+  tune,
   model,
   features,
   fetch,
