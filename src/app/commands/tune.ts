@@ -28,7 +28,7 @@ Options (default in brackets):
   --to ISO             end of the data used (exclusive): the test period starts here
   --space FILE         JSON search space, e.g. {"window":[24,48],"hidden":[16,32],"entryQuantile":[0.8,0.9]}
                        keys: spec, window, hidden, layers, horizons, target, loss, lr (trained),
-                       entryQuantile, exitQuantile, sizing (policy, no retraining)
+                       entryQuantile, exitQuantile, sizing, costAware (policy, no retraining)
   --out DIR            trials.jsonl, the trained models, summary.json and chosen/ (the chosen model)
   --budget DURATION    stop starting new trainings after this long, e.g. 30m, 1h [30m];
                        0s trains nothing and reports the trials recorded so far
@@ -204,6 +204,7 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
       if (policy['entryQuantile'] !== undefined) env['WICK_ENTRY_QUANTILE'] = String(policy['entryQuantile']);
       if (policy['exitQuantile'] !== undefined) env['WICK_EXIT_QUANTILE'] = String(policy['exitQuantile']);
       if (policy['sizing'] !== undefined) env['WICK_SIZING'] = String(policy['sizing']);
+      if (policy['costAware'] !== undefined) env['WICK_COST_AWARE'] = String(policy['costAware']);
       const config = loadConfig(env);
       const s = manifest.training.splits;
       const [e] = await evaluateModelPeriods(dir, inputs, [{ name: 'validation', fromMs: s.validationFromMs, toMs: s.validationToMs + 1 }], config, options.timingShifts);
@@ -252,7 +253,7 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
     const chosen = join(out, 'chosen');
     await rm(chosen, { recursive: true, force: true });
     await cp(join(out, 'models', best.modelKey), chosen, { recursive: true });
-    const env = Object.entries({ WICK_ENTRY_QUANTILE: best.policy['entryQuantile'], WICK_EXIT_QUANTILE: best.policy['exitQuantile'], WICK_SIZING: best.policy['sizing'] }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`);
+    const env = Object.entries({ WICK_ENTRY_QUANTILE: best.policy['entryQuantile'], WICK_EXIT_QUANTILE: best.policy['exitQuantile'], WICK_SIZING: best.policy['sizing'], WICK_COST_AWARE: best.policy['costAware'] }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`);
     await writeFile(join(out, 'summary.json'), `${JSON.stringify({ trials: ranked.length, stoppedBy, deflatedSharpe: dsr, chosen: best, policyEnvironment: env, ranked }, null, 2)}\n`);
     ctx.stdout.write(`chosen: trial ${best.id} → ${options.out}/chosen (model ${best.modelId})${env.length > 0 ? `; trade it with ${env.join(' ')}` : ''}\n`);
   }

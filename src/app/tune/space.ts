@@ -18,19 +18,20 @@ export const searchSpaceSchema = z.strictObject({
   entryQuantile: z.array(z.number().min(0.01).max(0.99)).min(1).optional(),
   exitQuantile: z.array(z.number().min(0.01).max(0.99)).min(1).optional(),
   sizing: z.array(z.enum(['proportional', 'vol_target'])).min(1).optional(),
+  costAware: z.array(z.boolean()).min(1).optional(),
 });
 export type SearchSpace = z.infer<typeof searchSpaceSchema>;
 
 export const TRAINING_KEYS = ['spec', 'window', 'hidden', 'layers', 'horizons', 'target', 'loss', 'lr'] as const;
-export const POLICY_KEYS = ['entryQuantile', 'exitQuantile', 'sizing'] as const;
+export const POLICY_KEYS = ['entryQuantile', 'exitQuantile', 'sizing', 'costAware'] as const;
 
-export type Assignment = Readonly<Record<string, string | number>>;
+export type Assignment = Readonly<Record<string, string | number | boolean>>;
 
 /** Every combination of the listed values of `keys` (keys absent from the space are left out). */
 export function grid(space: SearchSpace, keys: readonly string[]): Assignment[] {
-  let out: Record<string, string | number>[] = [{}];
+  let out: Record<string, string | number | boolean>[] = [{}];
   for (const key of keys) {
-    const values = (space as Record<string, readonly (string | number)[] | undefined>)[key];
+    const values = (space as Record<string, readonly (string | number | boolean)[] | undefined>)[key];
     if (values === undefined) continue;
     out = out.flatMap((a) => values.map((v) => ({ ...a, [key]: v })));
   }
