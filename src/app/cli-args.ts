@@ -68,9 +68,9 @@ export function parseRoles(role: string): PipelineRole[] {
 }
 
 /** `--role` and `--seed`, shared by `wick paper` and `wick live`. */
-export function parseDaemonArgs(args: readonly string[], defaultRole: string): { roles: PipelineRole[]; seed: number } {
-  const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' } });
+export function parseDaemonArgs(args: readonly string[], defaultRole: string, flags: { readonly fresh?: boolean } = {}): { roles: PipelineRole[]; seed: number; fresh: boolean } {
+  const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' }, ...(flags.fresh === true ? { fresh: { type: 'boolean' as const } } : {}) });
   const roles = parseRoles(stringOption(values, 'role') ?? defaultRole);
   const seed = parseNumber('--seed', stringOption(values, 'seed'), 200, isInt(0, 100_000), 'a non-negative integer');
-  return { roles, seed };
+  return { roles, seed, fresh: values['fresh'] === true };
 }

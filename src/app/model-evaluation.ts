@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { silentLogger, type Candle, type Logger, type SeriesKey, type Timeframe } from '../core/index.js';
+import { silentLogger, type Candle, type Logger, type SeriesKey, type SignalModel, type Timeframe } from '../core/index.js';
 import { scoreBacktestSeries, tradeScoredSeries, type BacktestRun, type ScoredSeries, type TradeSetup } from '../backtest/engine.js';
 import { diagnoseBacktest, type BacktestDiagnostics } from '../backtest/diagnostics/index.js';
 import { calibratePolicy, type PolicyCalibration } from '../backtest/policy-calibration.js';
@@ -25,7 +25,7 @@ function symbolOf(name: string): string {
 }
 
 /** Scores the candles of [fromMs, toMs) of every series (with warm-up history before fromMs) with the model. */
-export async function scorePeriod(model: OnnxSignalModel, inputs: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[], fromMs: number, toMs: number): Promise<ScoredSeries[]> {
+export async function scorePeriod(model: SignalModel & { readonly manifest: ModelManifest }, inputs: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[], fromMs: number, toMs: number): Promise<ScoredSeries[]> {
   const series = inputs.map((s) => {
     const first = s.candles.findIndex((c) => c.openTimeMs >= fromMs);
     const start = first < 0 ? s.candles.length : Math.max(0, first - WARMUP_CANDLES - model.info.windowLength);

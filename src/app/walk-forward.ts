@@ -1,4 +1,5 @@
 import { lstmArchitectureOf } from '../model/manifest.js';
+import { loadBacktestModel } from './backtest-model.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -8,7 +9,6 @@ import type { Policy } from '../strategy/index.js';
 import { UsageError } from './command.js';
 import { scorePeriod } from './model-evaluation.js';
 import type { ModelManifest } from '../model/manifest.js';
-import { OnnxSignalModel } from '../model/onnx-signal-model.js';
 import type { CliContext } from './command.js';
 import { trainToFolder, type TrainOptions } from './commands/train.js';
 import type { Config } from './config/load-config.js';
@@ -180,7 +180,7 @@ export async function runWalkForward(
         ctx,
         true,
       );
-      const model = await OnnxSignalModel.load(dir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
+      const model = await loadBacktestModel(dir, config, logger);
       try {
         info = model.info;
         parts.push({ fromMs: fold.testFromMs, toMs: fold.testToMs, scored: await scorePeriod(model, traded, fold.testFromMs, fold.testToMs) });

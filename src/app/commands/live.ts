@@ -1,4 +1,4 @@
-import { ExchangeError, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { ExchangeError, timeframeMs, type SeriesKey } from '../../core/index.js';
 import { CcxtBroker } from '../../execution/brokers/ccxt-broker.js';
 import { RateBudget } from '../../execution/brokers/rate-budget.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
@@ -10,12 +10,15 @@ import { checkConfigConflicts } from '../config/conflicts.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
+import type { TraderWiring } from '../daemon/daemon.js';
+import { accountFor, ccxtCandleSource, liveTrader } from '../modes.js';
 
 const HELP = `Usage: wick live [--role all|ingest|signal|trader] [--seed N]
 
 Trades real money: the same pipeline as \`wick paper\` (websocket candles, Redis-queued signal
 workers), but the trader role sends real orders through ccxt (CcxtBroker) and keeps its books in
-Redis (<WICK_REDIS_PREFIX>:live:<account>:state, saved after every candle).
+Redis (<WICK_REDIS_PREFIX>:account:<account>:state and :trades, saved after every candle; the
+same versioned account schema as paper).
 Refuses to start unless all of these are set:
   WICK_MODE=live
   WICK_API_KEY and WICK_API_SECRET (trade permission only; never enable withdrawals)
@@ -32,9 +35,9 @@ Options:
   --role ROLE   run only some roles in this process (default WICK_ROLE, all)
   --seed N      closed candles fetched at start-up per market [the model's window + warm-up, 200 at least]`;
 
-/** Account name of the saved state and of every client order id: one per exchange and quote. */
+/** Account name of the saved state and of every client order id: one per exchange. */
 export function liveAccount(config: Config): string {
-  return `live-${config.market.exchange}`;
+  return accountFor('live', config);
 }
 
 export async function runLive(args: readonly string[], ctx: CliContext, loaded: Config): Promise<number> {
@@ -49,8 +52,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
   const wall = { nowMs: () => Date.now() };
   logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting in LIVE mode: real orders');
 
-  let rules: Record<string, MarketRules> = {};
-  let live: Parameters<typeof startDaemon>[0]['live'];
+  let trader: TraderWiring | undefined;
   let tradingExchange: Awaited<ReturnType<typeof createCcxtExchange>> | null = null;
   // The last close per symbol: the broker's min-notional check for market orders.
   const lastClose = new Map<string, number>();
@@ -65,7 +67,6 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
       referencePriceQuote: (symbol) => lastClose.get(symbol),
       secrets: secrets.filter((x): x is string => x !== undefined),
     });
-    rules = Object.fromEntries(config.market.symbols.map((s) => [s, broker.marketRules(s)]));
     let initialCashQuote = 0;
     try {
       initialCashQuote = (await broker.fetchBalance()).totalQuote;
@@ -74,7 +75,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
       if (error instanceof ExchangeError && error.action === 'stop') logger.error({ code: error.code, err: error }, 'the exchange refused the API key: trading halts; /health answers 503 until wick is restarted with working keys');
       else logger.error({ err: error }, 'balance not readable at start-up; the trader starts fail-closed and retries');
     }
-    live = { broker, initialCashQuote, account: liveAccount(config) };
+    trader = liveTrader({ config, broker, initialCashQuote, prefix: config.redis.prefix, logger });
   }
 
   const tfMs = timeframeMs(config.market.timeframe);
@@ -87,8 +88,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
     logger,
     cwd: ctx.cwd,
     prefix: config.redis.prefix,
-    rules,
-    ...(live !== undefined ? { live } : {}),
+    ...(trader !== undefined ? { trader } : {}),
     tradeFromMs: Math.floor(Date.now() / tfMs) * tfMs,
     http: true,
     onStep: (item) => lastClose.set(item.candle.series.symbol, item.candle.candle.close),
@@ -98,7 +98,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
   });
 
   try {
-    await runUntilStopped(daemon, { config, series, ingest: roles.includes('ingest'), seed, logger, signal: ctx.signal });
+    await runUntilStopped(daemon, { openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null, logger, signal: ctx.signal });
   } finally {
     await tradingExchange?.close();
     logger.info('stopped');
@@ -113,7 +113,6 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
  */
 export const command: CliCommand = {
   name: 'live',
-  summary: 'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM)',
   help: HELP,
   run(args, ctx) {
     const config = loadConfig(ctx.env);

@@ -404,7 +404,6 @@ function pctText(x: number | null): string {
 
 export const command: CliCommand = {
   name: 'train',
-  summary: 'Train the LSTM on candle files and export it to ONNX',
   help: HELP,
   run: (args, ctx) => runTrain(parseTrainArgs(args), ctx),
 };
