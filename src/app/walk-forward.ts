@@ -180,7 +180,7 @@ export async function runWalkForward(
         ctx,
         true,
       );
-      const model = await loadBacktestModel(dir, config, logger);
+      const model = await loadBacktestModel(dir, config, logger, series.reduce((n, s) => n + s.candles.length, 0));
       try {
         info = model.info;
         parts.push({ fromMs: fold.testFromMs, toMs: fold.testToMs, scored: await scorePeriod(model, traded, fold.testFromMs, fold.testToMs) });

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { isTimeframe, type Timeframe } from '../../core/candle.js';
 import { finishRun, SteppedMarkets } from '../../backtest/run-result.js';
 import { createLogger } from '../../obs/logger.js';
+import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseIsoDate, parseOptions } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
@@ -83,7 +84,10 @@ async function removeKeys(url: string, prefix: string): Promise<number> {
 }
 
 export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded: Config = loadConfig(ctx.env)): Promise<number> {
-  const config: Config = options.model === undefined ? loaded : { ...loaded, model: { ...loaded.model, dir: options.model } };
+  const serve = ctx.env['WICK_HTTP_PORT'] !== undefined;
+  // Serving the dashboard: the API token as paper and live find it (WICK_API_TOKEN, or the token file).
+  const withToken = serve ? resolveApiToken(loaded).config : loaded;
+  const config: Config = options.model === undefined ? withToken : { ...withToken, model: { ...withToken.model, dir: options.model } };
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe, plausibility: config.market.plausibility });
   const series = files.map((f) => ({ key: f.key, candles: f.candles.filter((c) => options.toMs === undefined || c.openTimeMs < options.toMs) }));
@@ -110,7 +114,7 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
     settings: { storeMaxCandles: Math.max(5_000, longest + 16) },
     ...(options.fromMs !== undefined ? { tradeFromMs: options.fromMs } : {}),
     // The dashboard and API of the demo: served when WICK_HTTP_PORT is set.
-    http: ctx.env['WICK_HTTP_PORT'] !== undefined,
+    http: serve,
     onStep: () => {
       processed++;
       if (processed === total) done();
