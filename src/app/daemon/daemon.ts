@@ -163,7 +163,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           model: new BatchingSignalModel(model),
           spec: getSpec(model.manifest.featureSpec.name),
           normalisation: normalisationOf(model.manifest),
-          policy: policyFor(model.info, config),
+          policy: policyFor(model.info, config, model.manifest.policyCalibration),
           logger: logger.child({ component: 'signal' }),
           onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: model.info.executionProvider }, seconds),
           onDecision: (prediction) => activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN),
