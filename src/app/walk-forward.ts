@@ -111,7 +111,7 @@ export async function runWalkForward(
         ctx,
         true,
       );
-      const model = await loadBacktestModel(dir, config, logger);
+      const model = await loadBacktestModel(dir, config, logger, series.reduce((n, s) => n + s.candles.length, 0));
       try {
         const run = await runBacktest({
           series: series.map((s) => ({ key: s.key, candles: s.candles as Candle[] })),

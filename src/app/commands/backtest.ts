@@ -223,7 +223,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
   const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample, plausibility: config.market.plausibility });
-  const model = await loadBacktestModel(modelDir, config, logger);
+  const model = await loadBacktestModel(modelDir, config, logger, series.reduce((n, s) => n + s.candles.length, 0));
   try {
     const tf = series[0]?.key.timeframe;
     if (tf !== model.manifest.timeframe) {

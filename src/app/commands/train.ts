@@ -53,7 +53,8 @@ Options (default in brackets):
   --patience N         early-stopping patience in epochs [4]
   --seed N             seed of initialisation, shuffling and dropout [42]
   --threads N          training threads (data-parallel mini-batches; the same seed and thread
-                       count give the same model bit for bit) [all cores]
+                       count give the same model bit for bit) [all cores when the run has at
+                       least 20,000 window-epochs, else 1]
 
 Example:
   wick train --data ../shared/data/BTC_USDT-1h.csv --data ../shared/data/ETH_USDT-1h.csv \\
@@ -85,9 +86,12 @@ export interface TrainOptions {
   readonly bptt: number | undefined;
   readonly patience: number;
   readonly seed: number;
-  /** Training threads; undefined: every core. */
-  readonly threads?: number;
+  /** Training threads; undefined: every core for a run of at least AUTO_THREADS_MIN_WINDOW_EPOCHS, else one. */
+  readonly threads?: number | undefined;
 }
+
+/** Below this many training windows × epochs, `wick train` without --threads uses one thread. */
+export const AUTO_THREADS_MIN_WINDOW_EPOCHS = 20_000;
 
 export function parseTrainArgs(args: readonly string[]): TrainOptions {
   const values = parseOptions(args, {
@@ -157,7 +161,7 @@ export function parseTrainArgs(args: readonly string[]): TrainOptions {
     bptt: bpttRaw === undefined ? undefined : parseNumber('--bptt', bpttRaw, window, isInt(1, window), `an integer from 1 to the window (${window})`),
     patience: parseNumber('--patience', str('patience'), 4, isInt(1, 1000), 'a positive integer'),
     seed: parseNumber('--seed', str('seed'), 42, isInt(0, 2 ** 31 - 1), 'a non-negative integer'),
-    threads: parseNumber('--threads', str('threads'), defaultTrainingThreads(), isInt(1, 256), 'an integer from 1 to 256'),
+    threads: str('threads') === undefined ? undefined : parseNumber('--threads', str('threads'), 1, isInt(1, 256), 'an integer from 1 to 256'),
   };
 }
 
@@ -287,7 +291,8 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
       `\repoch ${epoch + 1}/${options.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${lastEpoch ? `loss ${lastEpoch.trainLoss.toFixed(4)} val ${lastEpoch.valLoss.toFixed(4)} ` : ''}elapsed ${formatDuration(elapsed)} eta ≤${Number.isFinite(eta) ? formatDuration(eta) : '?'}   `,
     );
   };
-  const threads = options.threads ?? defaultTrainingThreads();
+  // Starting threads costs a fraction of a second: a small run (a walk-forward fold) keeps to one.
+  const threads = options.threads ?? (dataset.train.n * options.epochs >= AUTO_THREADS_MIN_WINDOW_EPOCHS ? defaultTrainingThreads() : 1);
   const result = train(config, { train: dataset.train, val: dataset.val }, {
     parallel: trainingParallelism(threads),
     shouldStop: () => {
