@@ -6,6 +6,7 @@ import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
 import { checkConfigConflicts } from '../config/conflicts.js';
+import { checkRedisReachable } from '../startup/redis-reachable.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
@@ -41,6 +42,8 @@ export async function runPaper(args: readonly string[], ctx: CliContext, loaded:
   const { roles, seed, fresh } = parseDaemonArgs(args, config.role, { fresh: true });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
+  // Every component answers before the exchange is contacted or a lease taken: Redis here, the HTTP port first thing in the daemon.
+  await checkRedisReachable(config.redis.url);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};

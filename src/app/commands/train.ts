@@ -15,7 +15,11 @@ import { train, type EpochReport, type TrainConfig, type WindowSet } from '../..
 import type { LossSpec } from '../../train/loss.js';
 import { isInt, parseIsoDate, parseNumber, parseOptions, parseTimeframe } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
-import { writeModelFolder } from '../model-folder.js';
+import { updateManifest, writeModelFolder } from '../model-folder.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { calibrateModelFolder, evaluateModelPeriods, periodFigures, type NamedSeries } from '../model-evaluation.js';
+import { formatDiagnostics } from '../../backtest/diagnostics/format.js';
+import { describePolicy } from '../trading-setup.js';
 import { defaultTrainingThreads, trainingParallelism } from '../train-threads/spawn.js';
 
 const HELP = `Usage: wick train --data A.csv [--data B.csv ...] --out DIR [options]
@@ -227,7 +231,9 @@ export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<
     say(`read ${path}: ${file.candles.length} candles (${file.timeframe}) ${iso(file.candles[0]?.openTimeMs)} → ${iso(file.candles.at(-1)?.openTimeMs)}${options.resample ? `, resampled to ${candles.length} ${options.resample} candles` : ''}`);
   }
   const tf = options.resample ?? (timeframe as Timeframe);
-  const manifest = await trainToFolder(inputs, tf, options, resolve(ctx.cwd, options.out), ctx);
+  const outDir = resolve(ctx.cwd, options.out);
+  let manifest = await trainToFolder(inputs, tf, options, outDir, ctx);
+  manifest = await reportSplitDiagnostics(outDir, inputs, manifest, loadConfig(ctx.env), say);
   ctx.stdout.write(`${JSON.stringify({ out: options.out, modelId: manifest.modelId, metrics: manifest.metrics })}\n`);
   return 0;
 }
@@ -361,7 +367,44 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
     m === null ? 'none' : Object.entries(m).map(([k, v]) => `${k} ${v === null ? '—' : Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');
   say(`validation: ${show(validation)}`);
   say(`test (out of sample): ${show(test)}`);
-  return manifest;
+  try {
+    const calibrated = await calibrateModelFolder(outDir, inputs);
+    say(`policy calibration: validation quantiles of the ${calibrated.policyCalibration?.statistic ?? ''} statistic stored in the manifest`);
+    return calibrated;
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    say(`no policy calibration (${error.message}); the fixed thresholds will apply`);
+    return manifest;
+  }
+}
+
+/**
+ * Backtests the new model on its validation and test splits with the configured policy, risk and
+ * costs, prints the signal diagnostics, timing test and baselines of each, and adds the headline
+ * figures to the manifest's metrics.
+ */
+async function reportSplitDiagnostics(dir: string, inputs: readonly NamedSeries[], manifest: ModelManifest, config: Config, say: (line: string) => void): Promise<ModelManifest> {
+  const s = manifest.training.splits;
+  const periods = [{ name: 'validation', fromMs: s.validationFromMs, toMs: s.validationToMs + 1 }];
+  if (s.testFromMs !== null && s.testToMs !== null) periods.push({ name: 'test', fromMs: s.testFromMs, toMs: s.testToMs + 1 });
+  say(`policy: ${describePolicy(config, manifest.policyCalibration)}; fee ${config.paper.feeBps} bps, slippage ${config.paper.slippageBps} bps`);
+  const evaluations = await evaluateModelPeriods(dir, inputs, periods, config, 10);
+  for (const e of evaluations) {
+    say(`--- ${e.name} backtest ${iso(e.fromMs)} → ${iso(e.toMs)}: return ${pctText(e.run.metrics.strategy.totalReturn)}, Sharpe ${e.run.metrics.strategy.sharpe?.toFixed(2) ?? '—'}, max drawdown ${pctText(e.run.metrics.strategy.maxDrawdown)}`);
+    say(formatDiagnostics(e.diagnostics, e.run.metrics.strategy).trimEnd());
+  }
+  const figures = (name: string): Record<string, number | null> => {
+    const e = evaluations.find((x) => x.name === name);
+    return e === undefined ? {} : periodFigures(e);
+  };
+  return updateManifest(dir, {
+    ...manifest,
+    metrics: { validation: { ...manifest.metrics.validation, ...figures('validation') }, test: manifest.metrics.test === null ? null : { ...manifest.metrics.test, ...figures('test') } },
+  });
+}
+
+function pctText(x: number | null): string {
+  return x === null ? '—' : `${(x * 100).toFixed(2)}%`;
 }
 
 export const command: CliCommand = {

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { seriesId, timeframeMs, type Logger, type SeriesKey } from '../../core/index.js';
 import { getSpec } from '../../features/index.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
-import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
+import { bindHttpFirst } from '../startup/http-first.js';
+import { assessHealth, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
 import { Notifier, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
 import { chainHandlers } from '../../obs/model-api.js';
@@ -95,12 +96,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const metrics = createMetrics();
   const startedAtMs = Date.now();
+  // Start-up is all or nothing: the port is bound first, and every failure below releases it.
+  const early = options.http === true ? await bindHttpFirst({ host: config.http.host, port: config.http.port, logger, metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType } }) : null;
   const needsModel = options.roles.includes('signal');
   const model = needsModel
-    ? await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger })
+    ? await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger }).catch(async (error: unknown) => {
+        await early?.server.close();
+        throw error;
+      })
     : null;
   if (model !== null && options.series.some((s) => s.timeframe !== model.manifest.timeframe)) {
     await model.close();
+    await early?.server.close();
     throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${options.series[0]?.timeframe}; use a model of that timeframe`);
   }
   const activity = new SeriesActivity();
@@ -144,6 +151,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await wiring.close?.();
       await model?.close();
       await notifier?.close();
+      await early?.server.close();
       throw error;
     });
   }
@@ -155,7 +163,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           model: new BatchingSignalModel(model),
           spec: getSpec(model.manifest.featureSpec.name),
           normalisation: normalisationOf(model.manifest),
-          policy: policyFor(model.info, config),
+          policy: policyFor(model.info, config, model.manifest.policyCalibration),
           logger: logger.child({ component: 'signal' }),
           onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: model.info.executionProvider }, seconds),
           onDecision: (prediction) => activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN),
@@ -175,6 +183,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await model?.close();
     await trader?.stop();
     await wiring?.close?.();
+    await notifier?.close();
+    await early?.server.close();
     throw error;
   }
 
@@ -198,8 +208,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const s of series) if (s.stale) telemetry.onStale(s.id, s.ageMs);
     return report;
   };
-  let http: HealthServer | null = null;
-  if (options.http === true) {
+  const http: HealthServer | null = early?.server ?? null;
+  if (early !== null) {
     const operatorApi =
       trader !== null
         ? createOperatorApi({
@@ -224,15 +234,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           })
         : undefined;
     const handlers = [modelApiFor(config, options.cwd, logger), operatorApi].filter((h) => h !== undefined);
-    http = await startHealthServer({
-      host: config.http.host,
-      port: config.http.port,
-      logger,
-      metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
-      healthProbe,
-      ...(handlers.length > 0 ? { extraHandler: chainHandlers(...handlers) } : {}),
-    });
-    logger.info({ url: http.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
+    early.attach(healthProbe, handlers.length > 0 ? chainHandlers(...handlers) : undefined);
+    logger.info({ url: early.server.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
   }
 
   const running = pipeline;
