@@ -1,9 +1,6 @@
-import { normalisationOf } from '../../model/manifest.js';
-import { resolve } from 'node:path';
 import { PaperSession } from '../../backtest/session.js';
 import { seriesId, timeframeMs, type Broker, type Clock, type Logger, type MarketRules, type SeriesKey } from '../../core/index.js';
-import { getSpec } from '../../features/index.js';
-import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
+import type { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
 import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
@@ -16,9 +13,10 @@ import { closeRedis, createRedisConnection, startPipeline, type Pipeline, type P
 import { secretsOf, type Config } from '../config/load-config.js';
 import { version } from '../version.js';
 import { paperOperatorPort, SeriesActivity } from './operator-port.js';
-import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor } from '../trading-setup.js';
+import { fillModelFor, orderManagerConfigFor, riskConfigFor } from '../trading-setup.js';
 import { PaperTrader, type TraderItem } from './paper-trader.js';
 import { createSignalStep } from './signal-step.js';
+import { loadSignalModels, type SignalModels } from './signal-models.js';
 import { LiveTrader, type LiveTraderOptions } from './live-trader.js';
 import { LiveStateStore, type KeyValueRedis } from './state-store.js';
 
@@ -55,6 +53,8 @@ export interface DaemonOptions {
   /** Serve /health and /metrics (WICK_HTTP_HOST/PORT). */
   readonly http?: boolean;
   readonly onStep?: (item: TraderItem, outcome: string | null) => void;
+  /** How often a registry daemon reads the champion pointer (ms; 0: only through `models.checkChampion()`). */
+  readonly modelWatchEveryMs?: number;
 }
 
 export interface Daemon {
@@ -62,7 +62,9 @@ export interface Daemon {
   readonly session: PaperSession | null;
   readonly trader: PaperTrader | null;
   readonly liveTrader: LiveTrader | null;
+  /** The fixed model (WICK_MODEL_DIR); null with a registry (see `models`) or without the signal role. */
   readonly model: OnnxSignalModel | null;
+  readonly models: SignalModels | null;
   readonly metrics: WickMetrics;
   readonly http: HealthServer | null;
   readonly notifier: Notifier | null;
@@ -104,19 +106,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const metrics = createMetrics();
   const startedAtMs = Date.now();
-  const needsModel = options.roles.includes('signal');
-  const model = needsModel
-    ? await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger })
-    : null;
-  if (model !== null && options.series.some((s) => s.timeframe !== model.manifest.timeframe)) {
-    await model.close();
-    throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${options.series[0]?.timeframe}; use a model of that timeframe`);
-  }
   const timeframe = options.series[0]?.timeframe ?? config.market.timeframe;
   const activity = new SeriesActivity();
   const wall = { nowMs: () => Date.now() };
   const errors = new RecentErrors(wall, { scrub: makeLineScrubber(secretsOf(config)) });
   const notifier = notifierFor(config, logger.child({ component: 'notify' }));
+  const models = options.roles.includes('signal')
+    ? await loadSignalModels({ config, cwd: options.cwd, series: options.series, prefix: options.prefix, settings: options.settings, logger, notifier, ...(options.modelWatchEveryMs !== undefined ? { watchEveryMs: options.modelWatchEveryMs } : {}) }).catch(async (error: unknown) => {
+        await notifier?.close();
+        throw error;
+      })
+    : null;
+  const model = models?.fixed ?? null;
+  /** The model of the latest decision and the series whose inputs drift, for the operator status. */
+  const modelStatus = { id: model?.info.modelId ?? '', executionProvider: model?.info.executionProvider ?? 'cpu', kind: model?.info.target ?? ('ratio' as 'ratio' | 'probability'), drifting: new Set<string>() };
 
   let session: PaperSession | null = null;
   let trader: PaperTrader | null = null;
@@ -165,7 +168,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }).catch(async (error: unknown) => {
       // A saved state wick cannot read (LiveStateError) or no Redis: refuse to start, leave nothing open.
       if (redisOfState !== null) await closeRedis(redisOfState);
-      await model?.close();
+      await models?.close();
       await notifier?.close();
       throw error;
     });
@@ -180,16 +183,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   }
   const signalStep =
-    model === null
+    models === null
       ? undefined
       : createSignalStep({
-          model,
-          spec: getSpec(model.manifest.featureSpec.name),
-          normalisation: normalisationOf(model.manifest),
-          policy: policyFor(model.info, config),
+          models: models.source,
+          driftGuard: config.model.driftGuard,
           logger: logger.child({ component: 'signal' }),
-          onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: model.info.executionProvider }, seconds),
-          onDecision: (prediction) => activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN),
+          onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: modelStatus.executionProvider }, seconds),
+          onDecision: (prediction, _intent, drift) => {
+            const id = seriesId(prediction.series);
+            activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN);
+            modelStatus.id = prediction.modelId;
+            modelStatus.kind = prediction.kind;
+            metrics.decisionsTotal.inc({ series: id, model: prediction.modelId });
+            if (drift.score !== null && drift.threshold !== null) {
+              metrics.inputDriftScore.set({ series: id }, drift.score);
+              metrics.inputDriftThreshold.set({ series: id }, drift.threshold);
+              const drifting = drift.score > drift.threshold;
+              if (drifting && !modelStatus.drifting.has(id)) notifier?.notify(notifyEvents.inputDrift(id, drift.score, drift.threshold, prediction.modelId));
+              if (drifting) modelStatus.drifting.add(id);
+              else modelStatus.drifting.delete(id);
+            }
+            if (drift.blocked) metrics.driftBlockedEntriesTotal.inc({ series: id });
+            drift.predictionDrift?.forEach((v, k) => metrics.predictionDrift.set({ series: id, horizon: String(prediction.horizons[k] ?? k + 1) }, v));
+          },
         });
   try {
     pipeline = await startPipeline({
@@ -203,7 +220,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
     });
   } catch (error) {
-    await model?.close();
+    await models?.close();
     await liveTrader?.stop();
     if (stateRedis !== null) await closeRedis(stateRedis);
     throw error;
@@ -282,7 +299,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               clock: wall,
               startedAtMs,
               initialEquityQuote: config.paper.initialEquityQuote,
-              model: model === null ? null : { id: model.info.modelId, executionProvider: model.info.executionProvider, kind: model.info.target },
+              model: models === null ? null : { get id() { return modelStatus.id; }, executionProvider: modelStatus.executionProvider, get kind() { return modelStatus.kind; }, get drifting() { return [...modelStatus.drifting]; } },
               health: async () => {
                 const verdict = assessHealth(await healthProbe());
                 return { status: verdict.status, reasons: verdict.reasons };
@@ -312,6 +329,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     trader,
     liveTrader,
     model,
+    models,
     metrics,
     http,
     notifier,
@@ -320,7 +338,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await running.stop();
       await liveTrader?.stop();
       if (stateRedis !== null) await closeRedis(stateRedis);
-      await model?.close();
+      await models?.close();
       await notifier?.close();
     },
   };

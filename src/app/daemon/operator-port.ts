@@ -44,7 +44,7 @@ export interface PaperOperatorDeps {
   readonly clock: Clock;
   readonly startedAtMs: number;
   readonly initialEquityQuote: number;
-  readonly model: { readonly id: string; readonly executionProvider: string; readonly kind: 'ratio' | 'probability' } | null;
+  readonly model: { readonly id: string; readonly executionProvider: string; readonly kind: 'ratio' | 'probability'; readonly drifting?: readonly string[] } | null;
   readonly health: () => Promise<{ status: 'ok' | 'degraded' | 'unhealthy'; reasons: string[] }>;
 }
 
@@ -68,7 +68,7 @@ export function paperOperatorPort(deps: PaperOperatorDeps): OperatorPort {
       cashQuote: om.cashQuote,
       initialEquityQuote: deps.initialEquityQuote,
       quoteCurrency: quote,
-      model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider },
+      model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider, ...(deps.model.drifting !== undefined ? { driftingSeries: [...deps.model.drifting] } : {}) },
       health: await deps.health(),
       series: deps.series.map((s) => {
         const a = deps.activity.of(s);
