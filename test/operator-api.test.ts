@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type Logger } from '../src/core/index.js';
 import { createOperatorApi, type OperatorApiOptions, type OperatorPort, type OperatorStatus } from '../src/obs/operator-api.js';
-import { bearerToken, TokenBucketLimiter, tokenFingerprint, tokenMatches } from '../src/obs/operator-api-auth.js';
+import { AuthFailureBackoff, bearerToken, TokenBucketLimiter, tokenFingerprint, tokenMatches } from '../src/obs/operator-api-auth.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -225,7 +225,77 @@ describe('operator API: controls', () => {
     expect(port.calls.filter((c) => c.startsWith('close'))).toHaveLength(2);
   });
 
-  it('rate-limits control requests per client with a token bucket (429 + Retry-After), refilled by the clock', async () => {
+  it('a flood of unauthenticated control requests never delays the operator: 30 strangers, then close-position and reset-kill-switch answer 200', async () => {
+    const port = fakePort();
+    const url = await serve({ port, token: TOKEN });
+    for (let i = 0; i < 30; i += 1) {
+      const res = await fetch(`${url}/api/control/pause`, i % 2 === 0 ? { method: 'POST' } : post(undefined, 'wrong-token-0123456789abcdef'));
+      expect([401, 429]).toContain(res.status);
+      expect(((await res.json()) as { error: { code: string } }).error.code).not.toBe('RATE_LIMITED');
+    }
+    expect(port.calls).toEqual([]);
+    expect((await fetch(`${url}/api/control/close-position`, post({ symbol: 'BTC/USDT' }))).status).toBe(200);
+    expect((await fetch(`${url}/api/control/reset-kill-switch`, post())).status).toBe(200);
+    expect((await fetch(`${url}/api/control/resume`, post())).status).toBe(200);
+    expect((await fetch(`${url}/api/status`, { headers: auth() })).status).toBe(200);
+  });
+
+  it('a steady trickle of strangers (2 a second for 5 minutes of clock) never holds back an authenticated resume', async () => {
+    const clock = new ManualClock(0);
+    const port = fakePort();
+    const url = await serve({ port, token: TOKEN, clock });
+    for (let second = 0; second < 300; second += 30) {
+      for (let i = 0; i < 60; i += 1) {
+        await fetch(`${url}/api/control/resume`, { method: 'POST' });
+        clock.advance(500);
+      }
+      const res = await fetch(`${url}/api/control/resume`, post());
+      expect(res.status, `at ${second} s`).toBe(200);
+    }
+    expect(port.calls.filter((c) => c.startsWith('resume'))).toHaveLength(10);
+  });
+
+  it('failed authentications back off per address (429 AUTH_BACKOFF, doubling Retry-After, one log line), then are forgiven after a quiet spell', async () => {
+    const clock = new ManualClock(0);
+    const lines: LogLine[] = [];
+    const url = await serve({ port: fakePort(), token: TOKEN, clock, logger: recordingLogger(lines), authFailureBackoff: { freeFailures: 3, baseBackoffMs: 2_000, maxBackoffMs: 60_000 } });
+    const wrong = { headers: auth('wrong-token-0123456789abcdef') };
+    for (let i = 0; i < 3; i += 1) expect((await fetch(`${url}/api/status`, wrong)).status).toBe(401);
+    const retries: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      const res = await fetch(`${url}/api/status`, wrong);
+      expect(res.status).toBe(429);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'AUTH_BACKOFF', message: expect.stringContaining('WICK_API_TOKEN') });
+      retries.push(res.headers.get('retry-after') ?? '');
+    }
+    expect(retries).toEqual(['2', '4', '8', '16', '32', '60', '60', '60']);
+    expect(lines.filter((l) => String(l.msg).includes('backing off'))).toHaveLength(1);
+    expect(lines.filter((l) => String(l.msg).includes('unauthorised request'))).toHaveLength(3);
+    expect((await fetch(`${url}/api/status`, { headers: auth() })).status).toBe(200); // the right token always passes
+    expect((await fetch(`${url}/api/status`, wrong)).status).toBe(401); // ...and clears the address's record
+    clock.advance(60_000);
+    expect((await fetch(`${url}/api/status`, wrong)).status).toBe(401);
+  });
+
+  it('auth back-off: free failures, doubling to the cap, forgiveness after maxBackoffMs of quiet, bounded memory', () => {
+    const clock = new ManualClock(0);
+    const backoff = new AuthFailureBackoff({ freeFailures: 1, baseBackoffMs: 1_000, maxBackoffMs: 4_000 }, clock, 2);
+    expect(backoff.fail('a')).toEqual({ waitS: 0, first: false });
+    expect(backoff.fail('a')).toEqual({ waitS: 1, first: true });
+    expect(backoff.fail('a')).toEqual({ waitS: 2, first: false });
+    expect(backoff.fail('a')).toEqual({ waitS: 4, first: false });
+    expect(backoff.fail('a')).toEqual({ waitS: 4, first: false });
+    clock.advance(3_999);
+    expect(backoff.fail('a').waitS).toBe(4);
+    clock.advance(4_000);
+    expect(backoff.fail('a')).toEqual({ waitS: 0, first: false });
+    backoff.fail('b');
+    backoff.fail('c'); // 'a' is forgotten beyond maxKeys
+    expect(backoff.fail('a')).toEqual({ waitS: 0, first: false });
+    expect(() => new AuthFailureBackoff({ freeFailures: 0, baseBackoffMs: 0, maxBackoffMs: 1 }, clock)).toThrow(RangeError);
+  });
+
+  it('rate-limits control requests per authenticated principal with a token bucket (429 + Retry-After), refilled by the clock', async () => {
     const clock = new ManualClock(0);
     const port = fakePort();
     const url = await serve({ port, token: TOKEN, clock, controlRateLimit: { capacity: 2, refillPerSecond: 0.5 } });

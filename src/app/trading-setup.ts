@@ -59,3 +59,12 @@ export function fillModelFor(config: Config, overrides: { feeBps?: number | unde
 export function simulatedMarketRules(symbols: readonly string[]): Record<string, MarketRules> {
   return Object.fromEntries(symbols.map((symbol) => [symbol, { symbol, tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 }]));
 }
+
+/**
+ * The most of its equity the strategy can hold across `markets` markets: one position per market
+ * of at most the position cap, within the total exposure limit. The baselines "at the strategy's
+ * exposure cap" hold this much.
+ */
+export function exposureCapFor(config: Config, markets: number): number {
+  return Math.min(1, config.strategy.maxPositionFraction * markets, config.risk.maxTotalExposure);
+}

@@ -129,7 +129,8 @@ export async function runWalkForward(
         });
         equity.push(...run.equity);
         exposed.push(...run.exposed);
-        trades.push(...run.trades);
+        // The next fold starts from this one's equity in cash: a position open at the fold's end is closed there at its mark.
+        trades.push(...run.trades, ...run.openTrades.map((t) => ({ ...t, exitReason: 'fold_end' })));
         for (const [code, n] of Object.entries(run.deniedByRisk)) deniedByRisk[code] = (deniedByRisk[code] ?? 0) + n;
         fees += run.feesPaidQuote;
         candles += run.candlesProcessed;
@@ -151,6 +152,7 @@ export async function runWalkForward(
     equity,
     exposed,
     trades,
+    openTrades: [],
     fills: [],
     intents,
     deniedByRisk,

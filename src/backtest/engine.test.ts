@@ -9,7 +9,7 @@ import { SAMPLE_DATA_DIR } from '../market/candle-csv-shared-data.js';
 import { OnnxSignalModel } from '../model/onnx-signal-model.js';
 import { HorizonAveragingPolicy } from '../strategy/index.js';
 import { DEFAULT_RISK } from '../execution/index.js';
-import { runBacktest, type BacktestSetup } from './engine.js';
+import { runBacktest, scoreBacktestSeries, tradeScoredSeries, type BacktestSetup } from './engine.js';
 
 const H = 3_600_000;
 const BTC: SeriesKey = { exchange: 'sim', symbol: 'BTC/USDT', timeframe: '1h' };
@@ -105,5 +105,24 @@ describe('runBacktest', () => {
     expect(symbols).toEqual(new Set(['BTC/USDT', 'ETH/USDT']));
     for (let i = 1; i < run.equity.length; i++) expect(run.equity[i]![0]).toBeGreaterThan(run.equity[i - 1]![0]);
     expect(run.buyAndHoldEquity[0]![1]).toBeCloseTo(10_000, 6);
+  });
+
+  it('score then trade phases reproduce runBacktest; the trade phase replays altered predictions through the same policy', async () => {
+    const s = setup([{ key: BTC, candles: btc }]);
+    const whole = await runBacktest(s);
+    const scored = await scoreBacktestSeries(s);
+    const fresh = () => ({ ...s, model: model.info, policy: new HorizonAveragingPolicy({ threshold: 0.002, scale: 0.01, cap: 0.5 }) });
+    const split = await tradeScoredSeries(fresh(), scored);
+    expect(split.fills).toEqual(whole.fills);
+    expect(split.equity).toEqual(whole.equity);
+    const first = scored[0]!;
+    const K = model.info.horizons.length;
+    // the same predictions, one bar later: a different set of decisions over the same candles
+    const shifted = new Float64Array(first.predictions.length).fill(Number.NaN);
+    shifted.set(first.predictions.subarray(0, first.predictions.length - K), K);
+    const late = await tradeScoredSeries(fresh(), [{ ...first, predictions: shifted }]);
+    expect(late.equity.length).toBe(whole.equity.length);
+    expect(late.fills).not.toEqual(whole.fills);
+    await expect(tradeScoredSeries(fresh(), [{ ...first, predictions: shifted.subarray(K) }])).rejects.toThrow(/prediction values for/);
   });
 });

@@ -1,4 +1,15 @@
-import { timeframeMs, type Candle, type Logger, type MarketRules, type OrderIntent, type Prediction, type SeriesKey, type SignalModel } from '../core/index.js';
+import {
+  timeframeMs,
+  type Candle,
+  type Logger,
+  type MarketRules,
+  type OrderIntent,
+  type Prediction,
+  type SeriesKey,
+  type SignalModel,
+  type SignalModelInfo,
+  type Timeframe,
+} from '../core/index.js';
 import { FeatureBuilder, type FeatureSpec, type Normalisation } from '../features/index.js';
 import type { FillModelConfig, OrderManagerConfig, RiskConfig } from '../execution/index.js';
 import type { Policy } from '../strategy/index.js';
@@ -29,7 +40,18 @@ export interface BacktestSetup {
   readonly logger?: Logger;
 }
 
-export type BacktestRun = SessionResult;
+/** The policy's decision value per candle of one series (what the report's prediction pane draws). */
+export interface SeriesSignal {
+  readonly symbol: string;
+  /** `[candleOpenTimeMs, value]`, ascending. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+export type BacktestRun = SessionResult & {
+  readonly signals?: readonly SeriesSignal[];
+  /** The levels the signal is compared with (enter above, exit below); absent when the policy has none. */
+  readonly signalLevels?: { readonly enter: number; readonly exit: number };
+};
 
 
 /**
@@ -50,46 +72,103 @@ export async function scoreSeries(
   const K = model.info.horizons.length;
   const out = new Float64Array(candles.length * K).fill(Number.NaN);
   const builder = new FeatureBuilder(spec, tfMs, normalisation, T);
-  const buffer = new Float32Array(batchSize * T * F);
-  const rows = new Int32Array(batchSize);
+  // Two buffers: while the model scores one batch (on other threads, for a threaded model), the
+  // next batch's windows are built in the other.
+  const buffers = [new Float32Array(batchSize * T * F), new Float32Array(batchSize * T * F)];
+  const rowsOf = [new Int32Array(batchSize), new Int32Array(batchSize)];
+  let cur = 0;
   let n = 0;
+  let inFlight: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
-    if (n === 0) return;
-    const values = await model.predict(buffer.subarray(0, n * T * F), n);
-    for (let b = 0; b < n; b++) out.set(values.subarray(b * K, b * K + K), (rows[b] as number) * K);
-    n = 0;
+    if (n > 0) {
+      const rows = rowsOf[cur]!;
+      const count = n;
+      const scored = model.predict(buffers[cur]!.subarray(0, count * T * F), count).then((values) => {
+        for (let b = 0; b < count; b++) out.set(values.subarray(b * K, b * K + K), rows[b]! * K);
+      });
+      // Awaited at the next flush; until then a failure must not count as unhandled.
+      scored.catch(() => undefined);
+      cur ^= 1;
+      n = 0;
+      // The buffer filled next was handed to the model two flushes ago: wait for that one first.
+      if (inFlight !== null) await inFlight;
+      inFlight = scored;
+    }
   };
   for (let i = 0; i < candles.length; i++) {
     if (!builder.push(candles[i] as Candle)) continue;
-    buffer.set(builder.window(), n * T * F);
-    rows[n++] = i;
+    buffers[cur]!.set(builder.window(), n * T * F);
+    rowsOf[cur]![n++] = i;
     if (n === batchSize) await flush();
   }
   await flush();
+  if (inFlight !== null) await inFlight;
   return out;
 }
 
-/**
- * Replays one or more series in time order through the same FeatureBuilder, SignalModel, Policy,
- * RiskEngine and OrderManager the daemon uses, with the PaperBroker's fill model: a decision taken
- * at a candle's close fills at the NEXT candle's open. Candles of several series that share an open
- * time are processed in the order the series are given, and one equity point is recorded per time.
- */
-export async function runBacktest(setup: BacktestSetup): Promise<BacktestRun> {
-  const first = setup.series[0];
-  if (first === undefined) throw new RangeError('runBacktest: no series given');
+/** One series after the score phase: its candles (those before `toMs`) and the model's (N, K) predictions. */
+export interface ScoredSeries {
+  readonly key: SeriesKey;
+  readonly candles: readonly Candle[];
+  /** (N, K) row-major, NaN where no full window existed yet. */
+  readonly predictions: Float64Array;
+}
+
+/** Everything the trade phase needs: the backtest setup minus the model and its features. */
+export interface TradeSetup {
+  /** What the predictions are and which model made them (copied onto every Prediction). */
+  readonly model: Pick<SignalModelInfo, 'modelId' | 'target' | 'horizons'>;
+  /** A fresh policy: policies keep per-series state, so each trade-phase run needs its own. */
+  readonly policy: Policy;
+  readonly orderManager: OrderManagerConfig;
+  readonly risk: RiskConfig;
+  readonly rules: Readonly<Record<string, MarketRules>>;
+  readonly fillModel: FillModelConfig;
+  /** First candle (open time) on which the strategy may trade. */
+  readonly fromMs?: number;
+  readonly logger?: Logger;
+}
+
+function seriesTimeframe(series: readonly { readonly key: SeriesKey }[], caller: string): Timeframe {
+  const first = series[0];
+  if (first === undefined) throw new RangeError(`${caller}: no series given`);
   const timeframe = first.key.timeframe;
-  if (setup.series.some((s) => s.key.timeframe !== timeframe)) throw new RangeError('runBacktest: every series must share one timeframe');
-  const tfMs = timeframeMs(timeframe);
-  const fromMs = setup.fromMs ?? Number.NEGATIVE_INFINITY;
+  if (series.some((s) => s.key.timeframe !== timeframe)) throw new RangeError(`${caller}: every series must share one timeframe`);
+  return timeframe;
+}
+
+/**
+ * Score phase: drops candles at or after `toMs` and scores every remaining candle's window with the
+ * model (see scoreSeries). The result can be traded as is or altered first (e.g. shifted in time).
+ */
+export async function scoreBacktestSeries(setup: BacktestSetup): Promise<ScoredSeries[]> {
+  const tfMs = timeframeMs(seriesTimeframe(setup.series, 'runBacktest'));
   const toMs = setup.toMs ?? Number.POSITIVE_INFINITY;
   const batch = setup.inferenceBatch ?? 512;
-  const info = setup.model.info;
-  const K = info.horizons.length;
+  const scored: ScoredSeries[] = [];
+  for (const s of setup.series) {
+    const candles = s.candles.filter((c) => c.openTimeMs < toMs);
+    scored.push({ key: s.key, candles, predictions: await scoreSeries(candles, setup.featureSpec, tfMs, setup.normalisation, setup.model, batch) });
+  }
+  return scored;
+}
 
-  const series = setup.series.map((s) => ({ key: s.key, candles: s.candles.filter((c) => c.openTimeMs < toMs) }));
-  const predictions: Float64Array[] = [];
-  for (const s of series) predictions.push(await scoreSeries(s.candles, setup.featureSpec, tfMs, setup.normalisation, setup.model, batch));
+/**
+ * Trade phase: replays scored series in time order through the Policy, RiskEngine and OrderManager
+ * the daemon uses, with the PaperBroker's fill model: a decision taken at a candle's close fills at
+ * the NEXT candle's open. Candles of several series that share an open time are processed in the
+ * order the series are given, and one equity point is recorded per time.
+ */
+export async function tradeScoredSeries(setup: TradeSetup, series: readonly ScoredSeries[]): Promise<BacktestRun> {
+  const timeframe = seriesTimeframe(series, 'tradeScoredSeries');
+  const fromMs = setup.fromMs ?? Number.NEGATIVE_INFINITY;
+  const info = setup.model;
+  const K = info.horizons.length;
+  for (const s of series) {
+    if (s.predictions.length !== s.candles.length * K) {
+      throw new RangeError(`tradeScoredSeries: ${s.key.symbol} has ${s.predictions.length} prediction values for ${s.candles.length} candles x ${K} horizons`);
+    }
+  }
 
   // Merge the series by open time (stable: series order breaks ties).
   const events: { t: number; s: number; i: number }[] = [];
@@ -104,12 +183,13 @@ export async function runBacktest(setup: BacktestSetup): Promise<BacktestRun> {
     fillModel: setup.fillModel,
     ...(setup.logger !== undefined ? { logger: setup.logger } : {}),
   });
+  const signals = series.map(() => [] as [number, number][]);
   for (const ev of events) {
     if (ev.t < fromMs) continue;
-    const s = series[ev.s] as (typeof series)[number];
+    const s = series[ev.s] as ScoredSeries;
     const candle = s.candles[ev.i] as Candle;
     await session.onCandle(s.key, candle);
-    const preds = predictions[ev.s] as Float64Array;
+    const preds = s.predictions;
     if (Number.isNaN(preds[ev.i * K])) continue;
     const prediction: Prediction = {
       series: s.key,
@@ -120,9 +200,22 @@ export async function runBacktest(setup: BacktestSetup): Promise<BacktestRun> {
       modelId: info.modelId,
     };
     const intent: OrderIntent | null = setup.policy.decide(prediction, candle.close);
+    const signal = setup.policy.lastSignal;
+    if (signal !== undefined && Number.isFinite(signal)) (signals[ev.s] as [number, number][]).push([candle.openTimeMs, signal]);
     if (intent !== null) await session.onIntent(intent);
   }
-  const run = session.finish();
+  const finished = session.finish();
+  const levels = setup.policy.signalLevels;
+  const run: BacktestRun = { ...finished, signals: series.map((s, i) => ({ symbol: s.key.symbol, points: signals[i] as [number, number][] })), ...(levels !== undefined ? { signalLevels: levels } : {}) };
   setup.logger?.child({ component: 'backtest' }).info({ candles: run.candlesProcessed, trades: run.trades.length, intents: run.intents, denied: run.deniedByRisk }, 'backtest finished');
   return run;
+}
+
+/**
+ * Replays one or more series through the same FeatureBuilder, SignalModel, Policy, RiskEngine and
+ * OrderManager the daemon uses: the score phase, then the trade phase.
+ */
+export async function runBacktest(setup: BacktestSetup): Promise<BacktestRun> {
+  const scored = await scoreBacktestSeries(setup);
+  return tradeScoredSeries({ ...setup, model: setup.model.info }, scored);
 }

@@ -79,22 +79,27 @@ export function buyAndHoldEqualWeight(
   if (markets.length === 0) return { equity: [], trades: [], exposed: [] };
   const share = options.initialEquityQuote / markets.length;
   const legs = markets.map((m) => buyAndHold(m.candles, { ...options, initialEquityQuote: share, symbol: m.symbol }));
-  const times = [...new Set(legs.flatMap((leg) => leg.equity.map(([t]) => t)))].sort((a, b) => a - b);
-  const cursor = legs.map(() => -1);
-  const equity: EquityPoint[] = [];
-  const exposed: boolean[] = [];
-  for (const t of times) {
-    let total = 0;
-    let invested = false;
-    legs.forEach((leg, k) => {
-      let i = cursor[k] as number;
-      while (i + 1 < leg.equity.length && (leg.equity[i + 1] as EquityPoint)[0] <= t) i++;
-      cursor[k] = i;
-      total += i < 0 ? share : (leg.equity[i] as EquityPoint)[1];
-      if (i >= 0 && leg.exposed[i] === true) invested = true;
-    });
-    equity.push([t, total]);
-    exposed.push(invested);
-  }
+  const equity = sumCurvesOnUnion(legs.map((leg) => leg.equity), legs.map(() => share));
+  const invested = sumCurvesOnUnion(legs.map((leg) => leg.equity.map(([t], i) => [t, leg.exposed[i] === true ? 1 : 0] as const)), legs.map(() => 0));
+  const exposed = invested.map(([, n]) => n > 0);
   return { equity, trades: legs.flatMap((leg) => leg.trades), exposed };
+}
+
+/**
+ * Sums curves that each hold a value per own timestamp on the union of their timestamps: before its
+ * first point a curve contributes `before[k]`, between and after its points its last value.
+ */
+export function sumCurvesOnUnion(curves: readonly (readonly EquityPoint[])[], before: readonly number[]): EquityPoint[] {
+  const times = [...new Set(curves.flatMap((c) => c.map(([t]) => t)))].sort((a, b) => a - b);
+  const cursor = curves.map(() => -1);
+  return times.map((t) => {
+    let total = 0;
+    curves.forEach((curve, k) => {
+      let i = cursor[k] as number;
+      while (i + 1 < curve.length && (curve[i + 1] as EquityPoint)[0] <= t) i++;
+      cursor[k] = i;
+      total += i < 0 ? (before[k] as number) : (curve[i] as EquityPoint)[1];
+    });
+    return [t, total] as const;
+  });
 }

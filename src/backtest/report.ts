@@ -3,6 +3,7 @@ import type { Metrics } from './metrics.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './report-assets.js';
 import { renderChart, usesLogScale, type ChartSeries } from './report-chart.js';
 import { downsampleMinMax } from './report-downsample.js';
+import { renderDiagnosticsCards } from './report-diagnostics.js';
 import { renderMonthlyTable } from './report-monthly.js';
 import { renderTradeBreakdown, renderTradeTable } from './report-trades.js';
 import {
@@ -16,6 +17,7 @@ import {
   MISSING,
 } from './report-format.js';
 import type { BacktestResult, EquityPoint, Trade } from './result.js';
+import type { DiagnosedResult } from './diagnostics/schema.js';
 
 /** Most points drawn per line; longer curves are downsampled (min/max-preserving). */
 export const MAX_CHART_POINTS = 2000;
@@ -29,7 +31,7 @@ const LOSS_COLOR = '#dc2626';
  * script only for hover read-outs (and the render check), no network fetches of any kind. Every
  * piece of text from the result is HTML-escaped.
  */
-export function renderReport(result: BacktestResult): string {
+export function renderReport(result: DiagnosedResult): string {
   const { config, metrics } = result;
   const s = metrics.strategy;
   const b = metrics.buyAndHold;
@@ -76,6 +78,7 @@ export function renderReport(result: BacktestResult): string {
     renderEquityCard(result, quote),
     renderDrawdownCard(result),
     renderMetricsCard(s, b, result.trades, quote),
+    renderDiagnosticsCards(result.diagnostics, s),
     card('Monthly returns (strategy)', '', `<div class="hscroll">${renderMonthlyTable(result.equity)}</div>`, 'Calendar months in UTC; each month from the previous month-end equity to its own.'),
     renderTradesCard(result.trades, quote),
     renderAboutCard(result),

@@ -79,6 +79,8 @@ export interface BacktestResult {
   readonly config: ResultConfig;
   readonly metrics: { readonly strategy: Metrics; readonly buyAndHold: Metrics };
   readonly trades: readonly Trade[];
+  /** Positions still open when the data ended, marked at the last close (exitReason 'open'); not in `trades` or the trade metrics. */
+  readonly openTrades?: readonly Trade[];
   readonly equity: readonly EquityPoint[];
   readonly buyAndHoldEquity: readonly EquityPoint[];
 }
@@ -155,6 +157,7 @@ export const backtestResultSchema = z.object({
   config: resultConfigSchema,
   metrics: z.object({ strategy: metricsSchema, buyAndHold: metricsSchema }),
   trades: z.array(tradeSchema),
+  openTrades: z.array(tradeSchema).optional(),
   equity: equityCurveSchema,
   buyAndHoldEquity: equityCurveSchema,
 });
@@ -187,14 +190,19 @@ export function serializeBacktestResult(result: BacktestResult): string {
     (JSON.stringify(JSON.parse(json(value)), null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
   const list = (items: readonly unknown[]): string =>
     items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${json(item)}`).join(',\n')}\n  ]`;
+  // Sections beyond the core ones (e.g. `diagnostics`) follow them as indented blocks.
+  const core = new Set(['version', 'config', 'metrics', 'trades', 'equity', 'buyAndHoldEquity']);
+  const extra = Object.entries(result).filter(([key, value]) => !core.has(key) && value !== undefined);
   return [
     '{',
     `  "version": ${json(result.version)},`,
     `  "config": ${block(result.config, '  ')},`,
     `  "metrics": ${block(result.metrics, '  ')},`,
     `  "trades": ${list(result.trades)},`,
+    ...(result.openTrades !== undefined ? [`  "openTrades": ${list(result.openTrades)},`] : []),
     `  "equity": ${list(result.equity)},`,
-    `  "buyAndHoldEquity": ${list(result.buyAndHoldEquity)}`,
+    `  "buyAndHoldEquity": ${list(result.buyAndHoldEquity)}${extra.length > 0 ? ',' : ''}`,
+    ...extra.map(([key, value], i) => `  ${json(key)}: ${block(value, '  ')}${i < extra.length - 1 ? ',' : ''}`),
     '}',
     '',
   ].join('\n');

@@ -43,7 +43,10 @@ export interface SessionResult {
   readonly timeframe: Timeframe;
   readonly equity: readonly EquityPoint[];
   readonly exposed: readonly boolean[];
+  /** Round trips closed before the data ended. */
   readonly trades: readonly Trade[];
+  /** Positions still open when the data ended, marked at the last close (exitReason 'open'); not counted as trades. */
+  readonly openTrades: readonly Trade[];
   readonly fills: readonly Fill[];
   readonly intents: number;
   readonly deniedByRisk: Readonly<Record<string, number>>;
@@ -204,10 +207,13 @@ export class PaperSession {
       this.recordPoint(this.pendingTime);
       this.pendingTime = null;
     }
+    const closedBefore = this.journal.trades.length;
     this.journal.closeAll(this.marks);
     const bpy = barsPerYear(this.config.timeframe);
     const initial = this.config.orderManager.initialCashQuote;
-    const trades = this.journal.trades;
+    // A position the data ended on is open, not a closed (winning or losing) trade: its mark is in the equity curve only.
+    const trades = this.journal.trades.slice(0, closedBefore);
+    const openTrades = this.journal.trades.slice(closedBefore).map((t) => ({ ...t, exitReason: 'open' }));
     const strategy =
       this.equity.length > 0
         ? computeMetrics({ equity: this.equity, trades, exposed: this.exposed, barsPerYear: bpy, feesPaidQuote: this.feesPaid })
@@ -220,6 +226,7 @@ export class PaperSession {
       equity: this.equity,
       exposed: this.exposed,
       trades,
+      openTrades,
       fills: this.broker.fills,
       intents: this.intents,
       deniedByRisk: this.denied,

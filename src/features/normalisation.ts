@@ -1,4 +1,4 @@
-import { InvariantError } from '../core/errors.js';
+import { DataError, InvariantError } from '../core/errors.js';
 
 /**
  * Per-feature z-score statistics, fitted on the training split only (and stored in the model
@@ -18,10 +18,12 @@ export const DEFAULT_CLIP_SIGMA = 5;
 
 /**
  * Mean and population σ per feature over the ready rows in [rowFrom, rowTo) of raw (N, F).
- * A feature with σ = 0 in the split gets σ = 1 (it is then only centred). Throws when the range
- * holds no ready row.
+ * Throws when the range holds no ready row, and a DataError naming the feature (`featureNames[f]`,
+ * else its index) when a statistic is not finite (an absurd input value overflowed it) or σ is
+ * degenerate (zero, or below 1e-12 of the mean's size: a constant feature the model cannot learn
+ * from, whose z-scores would be noise). A model is never shipped with such statistics.
  */
-export function fitNormalisation(raw: Float64Array, ready: Uint8Array, featureCount: number, rowFrom: number, rowTo: number): Normalisation {
+export function fitNormalisation(raw: Float64Array, ready: Uint8Array, featureCount: number, rowFrom: number, rowTo: number, featureNames?: readonly string[]): Normalisation {
   const F = featureCount;
   const mean = new Float64Array(F);
   const m2 = new Float64Array(F);
@@ -41,10 +43,19 @@ export function fitNormalisation(raw: Float64Array, ready: Uint8Array, featureCo
       m2[f]! += d * d;
     }
   }
-  const std = Array.from(m2, (v) => {
-    const s = Math.sqrt(v / count);
-    return s > 0 && Number.isFinite(s) ? s : 1;
-  });
+  const std = Array.from(m2, (v) => Math.sqrt(v / count));
+  for (let f = 0; f < F; f++) {
+    const name = featureNames?.[f] ?? `#${f}`;
+    const m = mean[f]!;
+    const s = std[f]!;
+    const range = `over ${count} training rows`;
+    if (!Number.isFinite(m) || !Number.isFinite(s)) {
+      throw new DataError(`normalisation of feature "${name}" is not finite (mean ${m}, σ ${s}) ${range}: the training data holds an absurd value; check the candle files (wick features --data FILE shows the values)`);
+    }
+    if (!(s > 1e-12 * Math.max(1, Math.abs(m)))) {
+      throw new DataError(`normalisation of feature "${name}" is degenerate (σ ${s}, mean ${m}) ${range}: the feature is constant in the training split; use more or other data, or a feature spec without it`);
+    }
+  }
   return { mean: Array.from(mean), std, clip: DEFAULT_CLIP_SIGMA };
 }
 

@@ -1,6 +1,7 @@
 import type { Candle, Timeframe } from '../core/candle.js';
 import { TIMEFRAMES, timeframeMs } from '../core/candle.js';
 import { DataError } from '../core/errors.js';
+import { CandlePlausibility, DEFAULT_PLAUSIBILITY, type PlausibilityBounds } from './candle-plausibility.js';
 
 export const CANDLE_CSV_COLUMNS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
 export const CANDLE_CSV_HEADER = CANDLE_CSV_COLUMNS.join(',');
@@ -27,11 +28,15 @@ export class CandleCsvParser {
   private pending: PendingRow[] | null;
   /** A blank line is only an error when a data row follows it (trailing blank lines are harmless). */
   private blankLine = 0;
+  private readonly plausibility: CandlePlausibility;
 
+  /** `plausibility`: the bounds a row must also meet (see CandlePlausibility); default DEFAULT_PLAUSIBILITY. */
   constructor(
     private readonly file: string,
     timeframe?: Timeframe,
+    plausibility: PlausibilityBounds = DEFAULT_PLAUSIBILITY,
   ) {
+    this.plausibility = new CandlePlausibility(plausibility);
     this.tf = timeframe;
     this.tfMs = timeframe === undefined ? Number.NaN : timeframeMs(timeframe);
     this.pending = timeframe === undefined ? [] : null;
@@ -135,7 +140,10 @@ export class CandleCsvParser {
       this.fail(openTimeMs === prev ? `duplicate timestamp ${openTimeMs}` : `timestamp ${openTimeMs} is before the previous row's ${prev} (rows must be ascending)`, lineNo, 'timestamp');
     }
     this.prevTs = openTimeMs;
-    return { openTimeMs, open, high, low, close, volume };
+    const candle = { openTimeMs, open, high, low, close, volume };
+    const implausible = this.plausibility.judge(candle);
+    if (implausible !== undefined) this.fail(`${implausible.reason}; fix or remove the row (the file is refused whole: corrupt data is worse than no data)`, lineNo, implausible.column);
+    return candle;
   }
 
   private num(text: string, a: number, b: number, lineNo: number, column: string): number {

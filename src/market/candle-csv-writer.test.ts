@@ -17,7 +17,7 @@ afterAll(async () => {
 
 const candles: Candle[] = [
   { openTimeMs: 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000), open: 0.1 + 0.2, high: 0.31, low: 0.29, close: 0.3, volume: 0 },
-  { openTimeMs: 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000) + 3_600_000, open: 42283.58, high: 42500, low: 42000.01, close: 42283.58, volume: 1234.56789 },
+  { openTimeMs: 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000) + 3_600_000, open: 0.3, high: 0.32, low: 0.2999, close: 0.30000000000000004, volume: 1234.56789 },
 ];
 
 describe('writeCandlesCsv', () => {

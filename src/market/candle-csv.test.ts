@@ -120,7 +120,7 @@ describe('CandleCsvParser', () => {
       if (fracDigits > 0 || f === '') f += '.' + Array.from({ length: Math.max(1, fracDigits) }, () => rng.int(10)).join('');
       fields.push(f);
     }
-    const lines = fields.map((f, i) => `${T0 + i * H},1e9,1e9,1e-9,1e-9,${f.startsWith('-') ? f.slice(1) : f}`);
+    const lines = fields.map((f, i) => `${T0 + i * H},1,1,1,1,${f.startsWith('-') ? f.slice(1) : f}`);
     const out: Candle[] = [];
     const p = new CandleCsvParser('n.csv', '1h');
     p.feed([HEADER, ...lines].join('\n'), out);

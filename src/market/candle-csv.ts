@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Candle, Timeframe } from '../core/candle.js';
 import { DataError } from '../core/errors.js';
 import { CandleCsvParser } from './candle-csv-parser.js';
+import type { PlausibilityBounds } from './candle-plausibility.js';
 
 export { CANDLE_CSV_COLUMNS, CANDLE_CSV_HEADER } from './candle-csv-parser.js';
 
@@ -10,6 +11,8 @@ export interface CandleCsvReadOptions {
   readonly timeframe?: Timeframe;
   /** How error messages name the file (default: the path as given), e.g. the path a user typed. */
   readonly displayName?: string;
+  /** Plausibility bounds every row must meet (default DEFAULT_PLAUSIBILITY). */
+  readonly plausibility?: PlausibilityBounds;
 }
 
 export interface CandleFile {
@@ -40,7 +43,7 @@ async function* chunks(path: string, displayName: string): AsyncGenerator<string
  */
 export async function* streamCandles(path: string, opts: CandleCsvReadOptions = {}): AsyncGenerator<Candle> {
   const name = opts.displayName ?? path;
-  const parser = new CandleCsvParser(name, opts.timeframe);
+  const parser = new CandleCsvParser(name, opts.timeframe, opts.plausibility);
   const batch: Candle[] = [];
   for await (const chunk of chunks(path, name)) {
     parser.feed(chunk, batch);
@@ -54,7 +57,7 @@ export async function* streamCandles(path: string, opts: CandleCsvReadOptions = 
 /** All candles of a CSV file plus its timeframe: the fast path (no per-candle await). */
 export async function readCandleFile(path: string, opts: CandleCsvReadOptions = {}): Promise<CandleFile> {
   const name = opts.displayName ?? path;
-  const parser = new CandleCsvParser(name, opts.timeframe);
+  const parser = new CandleCsvParser(name, opts.timeframe, opts.plausibility);
   const candles: Candle[] = [];
   for await (const chunk of chunks(path, name)) parser.feed(chunk, candles);
   parser.end(candles);

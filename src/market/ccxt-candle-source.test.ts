@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClosedCandle, SeriesKey } from '../core/candle.js';
 import { seriesId } from '../core/candle.js';
 import { FakeOhlcvExchange, HOUR, T0, ccxtError, formingOf, loadBtcUsdt1h, recordingLogger } from '../../test/fixtures/ccxt/fake-exchange.js';
-import { CcxtCandleSource, type CcxtCandleSourceOptions } from './ccxt-candle-source.js';
+import { CcxtCandleSource, type CcxtCandleSourceOptions, type QuarantinedCandle } from './ccxt-candle-source.js';
 
 const BTC: SeriesKey = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
 const MIN = 60_000;
@@ -149,15 +149,68 @@ describe('CcxtCandleSource', () => {
     await h.done;
   });
 
-  it('falls back to the last websocket update, with a warning, when REST has no row for a grace-closed candle', async () => {
-    const h = harness(T0 + 10 * HOUR + 59 * MIN, { graceMs: 5_000, silenceMs: HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
-    h.fake.history.splice(10, 1);
-    const copy = formingOf(ROWS[10]!, 59 / 60);
-    h.fake.push(copy);
+  it('never emits an unconfirmed copy: holds a grace-closed candle REST has not published yet, then emits the exchange\'s', async () => {
+    const h = harness(T0 + 10 * HOUR + 59 * MIN, { graceMs: 5_000, silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
+    const [row10] = h.fake.history.splice(10, 1);
+    h.fake.push(formingOf(ROWS[10]!, 59 / 60));
     await vi.advanceTimersByTimeAsync(MIN + 5_000);
     await flush();
-    expect(h.got.map((c) => c.candle)).toEqual([{ openTimeMs: copy[0], open: copy[1], high: copy[2], low: copy[3], close: copy[4], volume: copy[5] }]);
-    expect(h.log.records.some((r) => r.level === 'warn' && r.msg?.includes('no REST row'))).toBe(true);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(h.got).toEqual([]);
+    expect(h.source.stats.confirmWaits).toBeGreaterThanOrEqual(2);
+    expect(h.log.records.some((r) => r.level === 'warn' && r.msg?.includes('never emitted unconfirmed'))).toBe(true);
+    h.fake.history.splice(10, 0, row10!);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await flush();
+    expect(h.got.map((c) => c.candle)).toEqual([candleOf(10)]);
+    await h.source.close();
+    await h.done;
+  });
+
+  it('a candle closed by its successor goes out as the exchange\'s closed candle, never the stale websocket copy (final kline lost)', async () => {
+    const h = harness(T0 + 10 * HOUR + 1 * MIN, { silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
+    await flush();
+    // The only update of 10 is its first one (open = high = low = close, volume 0); the final is lost.
+    h.fake.push([T0 + 10 * HOUR, ROWS[10]![1]!, ROWS[10]![1]!, ROWS[10]![1]!, ROWS[10]![1]!, 0]);
+    await flush();
+    await vi.advanceTimersByTimeAsync(HOUR);
+    h.fake.push(formingOf(ROWS[11]!, 0.01));
+    await flush();
+    expect(h.got.map((c) => c.candle)).toEqual([candleOf(10)]);
+    expect(h.source.stats.corrected).toBe(1);
+    await h.source.close();
+    await h.done;
+  });
+
+  it('a confirmation that fails (network) loses nothing: the candle is reopened and the reconnect backfill delivers it once', async () => {
+    const h = harness(T0 + 10 * HOUR + 30 * MIN, { graceMs: 10 * MIN, silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
+    await flush();
+    h.fake.push(formingOf(ROWS[10]!, 0.5));
+    await flush();
+    await vi.advanceTimersByTimeAsync(31 * MIN);
+    const fetch = h.fake.fetchOHLCV.bind(h.fake);
+    let failures = 1;
+    h.fake.fetchOHLCV = (...args) => (failures-- > 0 ? Promise.reject(ccxtError('RequestTimeout', 'timed out')) : fetch(...args));
+    h.fake.push(formingOf(ROWS[11]!, 0.01));
+    await flush();
+    expect(h.got).toEqual([]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await flush();
+    expect(h.got.map((c) => c.candle)).toEqual([candleOf(10)]);
+    expect(h.source.stats.reconnects).toBe(1);
+    await h.source.close();
+    await h.done;
+  });
+
+  it('quarantines an implausible closed candle the exchange sent (high = 1e308): logged, reported, never emitted; the next one flows', async () => {
+    const quarantined: QuarantinedCandle[] = [];
+    const h = harness(T0 + 10 * HOUR + 1 * MIN, { silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR }, onQuarantine: (q) => quarantined.push(q) });
+    h.fake.history[10] = [T0 + 10 * HOUR, ROWS[10]![1]!, 1e308, ROWS[10]![3]!, ROWS[10]![4]!, ROWS[10]![5]!];
+    await h.live(T0 + 12 * HOUR + 1 * MIN);
+    expect(h.got.map(index)).toEqual([11]);
+    expect(h.source.stats.quarantined).toBe(1);
+    expect(quarantined).toEqual([{ series: BTC, candle: expect.objectContaining({ openTimeMs: T0 + 10 * HOUR, high: 1e308 }), reason: expect.stringContaining('implausible candle') }]);
+    expect(h.log.records.some((r) => r.level === 'error' && r.msg?.includes('quarantined'))).toBe(true);
     await h.source.close();
     await h.done;
   });

@@ -5,6 +5,7 @@ import { InvariantError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { CandleSource } from '../core/ports.js';
 import { backoffDelayMs, errorFields, fetchClosedCandles, lastClosedOpenTimeMs, retryableErrorName, type OhlcvFetcher } from './backfill.js';
+import { CandlePlausibility, DEFAULT_PLAUSIBILITY, type PlausibilityBounds } from './candle-plausibility.js';
 import { ClosedCandleDetector, type DetectorStep } from './closed-candles.js';
 import { parseOhlcvPayload } from './ohlcv-payload.js';
 
@@ -53,16 +54,33 @@ export interface CcxtCandleSourceOptions {
   readonly timers?: SourceTimers;
   /** Elapsed real time for the watchdog; default performance.now(). Not the Clock: a simulated market clock may stand still while the socket is silent. */
   readonly monotonicNowMs?: () => number;
+  /** Plausibility bounds (default DEFAULT_PLAUSIBILITY); a candle beyond them is quarantined. */
+  readonly plausibility?: PlausibilityBounds;
+  /** Told of every quarantined candle (the daemon alerts the operator); it is also logged at error. */
+  readonly onQuarantine?: (q: QuarantinedCandle) => void;
+}
+
+/** A closed candle the exchange sent that wick refuses to believe: never published, never traded on. */
+export interface QuarantinedCandle {
+  readonly series: SeriesKey;
+  readonly candle: Candle;
+  readonly reason: string;
 }
 
 /** Counters for health checks and tests. */
 export interface CcxtCandleSourceStats {
   emitted: number;
+  /** Live candles whose websocket copy differed from the exchange's closed candle (the exchange's went out). */
+  corrected: number;
+  /** REST confirmations that found a closed candle not yet published and had to wait. */
+  confirmWaits: number;
   backfilled: number;
   rejectedRows: number;
   reconnects: number;
   watchdogTrips: number;
   ignoredRows: number;
+  /** Closed candles refused by the plausibility guard (logged, reported, never published). */
+  quarantined: number;
 }
 
 class SilentConnectionError extends Error {
@@ -79,6 +97,7 @@ interface SeriesState {
   readonly detector: ClosedCandleDetector;
   readonly log: Logger;
   readonly silenceMs: number;
+  readonly plausibility: CandlePlausibility;
   /** Monotonic time (see `monotonicNowMs`) of the last websocket update or (re)subscription. */
   lastUpdateMono: number;
 }
@@ -109,9 +128,15 @@ const defaultTimers: SourceTimers = {
  *   the last emitted open time (REST rows are final and supersede websocket copies); a hole seen in
  *   the live rows is backfilled before anything after it is emitted. Per series, candles come out
  *   once each, ascending.
+ * - A candle enters the pipeline only as the exchange's own closed candle: every live close (by a
+ *   successor or by the grace timer) is confirmed with one fetchOHLCV for the batch, and the REST
+ *   values go out. The websocket copy is only the last update seen, which misses the final trades
+ *   whenever the final kline was lost (a dropped message, a reconnect across the boundary, an
+ *   exchange pushing faster than it is read). When REST has not published a closed candle yet,
+ *   the series waits and asks again (backoff); it never emits the unconfirmed copy.
  */
 export class CcxtCandleSource implements CandleSource {
-  readonly stats: CcxtCandleSourceStats = { emitted: 0, backfilled: 0, rejectedRows: 0, reconnects: 0, watchdogTrips: 0, ignoredRows: 0 };
+  readonly stats: CcxtCandleSourceStats = { emitted: 0, corrected: 0, confirmWaits: 0, backfilled: 0, rejectedRows: 0, reconnects: 0, watchdogTrips: 0, ignoredRows: 0, quarantined: 0 };
   private readonly exchange: CcxtOhlcvExchange;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -123,6 +148,7 @@ export class CcxtCandleSource implements CandleSource {
   private readonly seedCount: number;
   private readonly fetchLimit: number;
   private readonly closeExchange: boolean;
+  private readonly onQuarantine: ((q: QuarantinedCandle) => void) | undefined;
   private readonly states: SeriesState[];
   private readonly stop = new AbortController();
   private readonly queue: ClosedCandle[] = [];
@@ -145,6 +171,7 @@ export class CcxtCandleSource implements CandleSource {
     this.seedCount = opts.seedCount ?? 0;
     this.fetchLimit = opts.fetchLimit ?? 1_000;
     this.closeExchange = opts.closeExchange ?? true;
+    this.onQuarantine = opts.onQuarantine;
     const graceMs = opts.graceMs ?? 5_000;
     const multiple = opts.watchdogMultiple ?? 3;
     if (opts.series.length === 0) throw new InvariantError('CcxtCandleSource needs at least one series');
@@ -157,7 +184,8 @@ export class CcxtCandleSource implements CandleSource {
       const resume = opts.resumeAfterOpenTimeMs?.[id];
       const detector = new ClosedCandleDetector(key.timeframe, resume === undefined ? { graceMs } : { graceMs, lastEmittedOpenTimeMs: resume });
       const silenceMs = opts.silenceMs ?? multiple * (opts.updateCadenceMs ?? Math.min(tfMs, 60_000));
-      return { key, id, tfMs, detector, silenceMs, log: this.log.child({ series: id }), lastUpdateMono: 0 };
+      const plausibility = new CandlePlausibility(opts.plausibility ?? DEFAULT_PLAUSIBILITY);
+      return { key, id, tfMs, detector, silenceMs, plausibility, log: this.log.child({ series: id }), lastUpdateMono: 0 };
     });
   }
 
@@ -212,11 +240,24 @@ export class CcxtCandleSource implements CandleSource {
 
   private emit(s: SeriesState, candles: readonly Candle[], via: 'live' | 'backfill'): void {
     if (candles.length === 0) return;
-    for (const candle of candles) this.queue.push({ series: s.key, candle });
-    this.stats.emitted += candles.length;
-    if (via === 'backfill') this.stats.backfilled += candles.length;
-    s.log.debug({ count: candles.length, via, lastOpenTimeMs: candles[candles.length - 1]!.openTimeMs }, 'closed candles');
-    this.wake?.();
+    let emitted = 0;
+    for (const candle of candles) {
+      const implausible = s.plausibility.judge(candle);
+      if (implausible !== undefined) {
+        // Held out of the pipeline (the feature engine sees a gap and warms up again, so nothing
+        // trades on it) but never silently: an error line, a counter, and the operator's alert.
+        this.stats.quarantined++;
+        s.log.error({ candle, via, reason: implausible.reason }, 'closed candle quarantined: implausible, not published (never traded on)');
+        this.onQuarantine?.({ series: s.key, candle, reason: implausible.reason });
+        continue;
+      }
+      this.queue.push({ series: s.key, candle });
+      emitted++;
+    }
+    this.stats.emitted += emitted;
+    if (via === 'backfill') this.stats.backfilled += emitted;
+    s.log.debug({ count: emitted, via, lastOpenTimeMs: candles[candles.length - 1]!.openTimeMs }, 'closed candles');
+    if (emitted > 0) this.wake?.();
   }
 
   private async runSeries(s: SeriesState): Promise<void> {
@@ -285,7 +326,11 @@ export class CcxtCandleSource implements CandleSource {
     let step = first;
     for (;;) {
       this.stats.ignoredRows += step.ignored;
-      this.emit(s, step.closed, 'live');
+      if (step.closed.length > 0) {
+        const confirmed = await this.confirm(s, step.closed, () => s.detector.reopen(step.closed));
+        if (confirmed === null) return;
+        this.emit(s, confirmed, 'live');
+      }
       if (step.gap !== undefined) {
         const gap = step.gap;
         if (!attempted.has(gap.fromOpenTimeMs)) {
@@ -301,7 +346,9 @@ export class CcxtCandleSource implements CandleSource {
         continue;
       }
       if (step.due !== undefined) {
-        await this.confirmDue(s, step.due);
+        const confirmed = await this.confirm(s, [step.due], () => undefined);
+        if (confirmed === null) return;
+        this.emit(s, s.detector.fill(confirmed), 'live');
         step = s.detector.flush(this.clock.nowMs());
         continue;
       }
@@ -329,15 +376,52 @@ export class CcxtCandleSource implements CandleSource {
     return candles;
   }
 
-  /** A candle closed by the grace timer: take the exchange's final version, else the websocket copy. */
-  private async confirmDue(s: SeriesState, due: Candle): Promise<void> {
-    const fetched = await this.fetchAndFill(s, due.openTimeMs, due.openTimeMs);
-    const final = fetched.find((c) => c.openTimeMs === due.openTimeMs);
-    if (final === undefined) {
-      s.log.warn({ openTimeMs: due.openTimeMs }, 'no REST row for a candle closed by the grace timer; using its last websocket update');
-      this.emit(s, s.detector.fill([due]), 'live');
-    } else if (final.close !== due.close || final.volume !== due.volume || final.high !== due.high || final.low !== due.low) {
-      s.log.debug({ openTimeMs: due.openTimeMs }, 'grace-closed candle differed from its last websocket update; emitted the REST version');
+  /**
+   * The exchange's closed versions of `candidates` (ascending, contiguous, each known to be closed:
+   * a successor was seen or the grace time passed), fetched in one REST call per attempt. While the
+   * exchange has not published all of them yet, waits (backoff) and asks again. Returns null when
+   * the source stops first; on stop or a failed fetch `abandon` runs, so nothing is lost.
+   */
+  private async confirm(s: SeriesState, candidates: readonly Candle[], abandon: () => void): Promise<Candle[] | null> {
+    const first = candidates[0]!.openTimeMs;
+    const last = candidates[candidates.length - 1]!.openTimeMs;
+    for (let attempt = 0; ; attempt++) {
+      let fetched: Candle[];
+      try {
+        const result = await fetchClosedCandles(
+          this.exchange,
+          // A successor or the grace time proves `last` closed, whatever this clock says.
+          { symbol: s.key.symbol, timeframe: s.key.timeframe, fromOpenTimeMs: first, toOpenTimeMs: last, nowMs: Math.max(this.clock.nowMs(), last + s.tfMs), limit: this.fetchLimit },
+          s.log,
+        );
+        fetched = result.candles;
+        this.stats.rejectedRows += result.rejected;
+      } catch (error) {
+        abandon();
+        throw error;
+      }
+      const byTime = new Map(fetched.map((c) => [c.openTimeMs, c]));
+      const finals = candidates.map((c) => byTime.get(c.openTimeMs));
+      if (finals.every((c) => c !== undefined)) {
+        const differing = candidates.filter((c, i) => !sameCandle(c, finals[i]!)).map((c) => c.openTimeMs);
+        if (differing.length > 0) {
+          this.stats.corrected += differing.length;
+          s.log.info({ openTimesMs: differing.slice(0, 10), count: differing.length }, "websocket copy differed from the exchange's closed candle; the exchange's went out");
+        }
+        return finals;
+      }
+      const missing = candidates.filter((_c, i) => finals[i] === undefined).map((c) => c.openTimeMs);
+      this.stats.confirmWaits++;
+      const delayMs = backoffDelayMs(attempt, this.backoffBaseMs, this.backoffMaxMs, this.random);
+      (attempt >= 5 ? s.log.error.bind(s.log) : s.log.warn.bind(s.log))(
+        { openTimesMs: missing.slice(0, 10), attempt, delayMs },
+        'closed candles not yet published over REST; holding them (never emitted unconfirmed) and asking again',
+      );
+      await this.sleep(delayMs);
+      if (this.stop.signal.aborted) {
+        abandon();
+        return null;
+      }
     }
   }
 
@@ -432,4 +516,8 @@ export class CcxtCandleSource implements CandleSource {
     this.failure ??= { error };
     void this.close();
   }
+}
+
+function sameCandle(a: Candle, b: Candle): boolean {
+  return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume;
 }

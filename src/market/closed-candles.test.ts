@@ -121,4 +121,17 @@ describe('ClosedCandleDetector', () => {
     expect(times(step.closed)).toEqual([3]);
     expect(step.ignored).toBe(2);
   });
+
+  it('reopen takes back released candles: pending again, resume point moved before them, newer copies kept', () => {
+    const d = new ClosedCandleDetector('1h', { graceMs: 0, lastEmittedOpenTimeMs: 0 });
+    const c = (t: number, close: number) => ({ openTimeMs: t * 3_600_000, open: 1, high: 2, low: 0.5, close, volume: 1 });
+    const step = d.push([c(1, 1), c(2, 1), c(3, 1)], 3 * 3_600_000 + 1);
+    expect(step.closed.map((x) => x.openTimeMs / 3_600_000)).toEqual([1, 2]);
+    d.push([c(2, 9)], 3 * 3_600_000 + 1); // ignored: already released
+    d.reopen(step.closed);
+    expect(d.lastEmittedOpenTimeMs).toBe(0);
+    expect(d.pendingCount).toBe(3);
+    expect(d.fill([c(1, 5), c(2, 5)]).map((x) => x.close)).toEqual([5, 5]);
+    expect(d.lastEmittedOpenTimeMs).toBe(2 * 3_600_000);
+  });
 });

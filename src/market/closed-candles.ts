@@ -116,6 +116,22 @@ export class ClosedCandleDetector {
     return out;
   }
 
+  /**
+   * Takes back candles this detector released as closed but the caller could not deliver (their
+   * confirmation failed or was abandoned): they are pending again and the resume point moves back
+   * before them, so a later backfill fetches them rather than skipping them. Newer pending copies
+   * of the same open times are kept.
+   */
+  reopen(candles: readonly Candle[]): void {
+    if (candles.length === 0) return;
+    let first = Number.POSITIVE_INFINITY;
+    for (const c of candles) {
+      if (!this.pending.has(c.openTimeMs)) this.pending.set(c.openTimeMs, c);
+      if (c.openTimeMs < first) first = c.openTimeMs;
+    }
+    if (this.lastEmitted !== undefined && this.lastEmitted >= first) this.lastEmitted = first - this.tfMs;
+  }
+
   /** Open time of the oldest candle seen but not emitted. */
   get oldestPendingOpenTimeMs(): number | undefined {
     let oldest: number | undefined;

@@ -105,4 +105,30 @@ describe('health server', () => {
     const post = await fetch(`${server.url}/health`, { method: 'POST' });
     expect(post.status).toBe(405);
   });
+
+  it('liveness and readiness are split: /livez stays 200 while /readyz (= /health) says 503, and a halted risk engine is ready-but-degraded', async () => {
+    let current = report(NOW - H);
+    const server = await serve(async () => current);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    current = report(NOW - H, { redis: { reachable: false } });
+    for (const path of ['/readyz', '/health']) {
+      const r = await fetch(`${server.url}${path}`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toMatchObject({ status: 'unhealthy', reasons: ['redis unreachable'] });
+    }
+    const live = await fetch(`${server.url}/livez`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toMatchObject({ status: 'alive' });
+    // A tripped kill switch halts trading: readiness reports it, liveness (the container healthcheck) does not restart the bot.
+    current = report(NOW - H, { risk: { state: 'HALTED', halted: true } });
+    const halted = await fetch(`${server.url}/readyz`);
+    expect(halted.status).toBe(200);
+    expect(await halted.json()).toMatchObject({ status: 'degraded', reasons: ['risk HALTED'] });
+    // A probe that hangs makes readiness fail; liveness does not wait for it.
+    const hanging = await serve(() => new Promise<HealthReport>(() => undefined));
+    expect((await fetch(`${hanging.url}/livez`)).status).toBe(200);
+    expect((await fetch(`${hanging.url}/readyz`)).status).toBe(503);
+    expect((await fetch(`${server.url}/livez`, { method: 'POST' })).status).toBe(405);
+  });
 });

@@ -83,7 +83,13 @@ function send(res: ServerResponse, status: number, body: string, contentType = '
   res.end(body);
 }
 
-/** GET /health (JSON verdict), GET /metrics (Prometheus text); anything else 404/405 JSON. */
+const OWN_PATHS = new Set(['/livez', '/readyz', '/health', '/metrics']);
+
+/**
+ * GET /livez (the process answers: the container healthcheck), GET /readyz and its older name /health
+ * (the trading verdict: 503 when Redis is unreachable or data is stale), GET /metrics (Prometheus
+ * text); anything else goes to the extra handler, then 404/405 JSON.
+ */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const host = options.host ?? '127.0.0.1';
   const logger = (options.logger ?? silentLogger).child({ component: 'health-server' });
@@ -106,15 +112,20 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     }
   };
 
+  const startedAt = process.hrtime.bigint();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== '/health' && path !== '/metrics' && options.extraHandler !== undefined && (await options.extraHandler(req, res))) return;
-    if (path !== '/health' && path !== '/metrics') return send(res, 404, JSON.stringify({ error: 'not found', path }));
+    const own = OWN_PATHS.has(path);
+    if (!own && options.extraHandler !== undefined && (await options.extraHandler(req, res))) return;
+    if (!own) return send(res, 404, JSON.stringify({ error: 'not found', path }));
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, JSON.stringify({ error: 'method not allowed' }));
     }
-    if (path === '/health') return health(res);
+    // Liveness: this process answers. Nothing it depends on is probed, so a halted bot or a Redis
+    // outage never gets the container restarted (a restart would not fix either).
+    if (path === '/livez') return send(res, 200, JSON.stringify({ status: 'alive', uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9) }));
+    if (path === '/health' || path === '/readyz') return health(res);
     if (options.metrics === undefined) return send(res, 404, JSON.stringify({ error: 'metrics not enabled' }));
     send(res, 200, await options.metrics.text(), options.metrics.contentType);
   };

@@ -74,3 +74,66 @@ export class TokenBucketLimiter {
     }
   }
 }
+
+export interface AuthBackoffConfig {
+  /** Wrong or missing tokens an address may present before back-off starts. */
+  readonly freeFailures: number;
+  /** The first back-off; each further failure doubles it. */
+  readonly baseBackoffMs: number;
+  /** The longest back-off. */
+  readonly maxBackoffMs: number;
+}
+
+/**
+ * Failed authentications per client address, with exponential back-off. It never stands between a
+ * correct token and its request: the caller checks the token first and consults this only for a
+ * request that failed, so a stranger's flood (even from the operator's own address, e.g. behind a
+ * proxy) cannot delay a control. What it buys: failures past the free allowance are answered 429
+ * without a log line each, and the answer tells the client how long to stay away. Guessing stays
+ * hopeless because the token has at least 16 characters. Bounded like {@link TokenBucketLimiter}.
+ */
+export class AuthFailureBackoff {
+  private readonly entries = new Map<string, { failures: number; lastMs: number }>();
+
+  constructor(
+    private readonly config: AuthBackoffConfig,
+    private readonly clock: Clock,
+    private readonly maxKeys = 1_000,
+  ) {
+    if (!(config.freeFailures >= 0) || !(config.baseBackoffMs > 0) || !(config.maxBackoffMs >= config.baseBackoffMs)) {
+      throw new RangeError(`auth back-off needs freeFailures >= 0 and 0 < baseBackoffMs <= maxBackoffMs, got ${JSON.stringify(config)}`);
+    }
+  }
+
+  /**
+   * Records one failed authentication from `key`. Returns 0 while the address is within its free
+   * failures (answer 401), else the seconds it must wait (answer 429); `first` is true on the
+   * failure that started or lengthened a back-off from a clean state (log that one only).
+   */
+  fail(key: string): { waitS: number; first: boolean } {
+    const now = this.clock.nowMs();
+    const prev = this.entries.get(key);
+    // A quiet spell as long as the longest back-off forgives the past.
+    const forgiven = prev === undefined || now - prev.lastMs >= this.config.maxBackoffMs;
+    const failures = (forgiven ? 0 : prev.failures) + 1;
+    this.entries.delete(key);
+    this.remember(key, { failures, lastMs: now });
+    const over = failures - this.config.freeFailures;
+    if (over <= 0) return { waitS: 0, first: false };
+    const backoffMs = Math.min(this.config.maxBackoffMs, this.config.baseBackoffMs * 2 ** Math.min(over - 1, 40));
+    return { waitS: backoffMs / 1000, first: over === 1 };
+  }
+
+  /** A correct token from `key`: its failures are forgotten. */
+  succeed(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private remember(key: string, entry: { failures: number; lastMs: number }): void {
+    this.entries.set(key, entry);
+    if (this.entries.size > this.maxKeys) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+}

@@ -150,7 +150,7 @@ const ERROR_RESPONSES = {
   '400': 'The body did not parse',
   '401': 'Missing or wrong bearer token, or WICK_API_TOKEN unset (reads)',
   '403': 'WICK_API_TOKEN is unset: control endpoints are refused',
-  '429': 'Too many control requests (token bucket per client address)',
+  '429': 'RATE_LIMITED: too many control requests for this token (token bucket per principal); AUTH_BACKOFF: too many failed authentications from this address (exponential back-off; a correct token is never held back)',
   '500': 'Internal error',
 } as const;
 
@@ -166,7 +166,7 @@ export function openApiDocument(version = '0.1.0'): Record<string, unknown> {
     const isControl = route.method === 'post';
     const responses: Record<string, unknown> = { '200': { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response) } } } };
     for (const [code, description] of Object.entries(ERROR_RESPONSES)) {
-      if (!isControl && (code === '403' || code === '429')) continue;
+      if (!isControl && code === '403') continue;
       if (code === '400' && route.body === undefined) continue;
       responses[code] = { description, content: errorContent };
     }

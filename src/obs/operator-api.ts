@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { silentLogger, type Clock, type Logger } from '../core/index.js';
 import { dashboardAsset } from './dashboard/assets.js';
-import { bearerToken, TokenBucketLimiter, tokenFingerprint, tokenMatches, type TokenBucketConfig } from './operator-api-auth.js';
+import { AuthFailureBackoff, bearerToken, TokenBucketLimiter, tokenFingerprint, tokenMatches, type AuthBackoffConfig, type TokenBucketConfig } from './operator-api-auth.js';
 import {
   closePositionBodySchema,
   openApiDocument,
@@ -46,8 +46,16 @@ export interface OperatorApiOptions {
   readonly logger?: Logger;
   /** Drives the rate limiter (wall clock in the daemon, a ManualClock in tests). */
   readonly clock?: Clock;
-  /** Control requests per client address; default a burst of 10, then one every 3 s. */
+  /**
+   * Control requests per authenticated principal (token fingerprint), counted only after the token
+   * checked out; default a burst of 10, then one every 3 s.
+   */
   readonly controlRateLimit?: TokenBucketConfig;
+  /**
+   * Failed authentications per client address: default 10 free, then 429 with a back-off from 1 s
+   * doubling to 15 min. A correct token is never held back by it.
+   */
+  readonly authFailureBackoff?: AuthBackoffConfig;
   /** Serve the dashboard at / (default true). */
   readonly dashboard?: boolean;
   /** Version shown in the OpenAPI document. */
@@ -157,10 +165,13 @@ const CONTROLS: Readonly<Record<string, Control>> = {
 export function createOperatorApi(options: OperatorApiOptions): OperatorRequestHandler {
   const log = (options.logger ?? silentLogger).child({ component: 'operator-api' });
   const token = options.token !== undefined && options.token !== '' ? options.token : null;
-  const limiter = new TokenBucketLimiter(options.controlRateLimit ?? { capacity: 10, refillPerSecond: 1 / 3 }, options.clock ?? wallClock);
+  const clock = options.clock ?? wallClock;
+  const controlLimiter = new TokenBucketLimiter(options.controlRateLimit ?? { capacity: 10, refillPerSecond: 1 / 3 }, clock);
+  const authBackoff = new AuthFailureBackoff(options.authFailureBackoff ?? { freeFailures: 10, baseBackoffMs: 1_000, maxBackoffMs: 15 * 60_000 }, clock);
   const serveDashboard = options.dashboard ?? true;
   let openApiText: string | null = null;
 
+  /** Authentication comes first, before any limit: returns the principal (token fingerprint). */
   const authenticate = (req: IncomingMessage, control: boolean): string => {
     if (token === null) {
       throw control
@@ -168,11 +179,19 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorRequestH
         : new HttpError(401, 'API_TOKEN_NOT_SET', 'the operator API is disabled: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)');
     }
     const presented = bearerToken(req.headers.authorization);
+    const client = clientAddress(req);
     if (presented === null || !tokenMatches(token, presented)) {
-      log.warn({ client: clientAddress(req), path: req.url, presented: presented === null ? 'none' : tokenFingerprint(presented) }, 'operator API: unauthorised request');
+      const { waitS, first } = authBackoff.fail(client);
+      if (waitS > 0) {
+        if (first) log.warn({ client, path: req.url }, 'operator API: too many failed authentications from this address; backing off');
+        const retry = String(Math.ceil(waitS));
+        throw new HttpError(429, 'AUTH_BACKOFF', `too many requests with a missing or wrong bearer token from this address; retry in ${retry} s with Authorization: Bearer <WICK_API_TOKEN>`, { 'retry-after': retry, 'www-authenticate': 'Bearer realm="wick"' });
+      }
+      log.warn({ client, path: req.url, presented: presented === null ? 'none' : tokenFingerprint(presented) }, 'operator API: unauthorised request');
       throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <WICK_API_TOKEN>)', { 'www-authenticate': 'Bearer realm="wick"' });
     }
-    return `${clientAddress(req)} ${tokenFingerprint(presented)}`;
+    authBackoff.succeed(client);
+    return tokenFingerprint(presented);
   };
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
@@ -193,12 +212,13 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorRequestH
     }
     if (control !== undefined) {
       if (method !== 'POST') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} takes POST`, { allow: 'POST' });
-      const waitS = limiter.take(clientAddress(req));
+      const principal = authenticate(req, true);
+      const waitS = controlLimiter.take(principal);
       if (waitS > 0) {
-        log.warn({ client: clientAddress(req), path }, 'operator API: control rate limit hit');
-        throw new HttpError(429, 'RATE_LIMITED', `too many control requests; retry in ${Math.ceil(waitS)} s`, { 'retry-after': String(Math.ceil(waitS)) });
+        log.warn({ client: clientAddress(req), principal, path }, 'operator API: control rate limit hit');
+        throw new HttpError(429, 'RATE_LIMITED', `too many control requests for this token; retry in ${Math.ceil(waitS)} s`, { 'retry-after': String(Math.ceil(waitS)) });
       }
-      const by = authenticate(req, true);
+      const by = `${clientAddress(req)} ${principal}`;
       const action = path.slice('/api/control/'.length);
       try {
         const outcome = await control(options.port, by, req);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { seriesId, TIMEFRAMES, type Candle, type OrderIntent, type SeriesKey } from '../core/index.js';
 
@@ -65,6 +66,25 @@ export const decisionJobSchema = z.object({
 });
 export type DecisionJobData = z.infer<typeof decisionJobSchema>;
 
+/**
+ * The decisions of several series that a signal process finished at the same moment (a boundary
+ * where many markets close at once), in one job: one queue round trip and one trader job instead
+ * of one per series. Each group is exactly a v2 job's content; the trader runs them in order.
+ */
+export const decisionBatchJobSchema = z.object({
+  v: z.literal(3),
+  groups: z.array(decisionJobSchema.omit({ v: true })).min(2),
+});
+export type DecisionBatchJobData = z.infer<typeof decisionBatchJobSchema>;
+
+/** What the intents queue carries: one series' decisions (v2) or several series' (v3). */
+export const anyDecisionJobSchema = z.discriminatedUnion('v', [decisionJobSchema, decisionBatchJobSchema]);
+
+/** The per-series groups of either job form, in the order they must run. */
+export function decisionGroups(data: z.infer<typeof anyDecisionJobSchema>): readonly Omit<DecisionJobData, 'v'>[] {
+  return data.v === 2 ? [data] : data.groups;
+}
+
 /** Deterministic, ':'-free: the same "series up to T" is one job while bullmq retains it. */
 export function candleJobId(series: SeriesKey, lastOpenTimeMs: number): string {
   return `${seriesId(series)}.${lastOpenTimeMs}`;
@@ -72,6 +92,12 @@ export function candleJobId(series: SeriesKey, lastOpenTimeMs: number): string {
 
 export function decisionJobId(series: SeriesKey, firstOpenTimeMs: number, lastOpenTimeMs: number): string {
   return firstOpenTimeMs === lastOpenTimeMs ? `${seriesId(series)}.${firstOpenTimeMs}` : `${seriesId(series)}.${firstOpenTimeMs}-${lastOpenTimeMs}`;
+}
+
+/** Deterministic, ':'-free id of a batch job: its groups' ids, hashed when long. */
+export function decisionBatchJobId(groups: readonly { readonly series: SeriesKey; readonly decisions: readonly { readonly candle: { readonly openTimeMs: number } }[] }[]): string {
+  const ids = groups.map((g) => decisionJobId(g.series, g.decisions[0]!.candle.openTimeMs, g.decisions[g.decisions.length - 1]!.candle.openTimeMs)).join(',');
+  return `batch.${createHash('sha1').update(ids).digest('hex')}`;
 }
 
 export function candleJobData(series: SeriesKey, candles: readonly Candle[], ingestedAtMs: number): CandleJobData {

@@ -2,7 +2,8 @@ import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { seriesId, type Candle, type Logger, type OrderIntent, type SeriesKey } from '../core/index.js';
 import { decodeStoredCandle, type CandleStore } from './candle-store.js';
-import { CANDLES_QUEUE, candleJobSchema, decisionJobData, decisionJobId, describeIssues } from './jobs.js';
+import { DecisionPublisher } from './decision-publisher.js';
+import { CANDLES_QUEUE, candleJobSchema, describeIssues } from './jobs.js';
 import { keepAlive, KeyedMutex, LockBusyError, newLockToken, whileBusy } from './locks.js';
 import { LuaScript, PipelineKeys } from './redis.js';
 import { intentAction, type PipelineMetrics, type SignalStep } from './types.js';
@@ -58,10 +59,12 @@ export class SignalWorker {
   private readonly mutex = new KeyedMutex();
   /** Lower bound of each series' last processed open time (it only grows), to skip covered jobs without a round trip. */
   private readonly knownLast = new Map<string, number>();
+  private readonly publisher: DecisionPublisher;
 
   constructor(private readonly deps: SignalWorkerDeps) {
     const s = deps.settings;
     this.keys = new PipelineKeys(s.prefix);
+    this.publisher = new DecisionPublisher(deps.intentsQueue, INTENT_JOB_NAME);
     this.worker = new Worker(CANDLES_QUEUE, (job) => this.process(job), {
       connection: deps.connection,
       prefix: s.prefix,
@@ -154,11 +157,7 @@ export class SignalWorker {
       }
       // At least once: decisions go out before the series advances; a crash in between re-runs these
       // candles, and the duplicates are dropped by job id or by the trader's per-candle check.
-      if (decisions.length > 0) {
-        const first = decisions[0]!.candle.openTimeMs;
-        const lastDecided = decisions[decisions.length - 1]!.candle.openTimeMs;
-        await this.deps.intentsQueue.add(INTENT_JOB_NAME, decisionJobData(series, decisions), { jobId: decisionJobId(series, first, lastDecided) });
-      }
+      if (decisions.length > 0) await this.publisher.publish({ series, decisions });
     } catch (error) {
       failure ??= error;
       processed = last; // the decisions did not go out: these candles must run again

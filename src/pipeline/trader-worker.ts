@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { seriesId, type Logger } from '../core/index.js';
-import { decisionJobSchema, describeIssues, INTENTS_QUEUE } from './jobs.js';
+import { anyDecisionJobSchema, decisionGroups, describeIssues, INTENTS_QUEUE, type DecisionJobData } from './jobs.js';
 import { LockBusyError, newLockToken } from './locks.js';
 import { LuaScript, PipelineKeys } from './redis.js';
 import type { PipelineMetrics, SignalDecision, TraderStep } from './types.js';
@@ -131,8 +131,8 @@ export class TraderWorker {
   }
 
   private async process(job: Job): Promise<void> {
-    const { connection, settings, logger, metrics, step, nowMs } = this.deps;
-    const parsed = decisionJobSchema.safeParse(job.data);
+    const { logger, metrics } = this.deps;
+    const parsed = anyDecisionJobSchema.safeParse(job.data);
     if (!parsed.success) {
       const reason = describeIssues(parsed.error);
       logger.error({ jobId: job.id, reason }, 'malformed decision job rejected');
@@ -141,9 +141,16 @@ export class TraderWorker {
     }
     if (!this.held || Date.now() >= this.validUntil) throw new LockBusyError('the trader lease');
     if (job.processedOn !== undefined) metrics.queueWaitSeconds.observe({ queue: INTENTS_QUEUE }, Math.max(0, job.processedOn - job.timestamp) / 1000);
-    const id = seriesId(parsed.data.series);
-    const series = parsed.data.series;
-    const entries = parsed.data.decisions;
+    // Groups run in order; a failure stops the job, and its retry skips what already ran (per-series dedup).
+    for (const group of decisionGroups(parsed.data)) await this.processGroup(group);
+  }
+
+  /** One series' decisions of a job, in order. */
+  private async processGroup(group: Omit<DecisionJobData, 'v'>): Promise<void> {
+    const { connection, settings, logger, metrics, step, nowMs } = this.deps;
+    const id = seriesId(group.series);
+    const series = group.series;
+    const entries = group.decisions;
     const decisionId = (openTimeMs: number): string => `${id}.${openTimeMs}`;
 
     let lastTraded = this.lastTraded.get(id);

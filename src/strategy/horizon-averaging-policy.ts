@@ -67,6 +67,14 @@ export class HorizonAveragingPolicy implements Policy {
   lastAverage = Number.NaN;
   lastCount = 0;
 
+  get lastSignal(): number {
+    return this.lastAverage;
+  }
+
+  get signalLevels(): { readonly enter: number; readonly exit: number } {
+    return { enter: 1 + this.config.threshold, exit: 1 - (this.config.exitThreshold ?? this.config.threshold) };
+  }
+
   decide(prediction: Prediction, referencePriceQuote: number): OrderIntent | null {
     if (prediction.kind !== 'ratio') throw new InvariantError(`HorizonAveragingPolicy needs ratio predictions, got ${prediction.kind}`);
     if (prediction.horizons.length !== prediction.values.length) throw new InvariantError(`prediction has ${prediction.values.length} values for ${prediction.horizons.length} horizons`);

@@ -4,6 +4,10 @@ import { seriesId } from '../core/index.js';
 /** Turns one prediction (of one closed candle) into an intent, or null for "no opinion: hold". */
 export interface Policy {
   decide(prediction: Prediction, referencePriceQuote: number): OrderIntent | null;
+  /** The value the last decision compared with its levels (an averaged ratio, a smoothed probability); charts draw it. */
+  readonly lastSignal?: number;
+  /** The levels that value is compared with: enter above `enter`, exit below `exit`. */
+  readonly signalLevels?: { readonly enter: number; readonly exit: number };
 }
 
 /** Deterministic intent id from series and candle: a duplicate decision is recognisable. */

@@ -37,6 +37,12 @@ export class ThresholdHysteresisPolicy implements Policy {
   private readonly fraction: number;
   private readonly index: number;
   private readonly allowShort: boolean;
+  /** The smoothed probability of the last decision. */
+  lastSignal = Number.NaN;
+
+  get signalLevels(): { readonly enter: number; readonly exit: number } {
+    return { enter: this.config.pEnter, exit: this.config.pExit };
+  }
 
   constructor(readonly config: ThresholdHysteresisConfig) {
     this.alpha = config.emaAlpha ?? 1;
@@ -68,6 +74,7 @@ export class ThresholdHysteresisPolicy implements Policy {
     st.lastTimeMs = t;
     st.ema = Number.isNaN(st.ema) ? raw : st.ema + this.alpha * (raw - st.ema);
     const p = st.ema;
+    this.lastSignal = p;
     const { pEnter, pExit } = this.config;
     let target: number;
     let reason: string;

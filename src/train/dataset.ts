@@ -121,7 +121,7 @@ export function buildDataset(inputs: readonly SeriesInput[], options: DatasetOpt
       w++;
     }
   }
-  const normalisation = fitNormalisation(pooledRaw, new Uint8Array(trainRowCount).fill(1), F, 0, trainRowCount);
+  const normalisation = fitNormalisation(pooledRaw, new Uint8Array(trainRowCount).fill(1), F, 0, trainRowCount, spec.features.map((f) => f.id));
 
   // Target scale: 1 / σ of one-step returns over the training rows, so targets have unit variance.
   let targetScale = 1;

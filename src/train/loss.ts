@@ -9,10 +9,14 @@ import type { Slab } from './gemm.js';
  */
 export type LossSpec = { readonly kind: 'mse' } | { readonly kind: 'huber'; readonly delta: number } | { readonly kind: 'bce' };
 
-/** Returns the mean loss; if dOut is given, writes dLoss/dOut (B, K) into it. */
-export function lossAndGrad(spec: LossSpec, out: ArrayLike<number>, target: ArrayLike<number>, targetOff: number, count: number, dOut: Slab | null): number {
+/**
+ * Returns the mean loss; if dOut is given, writes dLoss/dOut (B, K) into it. `meanOver` (default
+ * `count`) is the number of entries the mean is over: a shard of a data-parallel batch passes the
+ * whole batch's B·K, so its share of the loss and gradient is exactly the single-thread one.
+ */
+export function lossAndGrad(spec: LossSpec, out: ArrayLike<number>, target: ArrayLike<number>, targetOff: number, count: number, dOut: Slab | null, meanOver = count): number {
   let total = 0;
-  const inv = 1 / count;
+  const inv = 1 / meanOver;
   for (let k = 0; k < count; k++) {
     const z = out[k]!;
     const y = target[targetOff + k]!;

@@ -10,7 +10,10 @@ import { F32Arena, countFloats } from './f32-arena.js';
 import { createWorkspace, workspaceSizes } from './lstm-workspace.js';
 import type { LstmWorkspace } from './lstm-workspace.js';
 import { lossAndGrad } from './loss.js';
+import type { Slab } from './gemm.js';
 import type { LossSpec } from './loss.js';
+import { GradientWorkers, shardSizes } from './data-parallel.js';
+import type { ParallelOptions } from './data-parallel.js';
 
 /** Windows in the training layout: x (n, T, F) batch-first, y (n, K). */
 export interface WindowSet {
@@ -61,6 +64,12 @@ export interface TrainHooks {
   /** Checked after every batch; true stops training and keeps the best model so far (Ctrl-C). */
   shouldStop?(): boolean;
   clock?: Clock;
+  /**
+   * Data-parallel batches over several threads (see data-parallel.ts). Bit-reproducible for a given
+   * thread count; equal to the single-thread run within float rounding (the gradient's summation
+   * order differs). Absent or threads ≤ 1: the calling thread alone.
+   */
+  parallel?: ParallelOptions;
 }
 
 export interface TrainResult {
@@ -106,20 +115,25 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
   const B = Math.min(config.batchSize, nTrain);
   const rem = nTrain % B;
   const valRem = data.val.n % B;
+  const threads = Math.max(1, Math.min(Math.floor(hooks.parallel?.threads ?? 1), B));
+  const fullShards = shardSizes(B, threads);
+  const remShards = rem > 0 ? shardSizes(rem, threads) : [];
   // Parameters, gradient and all workspaces share one WebAssembly memory so GEMMs run in SIMD.
-  // Allocation order below must match this list (countFloats includes alignment).
-  const arena = new F32Arena(
-    countFloats([P, P, ...workspaceSizes(init, B, T), ...(rem > 0 ? workspaceSizes(init, rem, T) : []), ...(valRem > 0 && valRem !== rem ? workspaceSizes(init, valRem, T) : [])]),
-  );
+  // One workspace per batch size this thread runs: full and last training batch (or their shard 0),
+  // full and last validation chunk.
+  const sizes = new Set<number>([B]);
+  if (rem > 0) sizes.add(rem);
+  if (valRem > 0) sizes.add(valRem);
+  if (threads > 1) for (const b of [fullShards[0]!, ...(rem > 0 ? [remShards[0]!] : [])]) if (b > 0) sizes.add(b);
+  const arena = new F32Arena(countFloats([P, P, ...[...sizes].flatMap((b) => workspaceSizes(init, b, T))]));
   const alloc = (n: number): Float32Array => arena.alloc(n);
   const params = arena.alloc(P);
   params.set(init.params);
   const model: LstmModel = { config: init.config, layout: init.layout, params };
   const grad = arena.alloc(P);
-  const wsFull = createWorkspace(model, B, T, Float32Array, alloc);
-  const wsRem = rem > 0 ? createWorkspace(model, rem, T, Float32Array, alloc) : null;
-  const wsValRem = valRem > 0 && valRem !== rem ? createWorkspace(model, valRem, T, Float32Array, alloc) : wsRem;
-  const workspaceFor = (b: number): LstmWorkspace => (b === B ? wsFull : b === rem && wsRem !== null ? wsRem : wsValRem!);
+  const spaces = new Map<number, LstmWorkspace>();
+  for (const b of sizes) spaces.set(b, createWorkspace(model, b, T, Float32Array, alloc));
+  const workspaceFor = (b: number): LstmWorkspace => spaces.get(b)!;
   const decayMask = new Uint8Array(P);
   for (const t of paramTensors(mc)) {
     if (!t.isBias) decayMask.fill(1, t.offset, t.offset + t.shape.reduce((a, b) => a * b, 1));
@@ -139,52 +153,105 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
   const history: EpochReport[] = [];
   let epochsRun = 0;
 
-  outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
-    rng.shuffle(order);
-    let lossSum = 0;
-    for (let first = 0; first < nTrain; first += B) {
-      const ws = first + B <= nTrain ? wsFull : wsRem!;
-      const b = ws.batch;
-      gatherBatch(ws, data.train.x, order, first, F, pIn, rng);
+  const workers = threads > 1 ? new GradientWorkers(mc, T, config.loss, bptt, fullShards.slice(1).map((b, w) => [b, remShards[w + 1] ?? 0]), hooks.parallel!) : null;
+  const maskScratch = workers !== null && pLayer > 0 && mc.numLayers > 1 ? new Float32Array(T * B * mc.hiddenSize) : null;
+
+  /** Loss of the batch order[first … first+b) (mean over b·K); its gradient lands in `grad`. */
+  const batchGradient = (first: number, b: number, epoch: number): number => {
+    grad.fill(0);
+    if (workers === null) {
+      const ws = workspaceFor(b);
+      gatherBatch(ws.x, b, data.train.x, order, first, T, F, pIn, rng);
       ws.dropoutActive = pLayer > 0 && mc.numLayers > 1;
       if (ws.dropoutActive) fillMasks(ws, pLayer, rng);
       const out = lstmForward(model, ws);
       const dO = b === B ? dOut : dOut.subarray(0, b * K);
       const y = gatherTargets(data.train.y, order, first, b, K, yBatch);
       const batchLoss = lossAndGrad(config.loss, out, y, 0, b * K, dO);
-      // A non-finite loss means training diverged: stop loudly rather than export NaN weights.
-      if (!Number.isFinite(batchLoss)) throw new InvariantError(`train: non-finite loss at epoch ${epoch}, window ${first}`);
-      lossSum += batchLoss * b;
-      grad.fill(0);
+      checkLoss(batchLoss, epoch, first);
       lstmBackward(model, ws, dO, grad, bptt);
-      if (Number.isFinite(clipNorm)) clipGlobalNorm(grad, clipNorm);
-      adam.update(model.params, grad);
-      if (hooks.shouldStop?.() === true) {
-        stopReason = 'stopped';
-        // Keep whichever is better: the interrupted state or the best completed epoch.
-        const valLoss = evaluateWith(model, data.val, config.loss, T, B, workspaceFor);
-        if (valLoss < bestValLoss) {
-          bestValLoss = valLoss;
-          best.set(model.params);
-          bestEpoch = epoch;
+      return batchLoss;
+    }
+    const shards = b === B ? fullShards : remShards;
+    const ws = workspaceFor(shards[0]!);
+    // Inputs in the single-thread order (shard by shard, window by window), so dropout draws match.
+    let at = first;
+    for (let s = 0; s < threads; s++) {
+      const n = shards[s]!;
+      if (n > 0) gatherBatch(s === 0 ? ws.x : workers.inputs(s - 1, n).x, n, data.train.x, order, at, T, F, pIn, rng);
+      at += n;
+    }
+    ws.dropoutActive = maskScratch !== null;
+    if (maskScratch !== null) {
+      for (let l = 1; l < mc.numLayers; l++) {
+        const m = maskScratch.subarray(0, T * b * mc.hiddenSize);
+        drawMask(m, pLayer, rng);
+        let off = 0;
+        for (let s = 0; s < threads; s++) {
+          const n = shards[s]!;
+          if (n > 0) scatterRows(m, T, b, mc.hiddenSize, off, n, s === 0 ? ws.layerMask[l]! : workers.inputs(s - 1, n).masks[l - 1]!);
+          off += n;
         }
-        break outer;
       }
     }
-    const valLoss = evaluateWith(model, data.val, config.loss, T, B, workspaceFor);
-    epochsRun = epoch + 1;
-    const report: EpochReport = { epoch, trainLoss: lossSum / nTrain, valLoss, elapsedMs: (clock?.nowMs() ?? t0) - t0 };
-    history.push(report);
-    hooks.onEpoch?.(report);
-    if (valLoss < bestValLoss - minDelta) {
-      bestValLoss = valLoss;
-      bestEpoch = epoch;
-      best.set(model.params);
-      sinceBest = 0;
-    } else if (++sinceBest >= patience) {
-      stopReason = 'patience';
-      break;
+    at = first;
+    for (let s = 0; s < threads; s++) {
+      const n = shards[s]!;
+      if (n > 0 && s > 0) gatherTargets(data.train.y, order, at, n, K, workers.inputs(s - 1, n).y);
+      at += n;
     }
+    workers.publish(model.params);
+    const remote = shards.slice(1);
+    workers.start(remote, b * K, maskScratch !== null);
+    const b0 = shards[0]!;
+    const out = lstmForward(model, ws);
+    const dO = dOut.subarray(0, b0 * K);
+    const y = gatherTargets(data.train.y, order, first, b0, K, yBatch);
+    let batchLoss = lossAndGrad(config.loss, out, y, 0, b0 * K, dO, b * K);
+    lstmBackward(model, ws, dO, grad, bptt);
+    batchLoss += workers.reduceInto(grad, remote);
+    checkLoss(batchLoss, epoch, first);
+    return batchLoss;
+  };
+
+  try {
+    outer: for (let epoch = 0; epoch < config.epochs; epoch++) {
+      rng.shuffle(order);
+      let lossSum = 0;
+      for (let first = 0; first < nTrain; first += B) {
+        const b = Math.min(B, nTrain - first);
+        lossSum += batchGradient(first, b, epoch) * b;
+        if (Number.isFinite(clipNorm)) clipGlobalNorm(grad, clipNorm);
+        adam.update(model.params, grad);
+        if (hooks.shouldStop?.() === true) {
+          stopReason = 'stopped';
+          // Keep whichever is better: the interrupted state or the best completed epoch.
+          const valLoss = evaluateWith(model, data.val, config.loss, T, B, workspaceFor);
+          if (valLoss < bestValLoss) {
+            bestValLoss = valLoss;
+            best.set(model.params);
+            bestEpoch = epoch;
+          }
+          break outer;
+        }
+      }
+      const valLoss = evaluateWith(model, data.val, config.loss, T, B, workspaceFor);
+      epochsRun = epoch + 1;
+      const report: EpochReport = { epoch, trainLoss: lossSum / nTrain, valLoss, elapsedMs: (clock?.nowMs() ?? t0) - t0 };
+      history.push(report);
+      hooks.onEpoch?.(report);
+      if (valLoss < bestValLoss - minDelta) {
+        bestValLoss = valLoss;
+        bestEpoch = epoch;
+        best.set(model.params);
+        sinceBest = 0;
+      } else if (++sinceBest >= patience) {
+        stopReason = 'patience';
+        break;
+      }
+    }
+  } finally {
+    workers?.close();
   }
   if (bestEpoch >= 0) model.params.set(best);
   // Hand back plain memory: the arena (tens of MB of workspaces) can then be collected.
@@ -238,11 +305,8 @@ function checkSet(name: string, s: WindowSet, T: number, F: number, K: number): 
   }
 }
 
-/** Time-major gather of the shuffled windows order[first … first+B) with inverted input dropout. */
-function gatherBatch(ws: LstmWorkspace, x: Float32Array, order: Int32Array, first: number, F: number, p: number, rng: Rng): void {
-  const B = ws.batch;
-  const T = ws.steps;
-  const dst = ws.x;
+/** Time-major gather (T, b, F) into dst of the shuffled windows order[first … first+b) with inverted input dropout. */
+function gatherBatch(dst: Slab, B: number, x: Float32Array, order: Int32Array, first: number, T: number, F: number, p: number, rng: Rng): void {
   const keep = 1 / (1 - p);
   for (let b = 0; b < B; b++) {
     const src = order[first + b]! * T * F;
@@ -256,11 +320,22 @@ function gatherBatch(ws: LstmWorkspace, x: Float32Array, order: Int32Array, firs
 }
 
 function fillMasks(ws: LstmWorkspace, p: number, rng: Rng): void {
+  for (let l = 1; l < ws.layerMask.length; l++) drawMask(ws.layerMask[l]!, p, rng);
+}
+
+function drawMask(m: Slab, p: number, rng: Rng): void {
   const keep = 1 / (1 - p);
-  for (let l = 1; l < ws.layerMask.length; l++) {
-    const m = ws.layerMask[l]!;
-    for (let k = 0; k < m.length; k++) m[k] = rng.next() < p ? 0 : keep;
-  }
+  for (let k = 0; k < m.length; k++) m[k] = rng.next() < p ? 0 : keep;
+}
+
+/** Rows [from, from+n) of every step of a (T, b, width) slab, as a (T, n, width) slab in dst. */
+function scatterRows(src: Float32Array, T: number, b: number, width: number, from: number, n: number, dst: Slab): void {
+  for (let t = 0; t < T; t++) dst.set(src.subarray((t * b + from) * width, (t * b + from + n) * width), t * n * width);
+}
+
+function checkLoss(loss: number, epoch: number, first: number): void {
+  // A non-finite loss means training diverged: stop loudly rather than export NaN weights.
+  if (!Number.isFinite(loss)) throw new InvariantError(`train: non-finite loss at epoch ${epoch}, window ${first}`);
 }
 
 function gatherTargets(y: Float32Array, order: Int32Array, first: number, b: number, K: number, out: Float32Array): Float32Array {

@@ -1,4 +1,5 @@
 import { benchBacktest } from './backtest.js';
+import { benchBurst } from './burst.js';
 import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
 import { benchPipeline } from './pipeline.js';
@@ -14,11 +15,12 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   inference: benchInference,
   backtest: benchBacktest,
   pipeline: benchPipeline,
+  burst: benchBurst,
   soak: benchSoak,
 };
 
 /** Run by default; `soak` takes ten minutes and runs only when named. */
-export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline'];
+export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline', 'burst'];
 
 /**
  * Runs the named benchmarks (all when none are named) one after another and returns every figure

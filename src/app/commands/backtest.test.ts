@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomModelFolder } from '../../../test/support/random-model.js';
-import { parseBacktestResult } from '../../backtest/result.js';
+import { parseDiagnosedResult } from '../../backtest/diagnostics/schema.js';
 import { runCli } from '../cli.js';
 
 const sample = fileURLToPath(new URL('../../../test/fixtures/sample/', import.meta.url));
@@ -37,13 +37,24 @@ describe('wick backtest', () => {
     const json = join(out, 'r.json');
     const report = join(out, 'r.html');
     const { code, out: text, err } = await run([
-      '--data', join(sample, 'BTC_USDT-1h.csv'), '--data', join(sample, 'ETH_USDT-1h.csv'), '--model', model, '--from', '2022-03-01', '--fee-bps', '7', '--json', json, '--report', report,
+      '--data', join(sample, 'BTC_USDT-1h.csv'), '--data', join(sample, 'ETH_USDT-1h.csv'), '--model', model, '--from', '2022-03-01', '--fee-bps', '7', '--json', json, '--report', report, '--timing-shifts', '3',
     ]);
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(text).toMatch(/Sharpe\s+-?[\d.]+\s+-?[\d.]+/);
-    const result = parseBacktestResult(JSON.parse(await readFile(json, 'utf8')));
+    const result = parseDiagnosedResult(JSON.parse(await readFile(json, 'utf8')));
     expect(result.config).toMatchObject({ mode: 'backtest', symbols: ['BTC/USDT', 'ETH/USDT'], feeBps: 7, timeframe: '1h' });
+    // diagnostics in the terminal, the JSON and the HTML
+    expect(text).toMatch(/timing test: real timing ranks \d+ of 7 by Sharpe/);
+    expect(text).toMatch(/buy & hold 50%/);
+    const d = result.diagnostics!;
+    expect(d.timing!.of).toBe(7);
+    expect(d.bySymbol.map((s) => s.symbol)).toEqual(['BTC/USDT', 'ETH/USDT']);
+    expect(d.signal.ic.length).toBe(3);
+    expect(d.trading.trades).toBe(result.trades.length);
+    expect(d.baselines.map((b) => b.name)).toContain('opposite of last return 50%');
+    const html = await readFile(report, 'utf8');
+    for (const id of ['signal-quality', 'timing-test', 'baselines']) expect(html).toContain(`id="${id}"`);
     expect(result.equity[0]![0]).toBe(Date.UTC(2022, 2, 1));
     expect(result.trades.length).toBeGreaterThan(0);
     for (const t of result.trades) expect(t.entryTimeMs).toBeGreaterThanOrEqual(Date.UTC(2022, 2, 1));
@@ -84,7 +95,7 @@ describe('wick backtest --walk-forward', () => {
     expect(err).toMatch(/walk-forward fold 1: train 2022-01-15 → 2022-03-01, test → 2022-03-21/);
     expect(err).toMatch(/walk-forward fold 4: train 2022-03-16 → 2022-04-30, test → 2022-05-01/);
     expect(text).toContain('4 folds of 20 days');
-    const result = parseBacktestResult(JSON.parse(await readFile(json, 'utf8')));
+    const result = parseDiagnosedResult(JSON.parse(await readFile(json, 'utf8')));
     const folds = (result.config['walkForward'] as { folds: { trainFromMs: number; testFromMs: number; testToMs: number; modelId: string }[] }).folds;
     expect(folds).toHaveLength(4);
     expect(new Set(folds.map((f) => f.modelId)).size).toBe(4);

@@ -4,7 +4,10 @@ import { performance } from 'node:perf_hooks';
 import { writeFile, rename, rm } from 'node:fs/promises';
 import { isTimeframe, type Timeframe } from '../../core/candle.js';
 import { createLogger } from '../../obs/logger.js';
-import { runBacktest, type BacktestRun } from '../../backtest/engine.js';
+import { scoreBacktestSeries, tradeScoredSeries, type BacktestRun, type TradeSetup } from '../../backtest/engine.js';
+import { diagnoseBacktest } from '../../backtest/diagnostics/index.js';
+import { formatDiagnostics } from '../../backtest/diagnostics/format.js';
+import type { DiagnosedResult } from '../../backtest/diagnostics/schema.js';
 import { renderReport } from '../../backtest/report.js';
 import { RESULT_VERSION, serializeBacktestResult, type BacktestResult } from '../../backtest/result.js';
 import { getSpec } from '../../features/index.js';
@@ -14,7 +17,7 @@ import { parseIsoDate, parseOptions } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { loadSeriesFiles } from '../series-files.js';
 import { runWalkForward } from '../walk-forward.js';
-import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor, simulatedMarketRules } from '../trading-setup.js';
+import { exposureCapFor, fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor, simulatedMarketRules } from '../trading-setup.js';
 
 const HELP = `Usage: wick backtest --data FILE.csv [--data ...] [--model DIR] [--from ISO] [--to ISO]
                      [--fee-bps N] [--slippage-bps N] [--json OUT.json] [--report OUT.html]
@@ -35,7 +38,8 @@ Options (default in brackets):
   --fee-bps N          taker fee in basis points [WICK_FEE_BPS, 10]
   --slippage-bps N     adverse slippage in basis points [WICK_SLIPPAGE_BPS, 5]
   --initial-equity X   starting quote balance [WICK_INITIAL_EQUITY, 10000]
-  --json OUT.json      write the result (config, metrics, trades, equity curves)
+  --timing-shifts K    timing test: replay the predictions shifted by ±1…±K bars [10; 0 skips it]
+  --json OUT.json      write the result (config, metrics, diagnostics, trades, equity curves)
   --report OUT.html    write a self-contained HTML report (charts, metrics, trades)
   --walk-forward       retrain the model (same architecture and settings as --model) on a rolling
                        window before each fold and test it on the fold only; only out-of-sample
@@ -58,6 +62,7 @@ export interface BacktestOptions {
   readonly initialEquity: number | undefined;
   readonly json: string | undefined;
   readonly report: string | undefined;
+  readonly timingShifts: number;
   readonly walkForward: { readonly trainDays: number; readonly testDays: number } | undefined;
 }
 
@@ -80,6 +85,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
     'initial-equity': { type: 'string' },
     json: { type: 'string' },
     report: { type: 'string' },
+    'timing-shifts': { type: 'string' },
     'walk-forward': { type: 'boolean' },
     'train-days': { type: 'string' },
     'test-days': { type: 'string' },
@@ -101,6 +107,9 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} "${raw}": expected a positive whole number of days`);
     return n;
   };
+  const shiftsRaw = str('timing-shifts');
+  const timingShifts = shiftsRaw === undefined ? 10 : Number(shiftsRaw);
+  if (!Number.isInteger(timingShifts) || timingShifts < 0 || timingShifts > 500) throw new UsageError(`--timing-shifts "${shiftsRaw}": expected a whole number of bars from 0 to 500`);
   const walkForward = values['walk-forward'] === true ? { trainDays: days('train-days', 730), testDays: days('test-days', 90) } : undefined;
   if (walkForward !== undefined && fromMs === undefined) throw new UsageError('--walk-forward needs --from: the first day of the first out-of-sample fold');
   return {
@@ -114,6 +123,7 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
     initialEquity,
     json: str('json'),
     report: str('report'),
+    timingShifts,
     walkForward,
   };
 }
@@ -142,19 +152,20 @@ export function resultConfigOf(
 }
 
 /** Builds the result file both `wick backtest` and `wick replay` write. */
-export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
+export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'openTrades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
   return {
     version: RESULT_VERSION,
     config: { ...config, timeframe: run.timeframe },
     metrics: run.metrics,
     trades: run.trades,
+    openTrades: run.openTrades,
     equity: run.equity,
     buyAndHoldEquity: run.buyAndHoldEquity,
   };
 }
 
 /** Writes the --json result and the --report HTML when asked (both atomically). */
-export async function writeResultFiles(result: BacktestResult, paths: { readonly json: string | undefined; readonly report: string | undefined }, cwd: string): Promise<void> {
+export async function writeResultFiles(result: DiagnosedResult, paths: { readonly json: string | undefined; readonly report: string | undefined }, cwd: string): Promise<void> {
   if (paths.json !== undefined) await writeAtomically(resolve(cwd, paths.json), serializeBacktestResult(result));
   if (paths.report !== undefined) await writeAtomically(resolve(cwd, paths.report), renderReport(result));
 }
@@ -211,7 +222,7 @@ export function formatSummary(run: Pick<BacktestRun, 'metrics' | 'equity' | 'den
 export async function runBacktestCommand(options: BacktestOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
-  const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample });
+  const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample, plausibility: config.market.plausibility });
   const model = await OnnxSignalModel.load(modelDir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
   try {
     const tf = series[0]?.key.timeframe;
@@ -239,32 +250,39 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
       );
       return 0;
     }
-    const run = await runBacktest({
-      series: series.map((s) => ({ key: s.key, candles: s.candles })),
-      model,
-      featureSpec: getSpec(model.manifest.featureSpec.name),
-      normalisation: normalisationOf(model.manifest),
+    const makeSetup = (): TradeSetup => ({
+      model: model.info,
       policy: policyFor(model.info, config),
       orderManager: orderManagerConfigFor(config, 'backtest', initial),
       risk: riskConfigFor(config, initial),
       rules: simulatedMarketRules(symbols),
       fillModel,
       ...(options.fromMs !== undefined ? { fromMs: options.fromMs } : {}),
-      ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
-      inferenceBatch: 1024,
       logger,
     });
+    const scored = await scoreBacktestSeries({
+      ...makeSetup(),
+      series: series.map((s) => ({ key: s.key, candles: s.candles })),
+      model,
+      featureSpec: getSpec(model.manifest.featureSpec.name),
+      normalisation: normalisationOf(model.manifest),
+      ...(options.toMs !== undefined ? { toMs: options.toMs } : {}),
+      inferenceBatch: 1024,
+    });
+    const run = await tradeScoredSeries(makeSetup(), scored);
+    const diagnostics = await diagnoseBacktest({ scored, run, makeSetup, timingShifts: options.timingShifts, exposureCap: exposureCapFor(config, symbols.length), initialEquityQuote: initial });
     const seconds = (performance.now() - started) / 1000;
-    const result = toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: model.info.modelId }, { resample: options.resample ?? null }));
+    const result = { ...toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: model.info.modelId }, { resample: options.resample ?? null })), diagnostics };
     await writeResultFiles(result, options, ctx.cwd);
     ctx.stdout.write(
       formatSummary(
         run,
         `backtest ${symbols.join(', ')} ${run.timeframe}`,
         `model ${model.info.modelId}, fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
-        `${run.candlesProcessed} candles in ${seconds.toFixed(2)} s (${Math.round(run.candlesProcessed / seconds)} candles/s)`,
+        `${run.candlesProcessed} candles in ${seconds.toFixed(2)} s including diagnostics`,
       ),
     );
+    ctx.stdout.write(formatDiagnostics(diagnostics, run.metrics.strategy));
     return 0;
   } finally {
     await model.close();

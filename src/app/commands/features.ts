@@ -1,3 +1,4 @@
+import { plausibilityFromEnv } from '../config/load-config.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliContext } from '../command.js';
@@ -84,7 +85,8 @@ async function run(args: readonly string[], ctx: CliContext): Promise<number> {
   try {
     const spec = getSpec(parsed.spec);
     // Paths resolve against ctx.cwd; messages name the file as the user typed it.
-    const readOpts = parsed.timeframe === undefined ? { displayName: parsed.data } : { displayName: parsed.data, timeframe: parsed.timeframe };
+    const plausibility = plausibilityFromEnv(ctx.env);
+    const readOpts = parsed.timeframe === undefined ? { displayName: parsed.data, plausibility } : { displayName: parsed.data, timeframe: parsed.timeframe, plausibility };
     const file = await readCandleFile(path.resolve(ctx.cwd, parsed.data), readOpts);
     const timeframe = parsed.timeframe ?? file.timeframe ?? '1h';
     const engine = new FeatureEngine(spec, timeframeMs(timeframe));

@@ -3,8 +3,10 @@ import { CcxtBroker } from '../../execution/brokers/ccxt-broker.js';
 import { RateBudget } from '../../execution/brokers/rate-budget.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
 import { createLogger } from '../../obs/logger.js';
+import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
+import { checkConfigConflicts } from '../config/conflicts.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
@@ -35,14 +37,17 @@ export function liveAccount(config: Config): string {
   return `live-${config.market.exchange}`;
 }
 
-export async function runLive(args: readonly string[], ctx: CliContext, config: Config): Promise<number> {
+export async function runLive(args: readonly string[], ctx: CliContext, loaded: Config): Promise<number> {
+  const { config, source: apiToken } = resolveApiToken(loaded);
   const { roles, seed } = parseDaemonArgs(args, config.role);
+  // Conflicting settings are a configuration error (exit 2), found before contacting anything.
+  await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   const secrets = secretsOf(config);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
   const wall = { nowMs: () => Date.now() };
-  logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe }, 'wick starting in LIVE mode: real orders');
+  logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting in LIVE mode: real orders');
 
   let rules: Record<string, MarketRules> = {};
   let live: Parameters<typeof startDaemon>[0]['live'];

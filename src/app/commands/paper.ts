@@ -2,8 +2,10 @@ import { timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.
 import { createCcxtExchange } from '../../market/ccxt-client.js';
 import { marketRulesFromCcxt } from '../../market/market-rules.js';
 import { createLogger } from '../../obs/logger.js';
+import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
+import { checkConfigConflicts } from '../config/conflicts.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
@@ -25,12 +27,15 @@ Options:
 Example:
   WICK_SYMBOLS=BTC/USDT,ETH/USDT WICK_TIMEFRAME=1h wick paper`;
 
-export async function runPaper(args: readonly string[], ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
+export async function runPaper(args: readonly string[], ctx: CliContext, loaded: Config = loadConfig(ctx.env)): Promise<number> {
+  const { config, source: apiToken } = resolveApiToken(loaded);
   const { roles, seed } = parseDaemonArgs(args, config.role);
+  // Conflicting settings are a configuration error (exit 2), found before contacting anything.
+  await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
-  logger.info({ mode: 'paper', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe }, 'wick starting');
+  logger.info({ mode: 'paper', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting');
 
   // Market rules come from the exchange (public endpoint); the trader's paper broker respects them.
   let rules: Record<string, MarketRules> = {};

@@ -77,7 +77,7 @@ async function removeKeys(url: string, prefix: string): Promise<number> {
 
 export async function runReplay(options: ReplayOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
-  const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe });
+  const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe, plausibility: config.market.plausibility });
   const series = files.map((f) => ({ key: f.key, candles: f.candles.filter((c) => options.toMs === undefined || c.openTimeMs < options.toMs) }));
   const events: ClosedCandle[] = series.flatMap((s) => s.candles.map((candle) => ({ series: s.key, candle })));
   const rank = new Map(series.map((s, i) => [s.key.symbol, i]));

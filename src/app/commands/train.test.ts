@@ -63,6 +63,19 @@ describe('wick train', () => {
     expect(await readFile(join(a, 'model.onnx'))).toEqual(await readFile(join(b, 'model.onnx')));
   });
 
+  it('is reproducible for a seed and a thread count with --threads, and records the count', async () => {
+    const a = await mkdtemp(join(tmpdir(), 'wick-train-ta-'));
+    const b = await mkdtemp(join(tmpdir(), 'wick-train-tb-'));
+    dirs.push(a, b);
+    const args = ['--data', join(sample, 'BTC_USDT-1h.csv'), ...SMALL, '--epochs', '1', '--threads', '2'];
+    const first = await run([...args, '--out', a]);
+    expect(first.err).toContain('on 2 threads');
+    await run([...args, '--out', b]);
+    expect(await readFile(join(a, 'model.onnx'))).toEqual(await readFile(join(b, 'model.onnx')));
+    const manifest = manifestSchema.parse(JSON.parse(await readFile(join(a, 'manifest.json'), 'utf8')));
+    expect(manifest.training.hyperParameters['threads']).toBe(2);
+  });
+
   it('stops on Ctrl-C after the current batch and keeps the best model so far', async () => {
     const out = await mkdtemp(join(tmpdir(), 'wick-train-int-'));
     dirs.push(out);
@@ -81,6 +94,7 @@ describe('wick train', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--hidden "many": expected an integer from 1 to 256');
     expect((await run(['--data', 'x.csv', '--out', '/tmp/x', '--test-from', 'soon'])).err).toContain('--test-from "soon" is not a date');
+    expect((await run(['--data', 'x.csv', '--out', '/tmp/x', '--threads', '0'])).err).toContain('--threads "0": expected an integer from 1 to 256');
   });
 
   it('reports a corrupt data file with file, line and reason, exit 2', async () => {

@@ -1,3 +1,4 @@
+import { plausibilityFromEnv } from '../config/load-config.js';
 import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { timeframeMs, type Timeframe } from '../../core/candle.js';
@@ -15,6 +16,7 @@ import type { LossSpec } from '../../train/loss.js';
 import { isInt, parseIsoDate, parseNumber, parseOptions, parseTimeframe } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
 import { writeModelFolder } from '../model-folder.js';
+import { defaultTrainingThreads, trainingParallelism } from '../train-threads/spawn.js';
 
 const HELP = `Usage: wick train --data A.csv [--data B.csv ...] --out DIR [options]
 
@@ -50,6 +52,8 @@ Options (default in brackets):
   --bptt N             truncated BPTT length [window]
   --patience N         early-stopping patience in epochs [4]
   --seed N             seed of initialisation, shuffling and dropout [42]
+  --threads N          training threads (data-parallel mini-batches; the same seed and thread
+                       count give the same model bit for bit) [all cores]
 
 Example:
   wick train --data ../shared/data/BTC_USDT-1h.csv --data ../shared/data/ETH_USDT-1h.csv \\
@@ -81,6 +85,8 @@ export interface TrainOptions {
   readonly bptt: number | undefined;
   readonly patience: number;
   readonly seed: number;
+  /** Training threads; undefined: every core. */
+  readonly threads?: number;
 }
 
 export function parseTrainArgs(args: readonly string[]): TrainOptions {
@@ -110,6 +116,7 @@ export function parseTrainArgs(args: readonly string[]): TrainOptions {
     bptt: { type: 'string' },
     patience: { type: 'string' },
     seed: { type: 'string' },
+    threads: { type: 'string' },
   });
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const data = (values['data'] as string[] | undefined) ?? [];
@@ -150,6 +157,7 @@ export function parseTrainArgs(args: readonly string[]): TrainOptions {
     bptt: bpttRaw === undefined ? undefined : parseNumber('--bptt', bpttRaw, window, isInt(1, window), `an integer from 1 to the window (${window})`),
     patience: parseNumber('--patience', str('patience'), 4, isInt(1, 1000), 'a positive integer'),
     seed: parseNumber('--seed', str('seed'), 42, isInt(0, 2 ** 31 - 1), 'a non-negative integer'),
+    threads: parseNumber('--threads', str('threads'), defaultTrainingThreads(), isInt(1, 256), 'an integer from 1 to 256'),
   };
 }
 
@@ -206,7 +214,7 @@ export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<
   const inputs = [];
   let timeframe: Timeframe | undefined = options.timeframe;
   for (const path of options.data) {
-    const file = await readCandleFile(resolve(ctx.cwd, path), { displayName: path, ...(options.timeframe ? { timeframe: options.timeframe } : {}) });
+    const file = await readCandleFile(resolve(ctx.cwd, path), { displayName: path, plausibility: plausibilityFromEnv(ctx.env), ...(options.timeframe ? { timeframe: options.timeframe } : {}) });
     if (file.timeframe === undefined) throw new DataError('too few rows to infer the timeframe; pass --timeframe', { file: path });
     if (timeframe !== undefined && file.timeframe !== timeframe) throw new DataError(`timeframe ${file.timeframe} differs from the other files' ${timeframe}`, { file: path });
     timeframe = file.timeframe;
@@ -279,7 +287,9 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
       `\repoch ${epoch + 1}/${options.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${lastEpoch ? `loss ${lastEpoch.trainLoss.toFixed(4)} val ${lastEpoch.valLoss.toFixed(4)} ` : ''}elapsed ${formatDuration(elapsed)} eta ≤${Number.isFinite(eta) ? formatDuration(eta) : '?'}   `,
     );
   };
+  const threads = options.threads ?? defaultTrainingThreads();
   const result = train(config, { train: dataset.train, val: dataset.val }, {
+    parallel: trainingParallelism(threads),
     shouldStop: () => {
       batches++;
       if (isTty && performance.now() - lastDraw > 200) {
@@ -299,7 +309,7 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
   });
   const trainMs = performance.now() - started;
   if (result.stopReason === 'stopped') say('interrupted: keeping the best model so far');
-  say(`training: ${result.epochsRun} epochs, best epoch ${result.bestEpoch + 1} (validation loss ${result.bestValLoss.toFixed(5)}), stopped by ${result.stopReason}, ${formatDuration(trainMs)}, ${Math.round((dataset.train.n * result.epochsRun) / (trainMs / 1000))} windows/s`);
+  say(`training: ${result.epochsRun} epochs, best epoch ${result.bestEpoch + 1} (validation loss ${result.bestValLoss.toFixed(5)}), stopped by ${result.stopReason}, ${formatDuration(trainMs)}, ${Math.round((dataset.train.n * result.epochsRun) / (trainMs / 1000))} windows/s on ${threads} thread${threads === 1 ? '' : 's'}`);
 
   const validation = evaluateSet(result.model, dataset.val, options.window, options.target, dataset.targetScale);
   const test = dataset.test ? evaluateSet(result.model, dataset.test, options.window, options.target, dataset.targetScale) : null;
@@ -336,6 +346,8 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
         bptt: options.bptt ?? options.window,
         patience: options.patience,
         valFraction: options.valFraction,
+        // The gradient's summation order depends on it: a rerun needs the same count to match bit for bit.
+        threads,
       },
       seed: options.seed,
       epochsRun: result.epochsRun,

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import type { Timeframe } from '../../core/candle.js';
+import { DEFAULT_PLAUSIBILITY, type PlausibilityBounds } from '../../market/candle-plausibility.js';
 import { LIVE_CONFIRMATION, VARIABLES, type VariableDef } from './variables.js';
 
 export interface Config {
@@ -13,11 +14,12 @@ export interface Config {
     readonly wsUrl: string | undefined;
     readonly timeoutMs: number;
     readonly staleAfterCandles: number;
+    readonly plausibility: PlausibilityBounds;
   };
   /** Present only in live mode; never logged (see obs/logger redaction). */
   readonly credentials: { readonly apiKey: string; readonly secret: string } | undefined;
-  readonly redis: { readonly url: string; readonly prefix: string };
-  readonly http: { readonly host: string; readonly port: number; readonly apiToken: string | undefined };
+  readonly redis: { readonly url: string; readonly prefix: string; readonly signalConcurrency: number };
+  readonly http: { readonly host: string; readonly port: number; readonly apiToken: string | undefined; readonly apiTokenFile: string | undefined };
   readonly log: { readonly level: string; readonly format: 'auto' | 'json' | 'pretty' };
   readonly notify: { readonly webhookUrl: string | undefined; readonly telegramBotToken: string | undefined; readonly telegramChatId: string | undefined; readonly throttleMs: number };
   readonly model: { readonly dir: string; readonly executionProvider: 'auto' | 'cpu' | 'cuda'; readonly cudaStrict: boolean; readonly registry: string | undefined; readonly driftGuard: boolean };
@@ -113,10 +115,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       wsUrl: get('WICK_EXCHANGE_WS_URL'),
       timeoutMs: get('WICK_EXCHANGE_TIMEOUT_MS'),
       staleAfterCandles: get('WICK_STALE_AFTER_CANDLES'),
+      plausibility: { ...DEFAULT_PLAUSIBILITY, maxRatio: get('WICK_PLAUSIBLE_MAX_RATIO'), maxSigmas: get('WICK_PLAUSIBLE_MAX_SIGMAS') },
     },
     credentials: live ? { apiKey: get('WICK_API_KEY'), secret: get('WICK_API_SECRET') } : undefined,
-    redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX') },
-    http: { host: get('WICK_HTTP_HOST'), port: get('WICK_HTTP_PORT'), apiToken: get('WICK_API_TOKEN') },
+    redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX'), signalConcurrency: get('WICK_SIGNAL_CONCURRENCY') },
+    http: { host: get('WICK_HTTP_HOST'), port: get('WICK_HTTP_PORT'), apiToken: get('WICK_API_TOKEN'), apiTokenFile: get('WICK_API_TOKEN_FILE') },
     log: { level: get('WICK_LOG_LEVEL'), format: get('WICK_LOG_FORMAT') },
     notify: { webhookUrl: get('WICK_WEBHOOK_URL'), telegramBotToken: get('WICK_TELEGRAM_BOT_TOKEN'), telegramChatId: get('WICK_TELEGRAM_CHAT_ID'), throttleMs: get<number>('WICK_NOTIFY_THROTTLE_SECONDS') * 1000 },
     model: { dir: get('WICK_MODEL_DIR'), executionProvider: get('WICK_EXECUTION_PROVIDER'), cudaStrict: get('WICK_CUDA_STRICT'), registry: get('WICK_MODEL_REGISTRY'), driftGuard: get('WICK_DRIFT_GUARD') },
@@ -150,7 +153,9 @@ function deepFreeze<T>(value: T): T {
 export function renderEnvExample(): string {
   const lines = [
     '# wick configuration. Copy to .env (next to compose.yaml, or the working directory) and edit.',
-    '# Every variable is optional unless its comment says otherwise; the value shown is the default.',
+    '# Every line is commented out: the value shown is the default, so a copy changes nothing until you',
+    '# uncomment a line. Connection settings (WICK_REDIS_URL, WICK_HTTP_HOST/PORT) are set by compose.yaml',
+    '# for the containers; uncomment them only when you run wick outside compose.',
     '# Generated from src/app/config/variables.ts by `npm run docs:config`; do not edit by hand.',
   ];
   let group = '';
@@ -160,7 +165,7 @@ export function renderEnvExample(): string {
       lines.push('', `# --- ${group}`);
     }
     lines.push(`# ${def.doc}`);
-    lines.push(def.defaultRaw !== undefined ? `${def.env}=${def.defaultRaw}` : `# ${def.env}=`);
+    lines.push(`# ${def.env}=${def.defaultRaw ?? ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -174,7 +179,7 @@ export function renderVariablesTable(): string {
 
 /** compose.yaml's environment block: every variable passed through, empty meaning "wick's default". */
 export function renderComposeEnvironment(): string {
-  const inContainer: Readonly<Record<string, string>> = { WICK_REDIS_URL: 'redis://redis:6379' };
+  const inContainer: Readonly<Record<string, string>> = { WICK_REDIS_URL: 'redis://redis:6379', WICK_API_TOKEN_FILE: '/run/wick/api-token' };
   return (VARIABLES as readonly VariableDef[])
     .filter((def) => def.env !== 'WICK_HTTP_HOST' && def.env !== 'WICK_HTTP_PORT')
     .map((def) => `  ${def.env}: \${${def.env}:-${inContainer[def.env] ?? ''}}`)
@@ -184,4 +189,24 @@ export function renderComposeEnvironment(): string {
 /** Every secret value of a configuration, for the logger's scrubber. */
 export function secretsOf(config: Config): (string | undefined)[] {
   return [config.credentials?.apiKey, config.credentials?.secret, config.http.apiToken, config.notify.webhookUrl, config.notify.telegramBotToken];
+}
+
+/**
+ * The plausibility bounds from WICK_PLAUSIBLE_* alone, for the file commands (train, features,
+ * backtest) that do not load the daemon's configuration. Throws ConfigError on a bad value.
+ */
+export function plausibilityFromEnv(env: Readonly<Record<string, string | undefined>>): PlausibilityBounds {
+  const problems: string[] = [];
+  const read = (name: string): number => {
+    const def = (VARIABLES as readonly VariableDef[]).find((d) => d.env === name)!;
+    const given = env[name];
+    const raw = given !== undefined && given.trim() !== '' ? given.trim() : def.defaultRaw!;
+    const parsed = def.schema.safeParse(raw);
+    if (parsed.success) return parsed.data as number;
+    problems.push(`${name} = ${JSON.stringify(raw)}: expected ${def.expected}.`);
+    return Number.NaN;
+  };
+  const bounds = { ...DEFAULT_PLAUSIBILITY, maxRatio: read('WICK_PLAUSIBLE_MAX_RATIO'), maxSigmas: read('WICK_PLAUSIBLE_MAX_SIGMAS') };
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
+  return bounds;
 }

@@ -212,7 +212,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     pipeline = await startPipeline({
       redisUrl: config.redis.url,
       roles: options.roles,
-      settings: { prefix: options.prefix, ...options.settings },
+      settings: { prefix: options.prefix, signalConcurrency: config.redis.signalConcurrency, ...options.settings },
       ...(signalStep !== undefined ? { signalStep } : {}),
       ...(session !== null ? { traderStep: (item: TraderItem) => (trader as PaperTrader).accept(item) } : {}),
       ...(liveTrader !== null ? { traderStep: (item: TraderItem) => (liveTrader as LiveTrader).accept(item) } : {}),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { timeframeMs, type Logger, type SeriesKey, type SignalModel } from '../../core/index.js';
 import { FeatureEngine, getSpec, type FeatureSpec, type Normalisation } from '../../features/index.js';
 import { normalisationOf, type DriftCalibration, type ModelManifest } from '../../model/manifest.js';
+import { BatchingSignalModel } from '../../model/batching-signal-model.js';
 import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import type { ModelRegistry } from '../../model/registry.js';
 import { modelAt, type ModelSwitch } from '../../pipeline/index.js';
@@ -30,9 +31,12 @@ export function fixedModelSource(active: ActiveModel): ModelSource {
   return { modelFor: () => Promise.resolve(active) };
 }
 
-/** Builds the ActiveModel of a loaded ONNX model (spec, normalisation and drift from its manifest, policy from the config). */
+/**
+ * Builds the ActiveModel of a loaded ONNX model (spec, normalisation and drift from its manifest,
+ * policy from the config). Series closing together share one onnxruntime call (BatchingSignalModel).
+ */
 export function activeModelOf(id: string, model: OnnxSignalModel, config: Config): ActiveModel {
-  return { id, model, spec: getSpec(model.manifest.featureSpec.name), normalisation: normalisationOf(model.manifest), policy: policyFor(model.info, config), drift: model.manifest.drift ?? null };
+  return { id, model: new BatchingSignalModel(model), spec: getSpec(model.manifest.featureSpec.name), normalisation: normalisationOf(model.manifest), policy: policyFor(model.info, config), drift: model.manifest.drift ?? null };
 }
 
 /**

@@ -1,6 +1,7 @@
-import { seriesId, type Logger, type SeriesKey } from '../../core/index.js';
+import { DataError, seriesId, type Logger, type SeriesKey } from '../../core/index.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
 import { CcxtCandleSource } from '../../market/ccxt-candle-source.js';
+import { notifyEvents } from '../../obs/notify.js';
 import type { Config } from '../config/load-config.js';
 import type { Daemon } from './daemon.js';
 
@@ -29,7 +30,16 @@ export async function runUntilStopped(
         if (last !== null) resume[seriesId(s)] = last;
       }
       const seedCount = Math.max(options.seed, daemon.model ? daemon.model.info.windowLength + 64 : 0);
-      source = new CcxtCandleSource({ exchange, series, clock: { nowMs: () => Date.now() }, logger: logger.child({ component: 'ingest' }), seedCount, resumeAfterOpenTimeMs: resume });
+      source = new CcxtCandleSource({
+        exchange,
+        series,
+        clock: { nowMs: () => Date.now() },
+        logger: logger.child({ component: 'ingest' }),
+        seedCount,
+        resumeAfterOpenTimeMs: resume,
+        plausibility: config.market.plausibility,
+        onQuarantine: (q) => daemon.notifier?.notify(notifyEvents.error(new DataError(`${q.series.symbol} ${q.series.timeframe} candle ${new Date(q.candle.openTimeMs).toISOString()} quarantined: ${q.reason}`), 'ingest')),
+      });
       const candles = source;
       const ingest = (async () => {
         for await (const closed of candles.closedCandles()) {
