@@ -18,6 +18,7 @@ export const FAULT_FILES = [
   'test/operator-api.test.ts',
   'src/market/candle-plausibility.test.ts',
   'src/app/config/conflicts.test.ts',
+  'test/simulator-fidelity.test.ts',
   'src/market/ccxt-candle-source.e2e.test.ts',
   'src/market/ccxt-candle-source.test.ts',
   'src/simulator/faults.ccxt.test.ts',

@@ -80,11 +80,20 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
   it('a ccxt Exchange satisfies the structural interface; market rules come from loaded markets', () => {
     const asLike: CcxtExchangeLike = ex;
     expect(asLike).toBe(ex);
-    expect(broker.marketRules(SYMBOL)).toEqual({ symbol: SYMBOL, tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 });
+    expect(broker.marketRules(SYMBOL)).toEqual({
+      symbol: SYMBOL,
+      tickSize: 0.01,
+      stepSize: 0.00001,
+      minQtyBase: 0.00001,
+      minNotionalQuote: 5,
+      maxQtyBase: 9000,
+      marketMaxQtyBase: 128.52,
+      percentPriceBySide: { bidUp: 5, bidDown: 0.2, askUp: 5, askDown: 0.2 },
+    });
     expect(broker.supportsNativeStops(SYMBOL)).toBe(true);
   });
 
-  it('market buy with a client id: accepted, filled, fills with quote fee; found again by client id and in fetchFills', async () => {
+  it('market buy with a client id: accepted, filled, fills net of the base-asset fee; found again by client id and in fetchFills', async () => {
     const id = cid('mkt');
     const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.1234567 });
     expect(r.status).toBe('accepted');
@@ -92,7 +101,9 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
     expect(r.order).toMatchObject({ clientOrderId: id, status: 'filled', qtyBase: 0.12345, filledQtyBase: 0.12345, avgFillPriceQuote: 100, purpose: 'entry', type: 'market' });
     expect(r.order.limitPriceQuote).toBeUndefined();
     expect(r.fills).toHaveLength(1);
-    expect(r.fills[0]).toMatchObject({ clientOrderId: id, symbol: SYMBOL, side: 'buy', qtyBase: 0.12345, priceQuote: 100 });
+    // Binance takes a buy's fee from the BTC received: the fill holds the net quantity.
+    expect(r.fills[0]).toMatchObject({ clientOrderId: id, symbol: SYMBOL, side: 'buy', priceQuote: 100 });
+    expect(r.fills[0]?.qtyBase).toBeCloseTo(0.12345 * 0.999, 12);
     expect(r.fills[0]?.feeQuote).toBeCloseTo(0.012345, 9);
     const again = await broker.fetchOrder(SYMBOL, id);
     expect(again).toMatchObject({ clientOrderId: id, status: 'filled', filledQtyBase: 0.12345 });
@@ -102,7 +113,7 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
     expect(mine[0]?.feeQuote).toBeCloseTo(0.012345, 9);
     expect(await broker.fetchOrder(SYMBOL, 'wE_never_placed')).toBeNull();
     const bal = await broker.fetchBalance();
-    expect(bal.base['BTC']).toBeCloseTo(0.12345, 9);
+    expect(bal.base['BTC']).toBeCloseTo(0.12345 * 0.999, 9);
     expect(bal.freeQuote).toBeLessThan(10_000);
   });
 
@@ -164,7 +175,7 @@ describe('fault matrix (each: one order per client id on the venue)', () => {
     sim.faults.timeoutNextOrders({ mode: 'hang' });
     const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.1 });
     expect(r).toMatchObject({ status: 'accepted', order: { clientOrderId: id, status: 'filled', filledQtyBase: 0.1 } });
-    if (r.status === 'accepted') expect(r.fills.map((f) => f.qtyBase)).toEqual([0.1]);
+    if (r.status === 'accepted') expect(r.fills.map((f) => f.qtyBase)).toEqual([0.0999]); // net of the 0.1 % fee in BTC
     expect(await venueOrdersWith(id)).toBe(1);
   });
 
@@ -221,13 +232,13 @@ describe('fault matrix (each: one order per client id on the venue)', () => {
     sim.step(60_000);
     expect(await broker.fetchOrder(SYMBOL, id)).toMatchObject({ status: 'filled', filledQtyBase: 0.5 });
     const fills = (await broker.fetchFills(SYMBOL, T0)).filter((f) => f.clientOrderId === id);
-    expect(fills.reduce((s, f) => s + f.qtyBase, 0)).toBeCloseTo(0.5, 9);
+    expect(fills.reduce((s, f) => s + f.qtyBase, 0)).toBeCloseTo(0.5 * 0.999, 9);
     expect(await venueOrdersWith(id)).toBe(1);
   });
 
   it('insufficient funds → denied, nothing placed', async () => {
     const id = cid('poor');
-    const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 5000 });
+    const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'limit', purpose: 'entry', qtyBase: 5000, limitPriceQuote: 99 });
     expect(r).toMatchObject({ status: 'denied', reason: { code: 'INSUFFICIENT_FUNDS' } });
     expect(await venueOrdersWith(id)).toBe(0);
   });

@@ -40,6 +40,20 @@ describe('wick CLI', () => {
     expect(out()).toContain(`Usage: wick ${name}`);
   });
 
+  it('lists a lazily loaded command without loading it, and loads it only to run it or show its help', async () => {
+    let loads = 0;
+    const lazy = { name: 'demo', summary: 'a demo command', load: async () => (loads++, { name: 'demo', help: 'Usage: wick demo', run: async () => 7 }) };
+    const help = context();
+    expect(await runCli(['--help'], help.ctx, [lazy])).toBe(0);
+    expect(help.out()).toMatch(/^ {2}demo {2}a demo command$/m);
+    expect(loads).toBe(0);
+    const usage = context();
+    expect(await runCli(['demo', '--help'], usage.ctx, [lazy])).toBe(0);
+    expect(usage.out()).toContain('Usage: wick demo');
+    expect(await runCli(['demo'], context().ctx, [lazy])).toBe(7);
+    expect(loads).toBe(2);
+  });
+
   it('rejects an unknown command with status 2', async () => {
     const { ctx, err } = context();
     expect(await runCli(['moon'], ctx)).toBe(2);

@@ -3,12 +3,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, DataError, ModelMismatchError } from '../core/errors.js';
-import { UsageError, type CliCommand, type CliContext } from './command.js';
+import { UsageError, type CliCommand, type CliContext, type CommandEntry } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { version } from './version.js';
 
 
-function mainHelp(commands: readonly CliCommand[]): string {
+function mainHelp(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'wick — a crypto trading daemon: exchange candles → features → LSTM (ONNX) → risk-checked orders.',
@@ -16,7 +16,7 @@ function mainHelp(commands: readonly CliCommand[]): string {
     'Usage: wick <command> [options]        wick <command> --help',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary ?? ''}`),
     '',
     'Options: --help, --version',
     'Configuration: environment variables or a .env file in the working directory (see config/.env.example).',
@@ -25,7 +25,7 @@ function mainHelp(commands: readonly CliCommand[]): string {
 }
 
 /** Runs one CLI invocation and returns its exit status. Exceptions become messages, never stack dumps for input errors. */
-export async function runCli(argv: readonly string[], ctx: CliContext, commands: readonly CliCommand[] = COMMANDS): Promise<number> {
+export async function runCli(argv: readonly string[], ctx: CliContext, commands: readonly CommandEntry[] = COMMANDS): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     ctx.stdout.write(mainHelp(commands));
@@ -35,11 +35,12 @@ export async function runCli(argv: readonly string[], ctx: CliContext, commands:
     ctx.stdout.write(`${version()}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
     ctx.stderr.write(`wick: unknown command "${name}". Run \`wick --help\` for the list.\n`);
     return 2;
   }
+  const command: CliCommand = 'load' in entry ? await entry.load() : entry;
   if (rest.includes('--help') || rest.includes('-h')) {
     ctx.stdout.write(`${command.help}\n`);
     return 0;

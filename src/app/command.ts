@@ -16,12 +16,24 @@ export interface CliContext {
  */
 export interface CliCommand {
   readonly name: string;
-  /** One line for `wick --help`. */
-  readonly summary: string;
+  /** One line for `wick --help` (a lazily loaded command has it in its registry entry instead). */
+  readonly summary?: string;
   /** Full text for `wick <name> --help`: usage line, every option with its default, an example. */
   readonly help: string;
   run(args: readonly string[], ctx: CliContext): Promise<number>;
 }
+
+/**
+ * A command that `wick --help` lists without loading its module: the module, and what it imports
+ * (ccxt alone takes seconds to load), is imported only when the command runs or shows its help.
+ */
+export interface LazyCliCommand {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<CliCommand>;
+}
+
+export type CommandEntry = CliCommand | LazyCliCommand;
 
 /** Thrown by argument parsing: printed with the command's usage, exit status 2. */
 export class UsageError extends Error {}

@@ -98,4 +98,13 @@ export interface MarketRules {
   readonly stepSize: number;
   readonly minQtyBase: number;
   readonly minNotionalQuote: number;
+  /** Largest quantity of any order (Binance LOT_SIZE maxQty), when the exchange says. */
+  readonly maxQtyBase?: number;
+  /** Largest quantity of a market order (Binance MARKET_LOT_SIZE maxQty, 128.52 on BTCUSDT), when the exchange says. */
+  readonly marketMaxQtyBase?: number;
+  /**
+   * Binance PERCENT_PRICE_BY_SIDE: a buy's limit price must lie within [avg × bidDown, avg × bidUp],
+   * a sell's within [avg × askDown, avg × askUp], avg being the recent average price.
+   */
+  readonly percentPriceBySide?: { readonly bidUp: number; readonly bidDown: number; readonly askUp: number; readonly askDown: number };
 }

@@ -600,7 +600,11 @@ export class OrderManager {
     rec.feesQuote += fill.feeQuote;
     if (rec.markPriceQuote === 0) rec.markPriceQuote = fill.priceQuote; // first sight of the symbol
     if (cur === 0 || Math.sign(cur) === Math.sign(signed)) {
-      const next = roundToStep(cur + signed, step);
+      // Toward zero, never to nearest: with the fee taken from the base received (Binance), the
+      // held quantity is off the step, and a book rounded up would size every stop and exit above
+      // the balance (refused as insufficient funds).
+      const held = floorToStep(Math.abs(cur + signed), step);
+      const next = held > 0 ? Math.sign(signed) * held : roundToStep(cur + signed, step);
       rec.avgEntryPriceQuote = (Math.abs(cur) * rec.avgEntryPriceQuote + fill.qtyBase * fill.priceQuote) / Math.abs(next);
       if (cur === 0) rec.openedAtMs = fill.timeMs;
       rec.qtyBase = next;

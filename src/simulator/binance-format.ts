@@ -1,4 +1,4 @@
-import type { EngineMarket, SimOrder, SimTrade } from './exchange-engine.js';
+import { AVG_PRICE_MINS, type EngineMarket, type SimOrder, type SimTrade } from './exchange-engine.js';
 import type { PricePath, SimKline } from './price-path.js';
 
 /** Binance kline intervals the simulator serves (all aligned to the epoch, like Binance's up to 1d). */
@@ -122,17 +122,30 @@ export function symbolInfo(m: EngineMarket): Record<string, unknown> {
     isMarginTradingAllowed: false,
     filters: [
       { filterType: 'PRICE_FILTER', minPrice: fmt(m.tickSize), maxPrice: '1000000.00000000', tickSize: fmt(m.tickSize) },
-      { filterType: 'LOT_SIZE', minQty: fmt(m.minQty), maxQty: '9000.00000000', stepSize: fmt(m.stepSize) },
-      { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: '9000.00000000', stepSize: '0.00000000' },
-      { filterType: 'NOTIONAL', minNotional: fmt(m.minNotional), applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
-      { filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 },
-      { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 },
+      { filterType: 'LOT_SIZE', minQty: fmt(m.minQty), maxQty: fmt(m.maxQty), stepSize: fmt(m.stepSize) },
+      { filterType: 'MARKET_LOT_SIZE', minQty: '0.00000000', maxQty: fmt(m.marketMaxQty), stepSize: '0.00000000' },
+      {
+        filterType: 'PERCENT_PRICE_BY_SIDE',
+        bidMultiplierUp: String(m.percentPriceBySide.bidUp),
+        bidMultiplierDown: String(m.percentPriceBySide.bidDown),
+        askMultiplierUp: String(m.percentPriceBySide.askUp),
+        askMultiplierDown: String(m.percentPriceBySide.askDown),
+        avgPriceMins: AVG_PRICE_MINS,
+      },
+      { filterType: 'NOTIONAL', minNotional: fmt(m.minNotional), applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: AVG_PRICE_MINS },
+      { filterType: 'MAX_NUM_ORDERS', maxNumOrders: m.maxNumOrders },
+      { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: m.maxNumAlgoOrders },
     ],
     permissions: [],
     permissionSets: [['SPOT']],
     defaultSelfTradePreventionMode: 'EXPIRE_MAKER',
     allowedSelfTradePreventionModes: ['EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'],
   };
+}
+
+/** A stop not yet triggered is not working (isWorking false) but its workingTime is a real time, never -1. */
+function workingTime(o: SimOrder): number {
+  return o.workingTimeMs >= 0 ? o.workingTimeMs : o.timeMs;
 }
 
 function isTrigger(o: SimOrder): boolean {
@@ -165,7 +178,7 @@ export function newOrderJson(o: SimOrder, fills: readonly SimTrade[], respType: 
     ...core(o, tickSize),
     transactTime: o.timeMs,
     ...(isTrigger(o) ? { stopPrice: fmtPrice(o.stopPrice, tickSize) } : {}),
-    workingTime: o.workingTimeMs,
+    workingTime: workingTime(o),
     selfTradePreventionMode: 'EXPIRE_MAKER',
   };
   if (respType === 'RESULT') return result;
@@ -184,7 +197,7 @@ export function queryOrderJson(o: SimOrder, tickSize: number): Record<string, un
     time: o.timeMs,
     updateTime: o.updateTimeMs,
     isWorking: o.workingTimeMs >= 0,
-    workingTime: o.workingTimeMs,
+    workingTime: workingTime(o),
     selfTradePreventionMode: 'EXPIRE_MAKER',
   };
 }

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BinanceApiError, binanceErrors } from './binance-error.js';
 import { INTERVAL_MS, cancelOrderJson, fmt, fmtPrice, klineRow, newOrderJson, queryOrderJson, selectKlines, symbolInfo, tradeJson } from './binance-format.js';
-import type { ExchangeEngine, OrderLookup, PlaceOrderParams } from './exchange-engine.js';
+import { AVG_PRICE_MINS, type ExchangeEngine, type OrderLookup, type PlaceOrderParams } from './exchange-engine.js';
 import type { FaultState } from './faults.js';
 
 export interface RestContext {
@@ -196,6 +196,13 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
         200,
         rows.map((k) => klineRow(k, market.tickSize)),
       );
+      return;
+    }
+    case 'GET /api/v3/avgPrice': {
+      const symbol = params['symbol'];
+      if (symbol === undefined) throw binanceErrors.mandatory('symbol');
+      const market = engine.market(symbol);
+      sendJson(res, 200, { mins: AVG_PRICE_MINS, price: fmtPrice(engine.avgPriceOf(market.id), market.tickSize), closeTime: engine.nowMs });
       return;
     }
     case 'GET /api/v3/ticker/price': {

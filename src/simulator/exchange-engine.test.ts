@@ -12,7 +12,7 @@ const path = PricePath.fromPoints([
   { timeMs: S + 3000, price: 80 },
   { timeMs: S + 4000, price: 100 },
 ]);
-const market: EngineMarket = { id: 'ETHUSDT', base: 'ETH', quote: 'USDT', tickSize: 0.01, stepSize: 0.001, minQty: 0.001, minNotional: 5, orderTypes: SIM_ORDER_TYPES, path };
+const market: EngineMarket = { id: 'ETHUSDT', base: 'ETH', quote: 'USDT', tickSize: 0.01, stepSize: 0.001, minQty: 0.001, minNotional: 5, marketMaxQty: 128.52, maxQty: 9000, percentPriceBySide: { bidUp: 5, bidDown: 0.2, askUp: 5, askDown: 0.2 }, maxNumOrders: 200, maxNumAlgoOrders: 5, orderTypes: SIM_ORDER_TYPES, path };
 
 function engine(balances: Record<string, number> = { USDT: 1000 }): ExchangeEngine {
   return new ExchangeEngine({ markets: [market], balances, feeRate: 0.001, startTimeMs: S });
@@ -34,27 +34,75 @@ function bal(e: ExchangeEngine, asset: string): { free: number; locked: number }
 }
 
 describe('ExchangeEngine', () => {
-  it('fills a market buy at the current price and charges the fee in quote', () => {
+  it('fills a market buy at the current price and charges the fee in the asset received (the base), as Binance does', () => {
     const e = engine();
     const { order, fills } = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 2, newClientOrderId: 'a' });
     expect(order.status).toBe('FILLED');
     expect(fills).toHaveLength(1);
-    expect(fills[0]).toMatchObject({ price: 100, qty: 2, quoteQty: 200, commission: 0.2, commissionAsset: 'USDT' });
-    expect(bal(e, 'USDT')).toEqual({ free: 799.8, locked: 0 });
-    expect(bal(e, 'ETH')).toEqual({ free: 2, locked: 0 });
+    expect(fills[0]).toMatchObject({ price: 100, qty: 2, quoteQty: 200, commission: 0.002, commissionAsset: 'ETH' });
+    expect(bal(e, 'USDT')).toEqual({ free: 800, locked: 0 });
+    expect(bal(e, 'ETH')).toEqual({ free: 1.998, locked: 0 });
+    // Selling the whole order quantity is refused: the balance is the quantity less the fee.
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: 2 }))).toBe('-2010 Account has insufficient balance for requested action.');
+    const sell = e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: 1.998 });
+    expect(sell.fills[0]).toMatchObject({ commission: 0.1998, commissionAsset: 'USDT' });
+  });
+
+  it('BNB-fee mode: pays the fee in BNB (25 % off) while BNB lasts, then in the asset received', () => {
+    const e = new ExchangeEngine({ markets: [market], balances: { USDT: 1000, BNB: 0.0004 }, feeRate: 0.001, feeMode: { kind: 'BNB', bnbPriceQuote: 300 }, startTimeMs: S });
+    const first = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 1 });
+    expect(first.fills[0]).toMatchObject({ commission: 0.00025, commissionAsset: 'BNB' });
+    expect(bal(e, 'ETH').free).toBe(1);
+    const second = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 1 });
+    expect(second.fills[0]).toMatchObject({ commission: 0.001, commissionAsset: 'ETH' });
+  });
+
+  it('MARKET_LOT_SIZE (128.52): an oversize market order is refused as MARKET_LOT_SIZE, a limit of the same size is not', () => {
+    const e = engine({ USDT: 1_000_000 });
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 128.53 }))).toBe('-1013 Filter failure: MARKET_LOT_SIZE');
+    expect(e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 128.52 }).order.status).toBe('FILLED');
+    expect(e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 200, price: 99 }).order.status).toBe('NEW');
+  });
+
+  it('PERCENT_PRICE_BY_SIDE: a buy limit at 5 % of the average price, or a sell at 6x, is refused', () => {
+    const e = engine({ USDT: 1000, ETH: 10 });
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 5 }))).toBe('-1013 Filter failure: PERCENT_PRICE_BY_SIDE');
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 600 }))).toBe('-1013 Filter failure: PERCENT_PRICE_BY_SIDE');
+    expect(e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 21 }).order.status).toBe('NEW');
+  });
+
+  it('NOTIONAL for a market order is valued at the 5-minute average price, not the current one', () => {
+    // 5 minutes at 100, then a jump to 1000: the average is still near 100.
+    const jump = PricePath.fromPoints([{ timeMs: S, price: 100 }, { timeMs: S + 300_000, price: 100 }, { timeMs: S + 300_001, price: 1000 }, { timeMs: S + 400_000, price: 1000 }]);
+    const e = new ExchangeEngine({ markets: [{ ...market, minNotional: 10, path: jump }], balances: { USDT: 1000 }, feeRate: 0.001, startTimeMs: S });
+    e.advanceTo(S + 300_002);
+    expect(e.avgPriceOf('ETHUSDT')).toBeLessThan(200);
+    // 0.02 × 1000 = 20 at the current price, but 0.02 × ~115 < 10 at the average: refused.
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.02 }))).toBe('-1013 Filter failure: NOTIONAL');
+  });
+
+  it('MAX_NUM_ALGO_ORDERS (5) and MAX_NUM_ORDERS are enforced on open orders per symbol', () => {
+    const e = engine({ USDT: 0, ETH: 100 });
+    for (let i = 0; i < 5; i++) e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 94, stopPrice: 95 });
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 94, stopPrice: 95 }))).toBe('-1013 Filter failure: MAX_NUM_ALGO_ORDERS');
+    const few = new ExchangeEngine({ markets: [{ ...market, maxNumOrders: 2 }], balances: { ETH: 10 }, feeRate: 0.001, startTimeMs: S });
+    few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 110 });
+    few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 111 });
+    expect(code(() => few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 112 }))).toBe('-1013 Filter failure: MAX_NUM_ORDERS');
   });
 
   it('rests a limit buy and fills it at its price only when the path trades through', () => {
     const e = engine();
     const { order } = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 90 });
     expect(order.status).toBe('NEW');
-    expect(bal(e, 'USDT').locked).toBeCloseTo(90.09, 8);
+    expect(bal(e, 'USDT').locked).toBeCloseTo(90, 8); // price × quantity: the fee comes from the ETH received
     e.advanceTo(S + 1000); // touches 90 exactly: no trade-through yet
     expect(order.status).toBe('NEW');
     e.advanceTo(S + 3000); // passes below 90 on the way to 80
     expect(order.status).toBe('FILLED');
     expect(e.myTrades('ETHUSDT', {})[0]).toMatchObject({ price: 90, isMaker: true, timeMs: S + 2667 });
-    expect(bal(e, 'USDT')).toEqual({ free: 909.91, locked: 0 });
+    expect(bal(e, 'USDT')).toEqual({ free: 910, locked: 0 });
+    expect(bal(e, 'ETH').free).toBe(0.999);
   });
 
   it('fills a marketable limit at once at the better market price', () => {
@@ -62,7 +110,7 @@ describe('ExchangeEngine', () => {
     const { order, fills } = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 105 });
     expect(order.status).toBe('FILLED');
     expect(fills[0]?.price).toBe(100);
-    expect(bal(e, 'USDT')).toEqual({ free: 899.9, locked: 0 });
+    expect(bal(e, 'USDT')).toEqual({ free: 900, locked: 0 });
   });
 
   it('triggers a STOP_LOSS_LIMIT sell when the price reaches the stop, then fills as a limit', () => {
@@ -137,7 +185,7 @@ describe('ExchangeEngine', () => {
     e.advanceTo(S + 1000);
     expect(order.status).toBe('FILLED');
     expect(e.myTrades('ETHUSDT', { orderId: order.orderId }).map((t) => t.price)).toEqual([100, 90]);
-    expect(bal(e, 'ETH').free).toBe(2);
+    expect(bal(e, 'ETH').free).toBe(1.998);
   });
 
   it('sizes a market buy from quoteOrderQty (floored to the step)', () => {

@@ -17,9 +17,21 @@ export interface EngineMarket {
   readonly stepSize: number;
   readonly minQty: number;
   readonly minNotional: number;
+  /** MARKET_LOT_SIZE maxQty: the largest market order (BTCUSDT: 128.52). */
+  readonly marketMaxQty: number;
+  /** LOT_SIZE maxQty. */
+  readonly maxQty: number;
+  /** PERCENT_PRICE_BY_SIDE: a buy's price within [avg × bidDown, avg × bidUp], a sell's within [avg × askDown, avg × askUp]. */
+  readonly percentPriceBySide: { readonly bidUp: number; readonly bidDown: number; readonly askUp: number; readonly askDown: number };
+  /** MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS: open orders, and open stop/take-profit orders, per symbol. */
+  readonly maxNumOrders: number;
+  readonly maxNumAlgoOrders: number;
   readonly orderTypes: readonly SimOrderType[];
   readonly path: PricePath;
 }
+
+/** Minutes Binance averages the price over for PERCENT_PRICE_BY_SIDE and a market order's NOTIONAL (avgPriceMins). */
+export const AVG_PRICE_MINS = 5;
 
 /** An order as the engine keeps it; the REST layer formats it as Binance JSON. */
 export interface SimOrder {
@@ -80,11 +92,20 @@ export interface OrderLookup {
   readonly origClientOrderId?: string;
 }
 
+/**
+ * Where fees are charged, as on Binance: 'received' (default) takes them from the asset the fill
+ * brings in (the base on a buy, the quote on a sell); 'BNB' pays them in BNB at `bnbPriceQuote`
+ * with Binance's 25 % discount while the BNB balance lasts, else as 'received'.
+ */
+export type FeeMode = { readonly kind: 'received' } | { readonly kind: 'BNB'; readonly bnbPriceQuote: number };
+
 export interface EngineOptions {
   readonly markets: readonly EngineMarket[];
   readonly balances: Readonly<Record<string, number>>;
-  /** Taker and maker fee, charged in the quote asset (0.001 = 0.1 %). */
+  /** Taker and maker fee rate (0.001 = 0.1 %). */
   readonly feeRate: number;
+  /** Default { kind: 'received' }. */
+  readonly feeMode?: FeeMode;
   readonly startTimeMs: number;
   /** Binance rejects a client id only while an order with it is open; 'any' also rejects reuse of a closed order's id. */
   readonly duplicateClientOrderIds?: 'open' | 'any';
@@ -106,7 +127,8 @@ export function round8(x: number): number {
 function isMultiple(x: number, step: number): boolean {
   if (step <= 0) return true;
   const n = Math.round(x / step);
-  return Math.abs(n * step - x) <= step * 1e-9;
+  // Relative tolerance: 200 / 0.00001 is not an exact float, so an absolute one refuses large sizes.
+  return Math.abs(n * step - x) <= Math.max(step, Math.abs(x)) * 1e-12;
 }
 
 function floorToStep(x: number, step: number): number {
@@ -128,12 +150,14 @@ export class ExchangeEngine {
   private nextTradeId = 5001;
   private partialFault: { fraction: number; remaining: number } | undefined;
   private readonly feeRate: number;
+  private readonly feeMode: FeeMode;
   private readonly duplicateScope: 'open' | 'any';
 
   constructor(opts: EngineOptions) {
     for (const m of opts.markets) this.markets.set(m.id, m);
     for (const [asset, qty] of Object.entries(opts.balances)) this.holdings.set(asset, { free: qty, locked: 0 });
     this.feeRate = opts.feeRate;
+    this.feeMode = opts.feeMode ?? { kind: 'received' };
     this.now = opts.startTimeMs;
     this.duplicateScope = opts.duplicateClientOrderIds ?? 'open';
   }
@@ -158,6 +182,16 @@ export class ExchangeEngine {
 
   priceOf(id: string): number {
     return this.market(id).path.priceAt(this.now);
+  }
+
+  /** Binance's avgPrice: the mean price over the last AVG_PRICE_MINS minutes (sampled every 5 s). */
+  avgPriceOf(id: string): number {
+    const path = this.market(id).path;
+    const windowMs = AVG_PRICE_MINS * 60_000;
+    const samples = 60;
+    let sum = 0;
+    for (let i = 0; i < samples; i++) sum += path.priceAt(Math.max(path.startMs, this.now - windowMs + ((i + 1) * windowMs) / samples));
+    return sum / samples;
   }
 
   balances(): ReadonlyArray<{ readonly asset: string; readonly free: number; readonly locked: number }> {
@@ -224,16 +258,28 @@ export class ExchangeEngine {
       throw binanceErrors.mandatory('quantity');
     }
     if (!(qty > 0)) throw binanceErrors.mandatory('quantity');
-    if (qty < m.minQty || !isMultiple(qty, m.stepSize)) throw binanceErrors.filterFailure('LOT_SIZE');
+    if (qty < m.minQty || qty > m.maxQty || !isMultiple(qty, m.stepSize)) throw binanceErrors.filterFailure('LOT_SIZE');
+    if (type === 'MARKET' && qty > m.marketMaxQty) throw binanceErrors.filterFailure('MARKET_LOT_SIZE');
+    const avgPrice = this.avgPriceOf(m.id);
+    if (isLimitType) {
+      const band = m.percentPriceBySide;
+      const [down, up] = side === 'BUY' ? [band.bidDown, band.bidUp] : [band.askDown, band.askUp];
+      if (price < avgPrice * down || price > avgPrice * up) throw binanceErrors.filterFailure('PERCENT_PRICE_BY_SIDE');
+    }
     const refPrice = isLimitType ? price : type === 'MARKET' ? current : stopPrice;
-    if (qty * refPrice < m.minNotional) throw binanceErrors.filterFailure('NOTIONAL');
+    // NOTIONAL: a market order's notional is valued at the average price (avgPriceMins), others at their price.
+    if (qty * (type === 'MARKET' ? avgPrice : refPrice) < m.minNotional) throw binanceErrors.filterFailure('NOTIONAL');
+    const open = this.orders.filter((o) => o.symbol === m.id && OPEN.has(o.status));
+    if (open.length >= m.maxNumOrders) throw binanceErrors.filterFailure('MAX_NUM_ORDERS');
+    if (isTrigger && open.filter((o) => o.workingTimeMs < 0).length >= m.maxNumAlgoOrders) throw binanceErrors.filterFailure('MAX_NUM_ALGO_ORDERS');
 
     if (isTrigger && this.triggered(type, side, stopPrice, current)) throw binanceErrors.stopWouldTrigger();
     if (type === 'LIMIT_MAKER' && this.marketable(side, price, current)) throw binanceErrors.wouldTakeImmediately();
 
     // Funds: limits, stops and market orders all need the full amount up front.
     const lockAsset = side === 'BUY' ? m.quote : m.base;
-    const lockPerUnit = side === 'BUY' ? refPrice * (1 + this.feeRate) : 1;
+    // Binance locks price × quantity for a buy: its fee comes out of what the fill brings in.
+    const lockPerUnit = side === 'BUY' ? refPrice : 1;
     const needed = round8(qty * lockPerUnit);
     const h = this.holding(lockAsset);
     if (h.free + 1e-12 < needed) throw binanceErrors.insufficientBalance();
@@ -379,19 +425,31 @@ export class ExchangeEngine {
       }
     }
     const quoteQty = round8(qty * price);
-    const commission = round8(quoteQty * this.feeRate);
     const base = this.holding(m.base);
     const quote = this.holding(m.quote);
+    const received = order.side === 'BUY' ? m.base : m.quote;
+    let commissionAsset = received;
+    let commission = round8((order.side === 'BUY' ? qty : quoteQty) * this.feeRate);
+    if (this.feeMode.kind === 'BNB') {
+      const inBnb = round8((quoteQty * this.feeRate * 0.75) / this.feeMode.bnbPriceQuote);
+      const bnb = this.holding('BNB');
+      if (bnb.free + 1e-12 >= inBnb) {
+        bnb.free = round8(bnb.free - inBnb);
+        commissionAsset = 'BNB';
+        commission = inBnb;
+      }
+    }
+    const feeFromReceived = commissionAsset === received ? commission : 0;
     const release = Math.min(order.lockRemaining, round8(qty * order.lockPerUnit));
     order.lockRemaining = round8(order.lockRemaining - release);
     if (order.side === 'BUY') {
       quote.locked = round8(quote.locked - release);
-      quote.free = round8(quote.free + release - quoteQty - commission);
-      base.free = round8(base.free + qty);
+      quote.free = round8(quote.free + release - quoteQty);
+      base.free = round8(base.free + qty - feeFromReceived);
     } else {
       base.locked = round8(base.locked - release);
       base.free = round8(base.free + release - qty);
-      quote.free = round8(quote.free + quoteQty - commission);
+      quote.free = round8(quote.free + quoteQty - feeFromReceived);
     }
     this.trades.push({
       id: this.nextTradeId++,
@@ -402,7 +460,7 @@ export class ExchangeEngine {
       qty,
       quoteQty,
       commission,
-      commissionAsset: m.quote,
+      commissionAsset,
       timeMs,
       isMaker,
     });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { ConfigError, silentLogger, timeframeMs, type Candle, type Logger, type Timeframe } from '../core/index.js';
 import { createRestHandler } from './binance-rest.js';
-import { ExchangeEngine, SIM_ORDER_TYPES, type EngineMarket, type SimOrder, type SimOrderType } from './exchange-engine.js';
+import { ExchangeEngine, SIM_ORDER_TYPES, type EngineMarket, type FeeMode, type SimOrder, type SimOrderType } from './exchange-engine.js';
 import { FaultState, type FaultCommand, type FaultControl } from './faults.js';
 import { MarketStream } from './market-stream.js';
 import { PricePath, type PricePoint } from './price-path.js';
@@ -22,6 +22,15 @@ export interface SimMarketConfig {
   readonly stepSize?: number;
   readonly minQty?: number;
   readonly minNotional?: number;
+  /** MARKET_LOT_SIZE maxQty; default 128.52 (Binance BTCUSDT). */
+  readonly marketMaxQty?: number;
+  /** LOT_SIZE maxQty; default 9000. */
+  readonly maxQty?: number;
+  /** PERCENT_PRICE_BY_SIDE multipliers; default Binance BTCUSDT's (5 up, 0.2 down, both sides). */
+  readonly percentPriceBySide?: EngineMarket['percentPriceBySide'];
+  /** MAX_NUM_ORDERS and MAX_NUM_ALGO_ORDERS; defaults 200 and 5 (Binance spot). */
+  readonly maxNumOrders?: number;
+  readonly maxNumAlgoOrders?: number;
   readonly orderTypes?: readonly SimOrderType[];
 }
 
@@ -29,8 +38,10 @@ export interface ExchangeSimulatorOptions {
   readonly markets: readonly SimMarketConfig[];
   /** Starting free balances by asset; default 10,000 USDT. */
   readonly balances?: Readonly<Record<string, number>>;
-  /** Fee rate charged in the quote asset on every fill; default 0.001 (0.1 %). */
+  /** Fee rate on every fill; default 0.001 (0.1 %). */
   readonly feeRate?: number;
+  /** Where fees are charged; default { kind: 'received' } (the base on a buy, the quote on a sell), as Binance without BNB. */
+  readonly feeMode?: FeeMode;
   /** Simulated start time; default the earliest market's first candle open. */
   readonly startTimeMs?: number;
   /** What `step()` advances by; default the first candle market's timeframe (else 1 s). */
@@ -135,6 +146,11 @@ function buildMarket(cfg: SimMarketConfig): EngineMarket {
     stepSize,
     minQty: cfg.minQty ?? stepSize,
     minNotional: cfg.minNotional ?? 5,
+    marketMaxQty: cfg.marketMaxQty ?? 128.52,
+    maxQty: cfg.maxQty ?? 9000,
+    percentPriceBySide: cfg.percentPriceBySide ?? { bidUp: 5, bidDown: 0.2, askUp: 5, askDown: 0.2 },
+    maxNumOrders: cfg.maxNumOrders ?? 200,
+    maxNumAlgoOrders: cfg.maxNumAlgoOrders ?? 5,
     orderTypes: cfg.orderTypes ?? SIM_ORDER_TYPES,
     path,
   };
@@ -150,6 +166,7 @@ export async function startExchangeSimulator(opts: ExchangeSimulatorOptions): Pr
     markets,
     balances: opts.balances ?? { USDT: 10_000 },
     feeRate: opts.feeRate ?? 0.001,
+    ...(opts.feeMode !== undefined ? { feeMode: opts.feeMode } : {}),
     startTimeMs,
     ...(opts.duplicateClientOrderIds !== undefined ? { duplicateClientOrderIds: opts.duplicateClientOrderIds } : {}),
   });

@@ -15,10 +15,13 @@ import { loadConfig } from '../config/load-config.js';
 import { fillModelFor, orderManagerConfigFor, policyFor, riskConfigFor, simulatedMarketRules } from '../trading-setup.js';
 import { benchModelDir } from './inference.js';
 
-/** Floating-point operations of one window's forward pass (a multiply-add counts 2; gate nonlinearities not counted). */
-export function lstmFlopsPerWindow(manifest: Pick<ModelManifest, 'architecture' | 'featureCount' | 'windowLength'>): number {
+/**
+ * Floating-point operations of one window's forward pass (a multiply-add counts 2; gate nonlinearities
+ * not counted). Null for an imported model, whose graph wick does not know.
+ */
+export function lstmFlopsPerWindow(manifest: Pick<ModelManifest, 'architecture' | 'featureCount' | 'windowLength'>): number | null {
   const arch = manifest.architecture;
-  if ('kind' in arch) return Number.NaN; // an imported network: its operations are not an LSTM's
+  if ('kind' in arch) return null;
   const { hidden: H, layers, outputs: K } = arch;
   let flops = 2 * K * H;
   for (let l = 0; l < layers; l++) flops += manifest.windowLength * 2 * 4 * H * ((l === 0 ? manifest.featureCount : H) + H);
@@ -78,6 +81,7 @@ export async function benchBacktest(): Promise<Record<string, number>> {
     const one = await run(session);
     const many = await run(threaded);
     const flops = lstmFlopsPerWindow(manifest);
+    if (flops === null) throw new Error('bench backtest: the bench model must be one of wick\'s LSTMs');
     return {
       'backtest.candlesPerSec': Math.round(candles.length / (many.total / 1000)),
       'backtest.candles': candles.length,

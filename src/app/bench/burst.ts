@@ -111,7 +111,14 @@ export async function benchBurst(): Promise<Record<string, number>> {
       if (process.env['WICK_BENCH_BURST_TRACE'] === '1') process.stderr.write(`burst ${r}: published ${(publishedAt - started).toFixed(0)} ms, first signal ${(firstSignalAt - started).toFixed(0)}, last signal ${(signalDoneAt - started).toFixed(0)}, trader ${(performance.now() - started).toFixed(0)}, inference ${inferMs.toFixed(0)} ms, ${batching.batches} batches ${batching.windows} windows\n`);
     }
     if (disorder > 0) throw new Error(`burst: ${disorder} decisions out of order`);
-    return { 'pipeline.burst1000LastDecisionMs': Math.round(median(times)), 'pipeline.burstSeries': nSeries };
+    const ms = median(times);
+    return {
+      'pipeline.burst1000LastDecisionMs': Math.round(ms),
+      'pipeline.burstSeries': nSeries,
+      // Capacity of one signal process at a boundary: markets ÷ this = seconds to the last decision.
+      'pipeline.burstSeriesPerSec': Math.round(nSeries / (ms / 1000)),
+      'pipeline.burstWindowsPerInference': Number((batching.windows / Math.max(1, batching.batches)).toFixed(1)),
+    };
   } finally {
     await pipeline.stop();
     await deleteKeysWithPrefix(admin, prefix);

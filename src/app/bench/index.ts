@@ -4,6 +4,7 @@ import { benchFeatures } from './features.js';
 import { benchInference } from './inference.js';
 import { benchPipeline } from './pipeline.js';
 import { benchSoak } from './soak.js';
+import { benchStartup } from './startup.js';
 import { benchTrain } from './train.js';
 
 export type Benchmark = () => Promise<Record<string, number>>;
@@ -16,11 +17,12 @@ export const BENCHMARKS: Readonly<Record<string, Benchmark>> = {
   backtest: benchBacktest,
   pipeline: benchPipeline,
   burst: benchBurst,
+  startup: benchStartup,
   soak: benchSoak,
 };
 
 /** Run by default; `soak` takes ten minutes and runs only when named. */
-export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline', 'burst'];
+export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'inference', 'backtest', 'pipeline', 'burst', 'startup'];
 
 /**
  * Runs the named benchmarks (all when none are named) one after another and returns every figure

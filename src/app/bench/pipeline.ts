@@ -4,10 +4,14 @@
  *  - throughput: a replay of 20,000 candles over 10 series published in bulk, timed from the first
  *    publish to the last TraderStep call, per-series order checked;
  *  - latency: 200 candles/s for 5 s published one by one (a live-like feed), publishCandle() call →
- *    TraderStep call, p50/p99.
+ *    TraderStep call, p50/p99/p99.9, with what the tail coincides with: the share of the samples
+ *    above p99 during which a GC pause ran (pipeline.tailWithGcShare), the longest GC pause, and the
+ *    event loop's own delay p99 (pipeline.eventLoopDelayP99Ms: time a ready callback waited for
+ *    the loop, i.e. CPU contention and synchronous work, not Redis).
  * Run: npm run bench -- pipeline   (WICK_BENCH_LIVE_RATE changes the 200/s)
  * All roles run in this one process, sharing its event loop with the publisher.
  */
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { seriesId, type ClosedCandle, type OrderIntent, type SeriesKey } from '../../core/index.js';
 import { deleteKeysWithPrefix, startPipeline, type Pipeline, type SignalStep, type TraderStep } from '../../pipeline/index.js';
@@ -88,23 +92,38 @@ async function throughput(redisUrl: string, total: number): Promise<number> {
   });
 }
 
-async function latency(redisUrl: string, ratePerSec: number, seconds: number): Promise<{ p50: number; p99: number }> {
+interface LatencyFigures {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly tailWithGcShare: number;
+  readonly gcMaxPauseMs: number;
+  readonly loopDelayP99Ms: number;
+}
+
+async function latency(redisUrl: string, ratePerSec: number, seconds: number): Promise<LatencyFigures> {
   const series = SYMBOLS.map((symbol): SeriesKey => ({ exchange: 'binance', symbol, timeframe: '1h' }));
   const publishedAt = new Map<string, number>();
-  const latencies: number[] = [];
+  const samples: { t0: number; t1: number }[] = [];
   let calls = 0;
   const traderStep: TraderStep = async ({ intent }) => {
     calls++;
     if (intent === null) return;
     const t0 = publishedAt.get(intent.intentId);
-    if (t0 !== undefined) latencies.push(performance.now() - t0);
+    if (t0 !== undefined) samples.push({ t0, t1: performance.now() });
   };
+  const gcs: PerformanceEntry[] = [];
+  const gcObserver = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   return withPipeline(redisUrl, 'live', traderStep, async (pipeline) => {
     const total = ratePerSec * seconds;
     const intervalMs = 1000 / ratePerSec;
     // Warm-up: connections, Lua script cache, JIT.
     for (let i = 0; i < 100; i++) await pipeline.publishCandle(candle(series[i % series.length]!, 1_000_000 + Math.floor(i / series.length)));
     await waitUntil(() => calls >= 100, 30_000);
+    samples.length = 0;
+    gcObserver.observe({ entryTypes: ['gc'] });
+    loop.enable();
     const start = performance.now();
     for (let n = 0; n < total; n++) {
       const due = start + n * intervalMs;
@@ -115,9 +134,22 @@ async function latency(redisUrl: string, ratePerSec: number, seconds: number): P
       publishedAt.set(`${seriesId(s)}.${c.candle.openTimeMs}`, performance.now());
       void pipeline.publishCandle(c);
     }
-    await waitUntil(() => latencies.length >= total, 30_000);
-    const sorted = latencies.slice(-total).sort((a, b) => a - b);
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+    await waitUntil(() => samples.length >= total, 30_000);
+    loop.disable();
+    gcObserver.disconnect();
+    const measured = samples.slice(-total);
+    const sorted = measured.map((x) => x.t1 - x.t0).sort((a, b) => a - b);
+    const p99 = percentile(sorted, 99);
+    const tail = measured.filter((x) => x.t1 - x.t0 > p99);
+    const withGc = tail.filter((x) => gcs.some((g) => g.startTime < x.t1 && g.startTime + g.duration > x.t0));
+    return {
+      p50: percentile(sorted, 50),
+      p99,
+      p999: percentile(sorted, 99.9),
+      tailWithGcShare: tail.length === 0 ? 0 : withGc.length / tail.length,
+      gcMaxPauseMs: gcs.reduce((m, g) => Math.max(m, g.duration), 0),
+      loopDelayP99Ms: loop.percentile(99) / 1e6,
+    };
   });
 }
 
@@ -125,10 +157,14 @@ export async function benchPipeline(): Promise<Record<string, number>> {
   const redisUrl = process.env['WICK_REDIS_URL'] ?? process.env['WICK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const candlesPerSec = await throughput(redisUrl, Number(process.env['WICK_BENCH_REPLAY'] ?? 20_000));
   const rate = Number(process.env['WICK_BENCH_LIVE_RATE'] ?? 200);
-  const { p50, p99 } = await latency(redisUrl, rate, 5);
+  const l = await latency(redisUrl, rate, Number(process.env['WICK_BENCH_LIVE_SECONDS'] ?? 5));
   return {
     'pipeline.candlesPerSec': Math.round(candlesPerSec),
-    'pipeline.latencyP50Ms': Number(p50.toFixed(3)),
-    'pipeline.latencyP99Ms': Number(p99.toFixed(3)),
+    'pipeline.latencyP50Ms': Number(l.p50.toFixed(3)),
+    'pipeline.latencyP99Ms': Number(l.p99.toFixed(3)),
+    'pipeline.latencyP999Ms': Number(l.p999.toFixed(3)),
+    'pipeline.tailWithGcShare': Number(l.tailWithGcShare.toFixed(2)),
+    'pipeline.gcMaxPauseMs': Number(l.gcMaxPauseMs.toFixed(2)),
+    'pipeline.eventLoopDelayP99Ms': Number(l.loopDelayP99Ms.toFixed(2)),
   };
 }

@@ -291,7 +291,6 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
 
 export const command: CliCommand = {
   name: 'backtest',
-  summary: 'Backtest a model on candle files, out of sample, with fees and slippage',
   help: HELP,
   run: (args, ctx) => runBacktestCommand(parseBacktestArgs(args), ctx),
 };

@@ -3,7 +3,6 @@ import type { CliCommand } from '../command.js';
 
 export const command: CliCommand = {
   name: 'bench',
-  summary: 'Run the benchmarks and print one JSON line',
   help: `Usage: wick bench [NAME ...]
 
 Runs the benchmarks (all, or the named ones: ${Object.keys(BENCHMARKS).join(', ')}) and prints one

@@ -290,7 +290,6 @@ export function formatDoctorReport(results: readonly CheckResult[]): string {
 export function createDoctorCommand(deps: DoctorDeps = {}): CliCommand {
   return {
     name: 'doctor',
-    summary: 'Check Redis, the model, the execution provider, the exchange, clock skew and API-key permissions',
     help: HELP,
     async run(args: readonly string[], ctx: CliContext): Promise<number> {
       if (args.length > 0) throw new UsageError(`wick doctor takes no arguments, got: ${args.join(' ')}`);

@@ -115,7 +115,6 @@ async function run(args: readonly string[], ctx: CliContext): Promise<number> {
 
 export const command: CliCommand = {
   name: 'features',
-  summary: 'compute a feature spec over a candle CSV and write the raw features as CSV',
   help: HELP,
   run,
 };

@@ -151,7 +151,6 @@ function progressBar(p: FetchProgress, tfMs: number): string {
 export function createFetchCommand(deps: FetchCommandDeps = {}): CliCommand {
   return {
     name: 'fetch',
-    summary: 'Download historical candles through ccxt into a CSV (resumable)',
     help: HELP,
     async run(args, ctx) {
       const a = parseFetchArgs(args, ctx.cwd);

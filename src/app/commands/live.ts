@@ -113,7 +113,6 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
  */
 export const command: CliCommand = {
   name: 'live',
-  summary: 'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM)',
   help: HELP,
   run(args, ctx) {
     const config = loadConfig(ctx.env);

@@ -210,7 +210,6 @@ export async function runModelCommand(args: readonly string[], ctx: CliContext, 
 
 export const command: CliCommand = {
   name: 'model',
-  summary: 'Import an ONNX model; list, show, promote and roll back registered models',
   help: HELP,
   run: (args, ctx) => runModelCommand(args, ctx),
 };

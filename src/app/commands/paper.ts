@@ -78,7 +78,6 @@ export async function runPaper(args: readonly string[], ctx: CliContext, loaded:
 
 export const command: CliCommand = {
   name: 'paper',
-  summary: 'Paper-trade live market data: real candles, simulated fills, Redis-queued pipeline',
   help: HELP,
   run: (args, ctx) => runPaper(args, ctx),
 };

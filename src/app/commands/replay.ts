@@ -160,7 +160,6 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, config:
 
 export const command: CliCommand = {
   name: 'replay',
-  summary: 'Feed candle CSVs through the full daemon pipeline (Redis queues, workers), paper-trading',
   help: HELP,
   run: (args, ctx) => runReplay(parseReplayArgs(args), ctx),
 };

@@ -365,7 +365,6 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
 
 export const command: CliCommand = {
   name: 'train',
-  summary: 'Train the LSTM on candle files and export it to ONNX',
   help: HELP,
   run: (args, ctx) => runTrain(parseTrainArgs(args), ctx),
 };

@@ -287,7 +287,21 @@ export class CcxtBroker implements Broker {
       }
     }
     if (price !== undefined && !(price > 0)) return denied('INVALID_PRICE', `price rounds to ${price} at tick ${tick}`);
-    const refPrice = price ?? this.options.referencePriceQuote?.(req.symbol);
+    // Every other filter the exchange publishes, checked here so a refusal never costs a request
+    // (or, for a protective stop, the time to find out).
+    if (rules.maxQtyBase !== undefined && amount > rules.maxQtyBase) return denied('ABOVE_MAX_QTY', `${amount} ${req.symbol} is above the exchange's maximum order quantity ${rules.maxQtyBase} (LOT_SIZE)`);
+    if (ccxtType === 'market' && rules.marketMaxQtyBase !== undefined && amount > rules.marketMaxQtyBase) {
+      return denied('ABOVE_MAX_QTY', `${amount} ${req.symbol} is above the exchange's maximum market order quantity ${rules.marketMaxQtyBase} (MARKET_LOT_SIZE); split it or use a limit order`);
+    }
+    const lastPrice = this.options.referencePriceQuote?.(req.symbol);
+    const band = rules.percentPriceBySide;
+    if (price !== undefined && band !== undefined && lastPrice !== undefined && lastPrice > 0) {
+      const [down, up] = sell ? [band.askDown, band.askUp] : [band.bidDown, band.bidUp];
+      if (price < lastPrice * down || price > lastPrice * up) {
+        return denied('PRICE_OUT_OF_BAND', `${req.side} price ${price} is outside [${lastPrice * down}, ${lastPrice * up}], the exchange's band around the market price ${lastPrice} (PERCENT_PRICE_BY_SIDE)`);
+      }
+    }
+    const refPrice = price ?? lastPrice;
     if (refPrice !== undefined && refPrice > 0 && amount * refPrice < rules.minNotionalQuote) {
       return denied('BELOW_MIN_NOTIONAL', `${amount} × ${refPrice} = ${amount * refPrice} ${this.market(req.symbol).quote} is below the minimum notional ${rules.minNotionalQuote}`);
     }

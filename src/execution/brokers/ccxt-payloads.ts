@@ -3,6 +3,14 @@ import type { Fill, MarketRules, OrderPurpose, OrderSide, OrderStatus, OrderType
 
 /** ccxt leaves absent fields undefined and sometimes null: treat both as absent. */
 const num = z.number().finite().nullish();
+/**
+ * A time in epoch ms. Binance answers `workingTime: -1` for a stop not yet triggered and ccxt can
+ * take that as the order's timestamp: a time that is not positive is missing, never stored.
+ */
+const time = z
+  .number()
+  .nullish()
+  .transform((v) => (v !== undefined && v !== null && Number.isFinite(v) && v > 0 ? v : undefined));
 const str = z.string().nullish();
 
 export const ccxtFeeSchema = z.object({ cost: num, currency: str });
@@ -13,7 +21,7 @@ export const ccxtTradeSchema = z
     id: z.union([z.string(), z.number()]).nullish(),
     order: z.union([z.string(), z.number()]).nullish(),
     clientOrderId: str,
-    timestamp: num,
+    timestamp: time,
     symbol: str,
     side: z.enum(['buy', 'sell']).nullish(),
     price: z.number().finite().positive(),
@@ -28,9 +36,9 @@ export const ccxtOrderSchema = z
   .object({
     id: z.union([z.string(), z.number()]).nullish(),
     clientOrderId: str,
-    timestamp: num,
-    lastTradeTimestamp: num,
-    lastUpdateTimestamp: num,
+    timestamp: time,
+    lastTradeTimestamp: time,
+    lastUpdateTimestamp: time,
     symbol: z.string(),
     type: str,
     side: z.enum(['buy', 'sell']),
@@ -64,21 +72,39 @@ export const ccxtMarketSchema = z
     precision: z.object({ price: z.number().positive(), amount: z.number().positive() }),
     limits: z
       .object({
-        amount: z.object({ min: num }).nullish(),
+        amount: z.object({ min: num, max: num }).nullish(),
+        market: z.object({ max: num }).nullish(),
         cost: z.object({ min: num }).nullish(),
       })
       ,
+    /** The exchange's own market entry: Binance's filters, for those ccxt does not unify. */
+    info: z.object({ filters: z.array(z.record(z.string(), z.unknown())).nullish() }).nullish(),
   })
   ;
 export type CcxtMarket = z.infer<typeof ccxtMarketSchema>;
 
+const multiplier = z.coerce.number().finite().positive();
+const percentPriceBySideSchema = z.object({
+  filterType: z.literal('PERCENT_PRICE_BY_SIDE'),
+  bidMultiplierUp: multiplier,
+  bidMultiplierDown: multiplier,
+  askMultiplierUp: multiplier,
+  askMultiplierDown: multiplier,
+});
+
 export function marketRulesOf(m: CcxtMarket): MarketRules {
+  const maxQty = m.limits.amount?.max;
+  const marketMax = m.limits.market?.max;
+  const band = (m.info?.filters ?? []).map((f) => percentPriceBySideSchema.safeParse(f)).find((r) => r.success)?.data;
   return Object.freeze({
     symbol: m.symbol,
     tickSize: m.precision.price,
     stepSize: m.precision.amount,
     minQtyBase: m.limits.amount?.min ?? 0,
     minNotionalQuote: m.limits.cost?.min ?? 0,
+    ...(maxQty !== undefined && maxQty !== null && maxQty > 0 ? { maxQtyBase: maxQty } : {}),
+    ...(marketMax !== undefined && marketMax !== null && marketMax > 0 ? { marketMaxQtyBase: marketMax } : {}),
+    ...(band !== undefined ? { percentPriceBySide: Object.freeze({ bidUp: band.bidMultiplierUp, bidDown: band.bidMultiplierDown, askUp: band.askMultiplierUp, askDown: band.askMultiplierDown }) } : {}),
   });
 }
 

@@ -72,6 +72,9 @@ const MESSAGE_RULES: ReadonlyArray<{ readonly re: RegExp; readonly code: string;
   { re: /insufficient balance/i, code: 'INSUFFICIENT_FUNDS', kind: 'deny' },
   { re: /Filter failure: (MIN_)?NOTIONAL/i, code: 'BELOW_MIN_NOTIONAL', kind: 'deny' },
   { re: /Filter failure: LOT_SIZE/i, code: 'BELOW_MIN_QTY', kind: 'deny' },
+  { re: /Filter failure: MARKET_LOT_SIZE/i, code: 'ABOVE_MAX_QTY', kind: 'deny' },
+  { re: /Filter failure: PERCENT_PRICE/i, code: 'PRICE_OUT_OF_BAND', kind: 'deny' },
+  { re: /Filter failure: MAX_NUM_(ALGO_)?ORDERS/i, code: 'TOO_MANY_OPEN_ORDERS', kind: 'deny' },
   { re: /Timestamp for this request|outside of the recvWindow/i, code: 'CLOCK_SKEW', kind: 'nonce' },
 ];
 
