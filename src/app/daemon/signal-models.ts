@@ -21,6 +21,8 @@ export interface SignalModels {
   /** The fixed model (no registry), for callers that report it; null with a registry. */
   readonly fixed: OnnxSignalModel | null;
   readonly registry: ModelRegistry | null;
+  /** The model traded at start-up: the fixed model's id, or the registry champion scheduled then. */
+  readonly startId: string;
   /** Checks the registry's champion now and schedules a switch when it changed (the watcher calls it). */
   checkChampion(): Promise<void>;
   close(): Promise<void>;
@@ -48,7 +50,7 @@ export async function loadSignalModels(options: SignalModelsOptions): Promise<Si
       await model.close();
       throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${timeframe}; use a model of that timeframe`);
     }
-    return { source: fixedModelSource(activeModelOf(model.info.modelId, model, config)), fixed: model, registry: null, checkChampion: () => Promise.resolve(), close: () => model.close() };
+    return { source: fixedModelSource(activeModelOf(model.info.modelId, model, config)), fixed: model, registry: null, startId: model.info.modelId, checkChampion: () => Promise.resolve(), close: () => model.close() };
   }
 
   const registry = new ModelRegistry(resolve(options.cwd, config.model.registry), { nowMs: () => Date.now(), verify: loadingVerifier(log) });
@@ -80,8 +82,10 @@ export async function loadSignalModels(options: SignalModelsOptions): Promise<Si
     return true;
   };
 
+  let startId = champion.id;
   try {
-    if (!(await schedule(champion.id)) && (await board.read()).length === 0) throw new Error(`the registry champion ${champion.id} cannot be traded by this daemon and no earlier model is scheduled`);
+    if (!(await schedule(champion.id))) startId = (await board.read()).at(-1)?.id ?? startId;
+    if (refusedId === champion.id && (await board.read()).length === 0) throw new Error(`the registry champion ${champion.id} cannot be traded by this daemon and no earlier model is scheduled`);
   } catch (error) {
     await closeRedis(redis);
     throw error;
@@ -109,6 +113,7 @@ export async function loadSignalModels(options: SignalModelsOptions): Promise<Si
     source,
     fixed: null,
     registry,
+    startId,
     checkChampion,
     async close() {
       if (timer !== null) clearInterval(timer);
