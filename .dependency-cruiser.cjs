@@ -65,6 +65,22 @@ module.exports = {
       to: { path: '^src/execution/brokers/' },
     },
     {
+      name: 'one-trading-path',
+      comment:
+        'The per-candle trading step lives in src/execution/kernel (TradingKernel) and nowhere else. These earlier homes of it ' +
+        '(PaperSession in src/backtest, PaperTrader/LiveTrader/LiveStateStore in src/app/daemon, stepCandle) must not come back.',
+      severity: 'error',
+      from: {},
+      to: { path: '^src/(backtest/session|backtest/trade-journal|execution/candle-step|app/daemon/(live-trader|paper-trader|state-store))\\.ts$' },
+    },
+    {
+      name: 'daemon-does-not-use-backtest',
+      comment: 'The daemon trades through the kernel in src/execution; src/backtest is the offline report path (only commands use it).',
+      severity: 'error',
+      from: { path: '^src/(app/daemon|pipeline|obs|market)/' },
+      to: { path: '^src/backtest/' },
+    },
+    {
       name: 'no-test-imports-in-code',
       severity: 'error',
       from: { path: '^src/', pathNot: '\\.test\\.ts$' },

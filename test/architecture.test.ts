@@ -24,6 +24,10 @@ describe('dependency rule (DESIGN "Layers and the dependency rule")', () => {
     expect(output).toMatch(/layer-core: src\/core\/planted\.ts → src\/market\/feed\.ts/);
     expect(output).toMatch(/pure-layers-do-no-io: src\/features\/reads-files\.ts → (node:)?fs/);
     expect(output).toMatch(/no-circular: src\/strategy\/a\.ts/);
+    // The trading step has one home (src/execution/kernel): its old paths are forbidden.
+    expect(output).toMatch(/one-trading-path: src\/app\/daemon\/daemon\.ts → src\/app\/daemon\/paper-trader\.ts/);
+    expect(output).toMatch(/one-trading-path: src\/app\/daemon\/daemon\.ts → src\/backtest\/session\.ts/);
+    expect(output).toMatch(/daemon-does-not-use-backtest: src\/app\/daemon\/daemon\.ts → src\/backtest\/session\.ts/);
   });
 
   it('passes on the real source tree', async () => {

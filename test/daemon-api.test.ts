@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/app/config/load-config.js';
 import { startDaemon, type Daemon } from '../src/app/daemon/daemon.js';
 import { simulatedMarketRules } from '../src/app/trading-setup.js';
+import { simulatedTrader } from '../src/app/modes.js';
 import { silentLogger, type ClosedCandle, type SeriesKey } from '../src/core/index.js';
 import { readCandles } from '../src/market/candle-csv.js';
 import { SAMPLE_DATA_DIR } from '../src/market/candle-csv-shared-data.js';
@@ -53,7 +54,7 @@ beforeAll(async () => {
     logger: silentLogger,
     cwd: process.cwd(),
     prefix: `wicktest-api-${process.pid}`,
-    rules: simulatedMarketRules(['BTC/USDT']),
+    trader: await simulatedTrader({ mode: 'replay', config, rules: simulatedMarketRules(['BTC/USDT']), timeframe: '1h', prefix: `wicktest-api-${process.pid}`, logger: silentLogger, persist: false }),
     settings: { storeMaxCandles: 5_000 },
     http: true,
     onStep: () => {
@@ -77,7 +78,7 @@ async function api(path: string, init: RequestInit & { token?: string | null } =
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
 }
 
-describe('the daemon serves the operator API over its paper session', () => {
+describe('the daemon serves the operator API over its trading account', () => {
   it('status, equity and trades come from the running session', async () => {
     const status = await api('/api/status');
     expect(status.status).toBe(200);
@@ -96,25 +97,30 @@ describe('the daemon serves the operator API over its paper session', () => {
 
   it('pauses and resumes entries on the live risk engine', async () => {
     expect((await api('/api/control/pause', { method: 'POST', body: '{}' })).status).toBe(200);
-    expect(daemon.session?.risk.paused).toBe(true);
+    expect(daemon.trader?.riskEngine.paused).toBe(true);
     expect((await api('/api/control/resume', { method: 'POST', body: '{}' })).status).toBe(200);
-    expect(daemon.session?.risk.paused).toBe(false);
+    expect(daemon.trader?.riskEngine.paused).toBe(false);
   });
 
   it('close-position flattens an open position through the order manager; reset-kill-switch answers', async () => {
-    const position = daemon.session!.orderManager.position('BTC/USDT');
+    const position = daemon.trader!.orderManager.position('BTC/USDT');
     const res = await api('/api/control/close-position', { method: 'POST', body: JSON.stringify({ symbol: 'BTC/USDT' }) });
     expect(res.status).toBe(200);
     if (position !== undefined && position.qtyBase !== 0) {
       expect(res.body).toMatchObject({ status: 'sent' });
-      const exits = daemon.session!.orderManager.orders().filter((o) => o.purpose === 'exit' && o.status !== 'filled' && o.status !== 'canceled');
+      const exits = daemon.trader!.orderManager.orders().filter((o) => o.purpose === 'exit' && o.status !== 'filled' && o.status !== 'canceled');
       expect(exits.length).toBeGreaterThan(0);
     } else {
       expect(res.body).toMatchObject({ status: 'not_found' });
     }
     expect((await api('/api/control/close-position', { method: 'POST', body: JSON.stringify({ symbol: 42 }) })).status).toBe(400);
     expect((await api('/api/control/reset-kill-switch', { method: 'POST', body: '{}' })).status).toBe(200);
-    expect(daemon.session!.risk.state).toBe('ACTIVE');
+    expect(daemon.trader!.riskEngine.state).toBe('ACTIVE');
+    // Audited: who (address and token fingerprint), when, the equity at reset.
+    const audit = (await api('/api/status')).body?.['killSwitchResets'] as { by: string; atMs: number; equityQuote: number }[];
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.by).toMatch(/127\.0\.0\.1/);
+    expect(audit[0]?.equityQuote).toBeCloseTo(daemon.trader!.orderManager.equityQuote(), 6);
   });
 
   it('keeps /health and /metrics open', async () => {
@@ -126,7 +132,7 @@ describe('the daemon serves the operator API over its paper session', () => {
 
   it('sent a webhook message for the fills', async () => {
     await daemon.notifier?.flush();
-    expect(daemon.session!.fillsSoFar().length).toBeGreaterThan(0);
+    expect(daemon.trader!.ledger.fillsSoFar().length).toBeGreaterThan(0);
     expect(received.some((m) => JSON.stringify(m).includes('BTC/USDT'))).toBe(true);
   });
 });
@@ -144,8 +150,8 @@ describe('the dashboard, served by the replaying daemon, in headless Chromium', 
       await page.fill('#token', TOKEN);
       await page.click('#login-form button[type=submit]');
       await page.waitForSelector('body[data-state=ready]', { timeout: 15_000 });
-      expect(Number(await page.getAttribute('#equity-chart', 'data-drawn'))).toBe(daemon.session!.equityCurve().length);
-      const open = daemon.session!.orderManager.position('BTC/USDT');
+      expect(Number(await page.getAttribute('#equity-chart', 'data-drawn'))).toBe(daemon.trader!.ledger.equityCurve().length);
+      const open = daemon.trader!.orderManager.position('BTC/USDT');
       const rows = (await page.textContent('#positions-body')) ?? '';
       if (open !== undefined && open.qtyBase !== 0) expect(rows).toContain('BTC/USDT');
       else expect(rows).not.toContain('BTC/USDT');

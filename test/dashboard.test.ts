@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaperSession } from '../src/backtest/session.js';
-import { seriesId, TERMINAL_ORDER_STATUSES, type Candle, type MarketRules, type OrderIntent, type SeriesKey } from '../src/core/index.js';
-import { DEFAULT_RISK } from '../src/execution/index.js';
+import { ManualClock, seriesId, TERMINAL_ORDER_STATUSES, type Candle, type MarketRules, type OrderIntent, type SeriesKey } from '../src/core/index.js';
+import { atrGauge } from '../src/features/index.js';
+import { AccountLedger, DEFAULT_RISK, PaperBroker, SimulatedVenueFeed, TradingKernel } from '../src/execution/index.js';
 import { readCandles } from '../src/market/candle-csv.js';
 import { createOperatorApi, type OperatorPort, type OperatorSeriesStatus, type OperatorTrade } from '../src/obs/operator-api.js';
 import { browserUnavailable, launchBrowser, onCi, type Browser, type BrowserPage } from './support/browser.js';
@@ -32,20 +32,23 @@ const MARKETS: readonly { file: string; key: SeriesKey }[] = [
 
 const rules = (symbol: string): MarketRules => ({ symbol, tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 });
 
-function newSession(): PaperSession {
-  return new PaperSession({
-    timeframe: '1h',
-    orderManager: { account: 'dash', initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.03 }, takeProfit: { kind: 'pct', pct: 0.08 } } },
-    risk: DEFAULT_RISK,
-    rules: Object.fromEntries(MARKETS.map((m) => [m.key.symbol, rules(m.key.symbol)])),
-    fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 },
-  });
+/** The account a paper daemon runs: the trading kernel over a simulated venue, with its ledger. */
+function newSession() {
+  const H = 3_600_000;
+  const clock = new ManualClock();
+  const broker = new PaperBroker({ rules: Object.fromEntries(MARKETS.map((m) => [m.key.symbol, rules(m.key.symbol)])), initialQuote: 10_000, fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 } }, clock);
+  const ledger = new AccountLedger(H);
+  const kernel = new TradingKernel(
+    { orderManager: { account: 'dash', initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.03 }, takeProfit: { kind: 'pct', pct: 0.08 } } }, risk: DEFAULT_RISK },
+    { broker, feed: new SimulatedVenueFeed(broker, clock, H), clock, newAtr: atrGauge, onEvent: (e) => ledger.on(e) },
+  );
+  return { clock, kernel, ledger, orderManager: kernel.om, risk: kernel.risk };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface Replay {
-  readonly session: PaperSession;
+  readonly session: ReturnType<typeof newSession>;
   readonly candles: Map<string, Candle[]>;
   readonly predictions: Map<string, { candleOpenTimeMs: number; value: number }[]>;
   readonly signals: Map<string, { candleOpenTimeMs: number; targetFraction: number; reason: string }[]>;
@@ -61,15 +64,16 @@ async function replay(data: readonly Candle[][]): Promise<Replay> {
     out.signals.set(seriesId(m.key), []);
   }
   for (let i = 0; i < BARS; i++) {
-    const intents: OrderIntent[] = [];
     for (const [k, m] of MARKETS.entries()) {
       const candle = data[k]?.[i];
       if (candle === undefined) throw new Error(`sample ${m.file} has fewer than ${BARS} rows`);
-      await session.onCandle(m.key, candle);
       const id = seriesId(m.key);
       const seen = out.candles.get(id) ?? [];
       seen.push(candle);
-      if (seen.length < 30) continue;
+      if (seen.length < 30) {
+        await session.kernel.step({ series: m.key, candle, intent: null });
+        continue;
+      }
       const closes = seen.map((c) => c.close);
       const fast = mean(closes.slice(-8));
       const slow = mean(closes.slice(-30));
@@ -77,9 +81,9 @@ async function replay(data: readonly Candle[][]): Promise<Replay> {
       const target = m.key.symbol === 'BTC/USDT' && i >= BARS - 6 ? 0.45 : fast > slow ? 0.45 : 0;
       out.predictions.get(id)?.push({ candleOpenTimeMs: candle.openTimeMs, value: 1 + (fast / slow - 1) / 4 });
       out.signals.get(id)?.push({ candleOpenTimeMs: candle.openTimeMs, targetFraction: target, reason: fast > slow ? 'fast above slow' : 'fast below slow' });
-      intents.push({ intentId: `${id}:${candle.openTimeMs}`, series: m.key, candleOpenTimeMs: candle.openTimeMs, referencePriceQuote: candle.close, targetFraction: target, reason: 'ma-cross', signal: fast / slow - 1 });
+      const intent: OrderIntent = { intentId: `${id}:${candle.openTimeMs}`, series: m.key, candleOpenTimeMs: candle.openTimeMs, referencePriceQuote: candle.close, targetFraction: target, reason: 'ma-cross', signal: fast / slow - 1 };
+      await session.kernel.step({ series: m.key, candle, intent });
     }
-    for (const intent of intents) await session.onIntent(intent);
   }
   return out;
 }
@@ -88,7 +92,7 @@ async function replay(data: readonly Candle[][]): Promise<Replay> {
 function paperPort(live: Replay, closedTrades: readonly OperatorTrade[]): OperatorPort {
   const { session } = live;
   const om = session.orderManager;
-  const startedAtMs = session.equityCurve()[0]?.[0] ?? 0;
+  const startedAtMs = session.ledger.equityCurve()[0]?.[0] ?? 0;
   const lastClose = (symbol: string): number => {
     const m = MARKETS.find((x) => x.key.symbol === symbol);
     return (m === undefined ? undefined : live.candles.get(seriesId(m.key))?.at(-1)?.close) ?? Number.NaN;
@@ -146,7 +150,7 @@ function paperPort(live: Replay, closedTrades: readonly OperatorTrade[]): Operat
       }),
     orders: async () => om.orders().filter((o) => !TERMINAL_ORDER_STATUSES.has(o.status)),
     trades: async () => closedTrades,
-    equity: async () => session.equityCurve(),
+    equity: async () => session.ledger.equityCurve(),
     errors: async () => [
       { timeMs: startedAtMs + 3_600_000 * 40, code: 'EXCHANGE_TIMEOUT', message: 'fetchOrder timed out after 10000 ms; reconciling', component: 'broker', count: 3 },
       { timeMs: startedAtMs + 3_600_000 * 12, code: 'CANDLE_LATE', message: 'binance.ETH-USDT.1h candle arrived 95 s after close', component: 'ingest' },
@@ -155,7 +159,7 @@ function paperPort(live: Replay, closedTrades: readonly OperatorTrade[]): Operat
     resumeEntries: async () => session.risk.resumeEntries(),
     resetKillSwitch: async () => session.risk.reset(),
     closePosition: async (symbol) => {
-      const outcome = await om.flatten(symbol, session.lastTimeMs ?? 0);
+      const outcome = await om.flatten(symbol, session.ledger.lastTimeMs ?? 0);
       if (outcome.status === 'sent') return { status: 'sent', message: `exit ${outcome.order.clientOrderId} sent`, clientOrderId: outcome.order.clientOrderId };
       return { status: outcome.reason.code === 'NO_CHANGE' ? 'not_found' : outcome.status, message: outcome.reason.message };
     },
@@ -174,7 +178,7 @@ describe.skipIf(unavailable !== null && !onCi)('dashboard in headless Chromium',
     const data = await Promise.all(MARKETS.map((m) => readCandles(SAMPLE(m.file))));
     live = await replay(data);
     // the same candles through a second, finished session give the closed round trips (same decisions, same fills)
-    const finished = (await replay(data)).session.finish().trades.filter((t) => t.exitReason !== 'end_of_data');
+    const finished = (await replay(data)).session.ledger.finish().trades.filter((t) => t.exitReason !== 'end_of_data');
     const handle = createOperatorApi({ port: paperPort(live, finished), token: TOKEN });
     server = createServer((req, res) => {
       void handle(req, res).then((handled) => {
@@ -217,7 +221,7 @@ describe.skipIf(unavailable !== null && !onCi)('dashboard in headless Chromium',
     expect(await page.isVisible('#login')).toBe(false);
 
     // the equity chart drew every point of the session's curve
-    const points = live.session.equityCurve().length;
+    const points = live.session.ledger.equityCurve().length;
     expect(points).toBeGreaterThan(300);
     expect(Number(await page.getAttribute('#equity-chart', 'data-drawn'))).toBe(points);
     expect(Number(await page.getAttribute('#price-chart', 'data-drawn'))).toBe(96);

@@ -4,8 +4,8 @@
  * open position without a stop, and a log line that says what happened.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveTraderState } from '../src/app/daemon/state-store.js';
-import { LiveStateStore } from '../src/app/daemon/state-store.js';
+import type { AccountState, Trade } from '../src/execution/index.js';
+import { AccountStore } from '../src/pipeline/index.js';
 import { ACCOUNT, expectSafe, liveHarness, recordFigures, SYMBOL, type LiveHarness } from './live-harness.js';
 
 let h: LiveHarness | null = null;
@@ -15,10 +15,10 @@ afterEach(async () => {
 });
 
 /** A store that stops writing: the process "dies" before the state of the step is saved. */
-class DyingStore extends LiveStateStore {
+class DyingStore extends AccountStore {
   dead = false;
-  override save(state: LiveTraderState): Promise<void> {
-    return this.dead ? Promise.resolve() : super.save(state);
+  override save(state: AccountState, trades?: readonly Trade[]): Promise<void> {
+    return this.dead ? Promise.resolve() : super.save(state, trades);
   }
 }
 
@@ -29,7 +29,7 @@ describe('live trader fault matrix (simulator, Redis)', () => {
     const started = Date.now();
     h = await liveHarness();
     const store = new DyingStore(h.redis, h.prefix, ACCOUNT);
-    const first = await h.startTrader({ stateStore: store });
+    const first = await h.startTrader({ accountStore: store });
     await first.accept(h.decision(0, null));
     store.dead = true;
     const entry = h.decision(1, 0.2);
@@ -85,10 +85,11 @@ describe('live trader fault matrix (simulator, Redis)', () => {
   it('(e) insufficient funds: denied, logged, no crash', async () => {
     const started = Date.now();
     h = await liveHarness({ balances: { USDT: 50 } });
-    const outcomes: Array<string | null> = [];
-    const trader = await h.startTrader({ onStep: (_item, outcome) => outcomes.push(outcome) });
+    const decisions: Array<{ outcome: string; code: string | null }> = [];
+    const trader = await h.startTrader({ onEvent: (e) => void (e.type === 'IntentEvaluated' && decisions.push({ outcome: e.outcome, code: e.code })) });
     await trader.accept(h.decision(0, 0.2));
-    expect(outcomes[0]).toMatch(/^rejected:/);
+    expect(decisions[0]?.outcome).toBe('rejected');
+    expect(decisions[0]?.code).toMatch(/INSUFFICIENT|FUNDS|BALANCE/i);
     expect(trader.status).toBe('trading');
     expect(h.hasLog(/order rejected by broker/)).toBe(true);
     expect(trader.orderManager.position(SYMBOL)?.qtyBase ?? 0).toBe(0);

@@ -9,9 +9,10 @@ import { Writable } from 'node:stream';
 import type { Exchange } from 'ccxt';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { LiveTrader, type LiveTraderOptions } from '../src/app/daemon/live-trader.js';
-import { LiveStateStore } from '../src/app/daemon/state-store.js';
+import { AccountTrader, type AccountTraderOptions } from '../src/app/daemon/account-trader.js';
 import type { TraderItem } from '../src/app/daemon/time-ordered-trader.js';
+import { exchangeVenue } from '../src/app/modes.js';
+import { AccountStore } from '../src/pipeline/index.js';
 import type { ClosedCandle, OrderIntent, SeriesKey } from '../src/core/index.js';
 import { CcxtBroker } from '../src/execution/brokers/ccxt-broker.js';
 import { RateBudget } from '../src/execution/brokers/rate-budget.js';
@@ -32,8 +33,8 @@ export interface LiveHarness {
   readonly redis: Redis;
   readonly prefix: string;
   readonly logs: Record<string, unknown>[];
-  /** Starts a LiveTrader (fresh ccxt client and broker) over the state saved under `prefix`. */
-  startTrader(overrides?: Partial<LiveTraderOptions> & { apiKey?: string; secret?: string }): Promise<LiveTrader>;
+  /** Starts the live composition's trader (fresh ccxt client and CcxtBroker, reconciled venue) over the account saved under `prefix`. */
+  startTrader(overrides?: Partial<AccountTraderOptions> & { apiKey?: string; secret?: string }): Promise<AccountTrader>;
   /** Moves the simulator to the close of hour `i` and returns the decision taken on that candle. */
   decision(i: number, targetFraction: number | null): TraderItem;
   /** Every order the simulator holds (allOrders), through a fault-free ccxt client. */
@@ -57,7 +58,7 @@ export async function liveHarness(options: { prices?: readonly number[]; balance
   });
   const logger = createLogger({ level: 'debug', format: 'json', secrets: [], destination: sink });
   const clients: Exchange[] = [];
-  const traders: LiveTrader[] = [];
+  const traders: AccountTrader[] = [];
   const clock = { nowMs: () => sim.nowMs() };
   let checker: Exchange | null = null;
 
@@ -78,15 +79,14 @@ export async function liveHarness(options: { prices?: readonly number[]; balance
         clock,
         logger,
       });
-      const trader = await LiveTrader.start({
-        broker,
+      const trader = await AccountTrader.start({
+        account: ACCOUNT,
         series: [SERIES],
         store: { range: () => Promise.resolve([]) },
         logger: logger.child({ component: 'trader' }),
-        clock,
-        orderManager: { account: ACCOUNT, initialCashQuote: 10_000 },
-        risk: DEFAULT_RISK,
-        stateStore: new LiveStateStore(redis, prefix, ACCOUNT, logger),
+        kernel: { orderManager: { account: ACCOUNT, initialCashQuote: 10_000 }, risk: DEFAULT_RISK },
+        venue: exchangeVenue({ broker, account: ACCOUNT, symbols: [SYMBOL], clock, logger }),
+        accountStore: new AccountStore(redis, prefix, ACCOUNT, logger),
         pollIntervalMs: 0,
         reconcileIntervalMs: 0,
         retryIntervalMs: 0,
@@ -117,7 +117,7 @@ export async function liveHarness(options: { prices?: readonly number[]; balance
     async close() {
       for (const t of traders) await t.stop();
       for (const c of [...clients, ...(checker !== null ? [checker] : [])]) await c.close();
-      await redis.del(`${prefix}:live:${ACCOUNT}:state`);
+      await redis.del(`${prefix}:account:${ACCOUNT}:state`, `${prefix}:account:${ACCOUNT}:trades`);
       redis.disconnect();
       await sim.close();
     },
@@ -125,7 +125,7 @@ export async function liveHarness(options: { prices?: readonly number[]; balance
 }
 
 /** Every scenario's safety checks: no client id placed twice; every open position protected. */
-export async function expectSafe(h: LiveHarness, trader: LiveTrader | null): Promise<{ ordersPlaced: number }> {
+export async function expectSafe(h: LiveHarness, trader: AccountTrader | null): Promise<{ ordersPlaced: number }> {
   const orders = await h.simOrders();
   const perId = new Map<string, number>();
   for (const o of orders) perId.set(o.clientOrderId, (perId.get(o.clientOrderId) ?? 0) + 1);

@@ -69,11 +69,16 @@ export function parseRoles(role: string): PipelineRole[] {
 }
 
 /** `--role` and `--seed`, shared by `wick paper` and `wick live`. */
-export function parseDaemonArgs(args: readonly string[], defaultRole: string, retrainEnabled = false): { roles: PipelineRole[]; seed: number; trainer: boolean } {
-  const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' } });
+export function parseDaemonArgs(
+  args: readonly string[],
+  defaultRole: string,
+  flags: { readonly fresh?: boolean; readonly retrainEnabled?: boolean } = {},
+): { roles: PipelineRole[]; seed: number; fresh: boolean; trainer: boolean } {
+  const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' }, ...(flags.fresh === true ? { fresh: { type: 'boolean' as const } } : {}) });
   const role = stringOption(values, 'role') ?? defaultRole;
   const roles = parseRoles(role);
+  const retrainEnabled = flags.retrainEnabled === true;
   if (role === 'trainer' && !retrainEnabled) throw new UsageError('--role trainer needs WICK_RETRAIN_EVERY (e.g. 7d) and WICK_MODEL_REGISTRY');
   const seed = parseNumber('--seed', stringOption(values, 'seed'), 200, isInt(0, 100_000), 'a non-negative integer');
-  return { roles, seed, trainer: role === 'trainer' || (role === 'all' && retrainEnabled) };
+  return { roles, seed, fresh: values['fresh'] === true, trainer: role === 'trainer' || (role === 'all' && retrainEnabled) };
 }

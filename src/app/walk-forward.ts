@@ -1,4 +1,5 @@
 import { lstmArchitectureOf, normalisationOf } from '../model/manifest.js';
+import { loadBacktestModel } from './backtest-model.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -9,7 +10,6 @@ import { computeMetrics } from '../backtest/metrics.js';
 import type { EquityPoint, Trade } from '../backtest/result.js';
 import { getSpec } from '../features/index.js';
 import type { ModelManifest } from '../model/manifest.js';
-import { OnnxSignalModel } from '../model/onnx-signal-model.js';
 import type { CliContext } from './command.js';
 import { trainToFolder, type TrainOptions } from './commands/train.js';
 import type { Config } from './config/load-config.js';
@@ -111,7 +111,7 @@ export async function runWalkForward(
         ctx,
         true,
       );
-      const model = await OnnxSignalModel.load(dir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
+      const model = await loadBacktestModel(dir, config, logger);
       try {
         const run = await runBacktest({
           series: series.map((s) => ({ key: s.key, candles: s.candles as Candle[] })),

@@ -1,4 +1,6 @@
 import {
+  ManualClock,
+  silentLogger,
   timeframeMs,
   type Candle,
   type Logger,
@@ -10,10 +12,12 @@ import {
   type SignalModelInfo,
   type Timeframe,
 } from '../core/index.js';
-import { FeatureBuilder, type FeatureSpec, type Normalisation } from '../features/index.js';
-import type { FillModelConfig, OrderManagerConfig, RiskConfig } from '../execution/index.js';
+import { atrGauge, FeatureBuilder, type FeatureSpec, type Normalisation } from '../features/index.js';
+import { AccountLedger, PaperBroker, SimulatedVenueFeed, TradingKernel, type FillModelConfig, type OrderManagerConfig, type RiskConfig } from '../execution/index.js';
 import type { Policy } from '../strategy/index.js';
-import { PaperSession, type SessionResult } from './session.js';
+import { finishRun, SteppedMarkets, type SessionResult } from './run-result.js';
+
+export type { SessionResult } from './run-result.js';
 
 export interface BacktestSeries {
   readonly key: SeriesKey;
@@ -154,8 +158,8 @@ export async function scoreBacktestSeries(setup: BacktestSetup): Promise<ScoredS
 }
 
 /**
- * Trade phase: replays scored series in time order through the Policy, RiskEngine and OrderManager
- * the daemon uses, with the PaperBroker's fill model: a decision taken at a candle's close fills at
+ * Trade phase: replays scored series in time order through the Policy and the trading kernel every
+ * mode uses, with the PaperBroker's fill model: a decision taken at a candle's close fills at
  * the NEXT candle's open. Candles of several series that share an open time are processed in the
  * order the series are given, and one equity point is recorded per time.
  */
@@ -175,36 +179,41 @@ export async function tradeScoredSeries(setup: TradeSetup, series: readonly Scor
   series.forEach((s, si) => s.candles.forEach((c, i) => events.push({ t: c.openTimeMs, s: si, i })));
   events.sort((a, b) => a.t - b.t || a.s - b.s);
 
-  const session = new PaperSession({
-    timeframe,
-    orderManager: setup.orderManager,
-    risk: setup.risk,
-    rules: setup.rules,
-    fillModel: setup.fillModel,
-    ...(setup.logger !== undefined ? { logger: setup.logger } : {}),
-  });
+  // The in-process adapters: a simulated clock and venue; the kernel is the one every mode runs.
+  const tfMs = timeframeMs(timeframe);
+  const clock = new ManualClock();
+  const broker = new PaperBroker({ rules: setup.rules, initialQuote: setup.orderManager.initialCashQuote, fillModel: setup.fillModel }, clock);
+  const ledger = new AccountLedger(tfMs);
+  const kernel = new TradingKernel(
+    { orderManager: setup.orderManager, risk: setup.risk },
+    { broker, feed: new SimulatedVenueFeed(broker, clock, tfMs), clock, logger: setup.logger ?? silentLogger, newAtr: atrGauge, onEvent: (e) => ledger.on(e) },
+  );
+  const stepped = new SteppedMarkets();
   const signals = series.map(() => [] as [number, number][]);
   for (const ev of events) {
     if (ev.t < fromMs) continue;
     const s = series[ev.s] as ScoredSeries;
     const candle = s.candles[ev.i] as Candle;
-    await session.onCandle(s.key, candle);
     const preds = s.predictions;
-    if (Number.isNaN(preds[ev.i * K])) continue;
-    const prediction: Prediction = {
-      series: s.key,
-      candleOpenTimeMs: candle.openTimeMs,
-      kind: info.target,
-      horizons: info.horizons,
-      values: Array.from(preds.subarray(ev.i * K, ev.i * K + K)),
-      modelId: info.modelId,
-    };
-    const intent: OrderIntent | null = setup.policy.decide(prediction, candle.close);
-    const signal = setup.policy.lastSignal;
-    if (signal !== undefined && Number.isFinite(signal)) (signals[ev.s] as [number, number][]).push([candle.openTimeMs, signal]);
-    if (intent !== null) await session.onIntent(intent);
+    let intent: OrderIntent | null = null;
+    if (!Number.isNaN(preds[ev.i * K])) {
+      const prediction: Prediction = {
+        series: s.key,
+        candleOpenTimeMs: candle.openTimeMs,
+        kind: info.target,
+        horizons: info.horizons,
+        values: Array.from(preds.subarray(ev.i * K, ev.i * K + K)),
+        modelId: info.modelId,
+      };
+      intent = setup.policy.decide(prediction, candle.close);
+      const signal = setup.policy.lastSignal;
+      if (signal !== undefined && Number.isFinite(signal)) (signals[ev.s] as [number, number][]).push([candle.openTimeMs, signal]);
+    }
+    await kernel.step({ series: s.key, candle, intent });
+    kernel.drain();
+    stepped.add(s.key.symbol, candle);
   }
-  const finished = session.finish();
+  const finished = finishRun(ledger, { timeframe, initialCashQuote: setup.orderManager.initialCashQuote, fillModel: setup.fillModel, markets: stepped.list() });
   const levels = setup.policy.signalLevels;
   const run: BacktestRun = { ...finished, signals: series.map((s, i) => ({ symbol: s.key.symbol, points: signals[i] as [number, number][] })), ...(levels !== undefined ? { signalLevels: levels } : {}) };
   setup.logger?.child({ component: 'backtest' }).info({ candles: run.candlesProcessed, trades: run.trades.length, intents: run.intents, denied: run.deniedByRisk }, 'backtest finished');

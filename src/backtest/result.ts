@@ -12,23 +12,8 @@ import { TIMEFRAMES, type Timeframe } from '../core/index.js';
  */
 export const RESULT_VERSION = 1 as const;
 
-/** One round trip: opened at entry, closed at exit. `fee` is entry + exit fees; `pnl` is net of them. */
-export interface Trade {
-  readonly symbol: string;
-  readonly side: 'long' | 'short';
-  readonly entryTimeMs: number;
-  readonly entryPrice: number;
-  readonly exitTimeMs: number;
-  readonly exitPrice: number;
-  /** Base-asset quantity, positive for both sides. */
-  readonly qty: number;
-  /** Quote currency, entry plus exit fees. */
-  readonly fee: number;
-  /** Quote currency, net of fees. */
-  readonly pnl: number;
-  /** Why the position closed: 'signal', 'stop', 'take_profit', 'end_of_data', ... */
-  readonly exitReason: string;
-}
+export type { Trade } from '../execution/index.js';
+import type { Trade } from '../execution/index.js';
 
 /** What `computeMetrics` reports; each field is defined in metrics.ts. null = undefined for this run. */
 export interface Metrics {

@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './ports.js';
 export * from './rng.js';
 export * from './trading.js';
+export type * from './kernel-events.js';

@@ -5,6 +5,8 @@ import type { Fill, MarketRules, Order, OrderRequest } from './trading.js';
 export interface CandleSource {
   /** Closed candles in time order per series; ends when the source is closed or exhausted. */
   closedCandles(): AsyncIterable<ClosedCandle>;
+  /** Optional: the same candles in batches that may be published together (a replay at full speed). */
+  closedCandleBatches?(): AsyncIterable<readonly ClosedCandle[]>;
   close(): Promise<void>;
 }
 

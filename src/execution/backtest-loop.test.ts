@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Candle, OrderIntent, SeriesKey } from '../core/index.js';
 import { ManualClock, Rng } from '../core/index.js';
-import { stepCandle } from './candle-step.js';
+import { SimulatedVenueFeed } from './kernel/broker-feed.js';
 import { OrderManager } from './order-manager.js';
 import { PaperBroker } from './paper-broker.js';
 import { DEFAULT_RISK, RiskEngine } from './risk-engine.js';
 
 const H = 3_600_000;
+
+/** What the kernel does per candle before the decision: the simulated venue's reports, then the manager's candle work. The test drives its own clock. */
+async function stepCandle(broker: PaperBroker, om: OrderManager, s: SeriesKey, candle: Candle): Promise<void> {
+  await new SimulatedVenueFeed(broker, new ManualClock(), 0).sync(s, candle, om);
+  await om.onCandleClosed(s, candle);
+}
 const series: SeriesKey = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
 
 function candles(n: number, seed: number): Candle[] {

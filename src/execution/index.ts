@@ -1,4 +1,4 @@
-export * from './candle-step.js';
+export * from './kernel/index.js';
 export * from './fill-model.js';
 export * from './order-manager.js';
 export * from './order-state.js';
@@ -7,3 +7,7 @@ export * from './risk-engine.js';
 export * from './rounding.js';
 export * from './sizing.js';
 export * from './stops.js';
+export * from './trade-journal.js';
+export * from './account-ledger.js';
+export * from './reconcile.js';
+export * from './account-state.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Broker, Fill, LogFn, Logger, MarketRules, Order, OrderIntent, OrderRequest, PlaceOrderResult, SeriesKey } from '../core/index.js';
+import type { Broker, Candle, Fill, LogFn, Logger, MarketRules, Order, OrderIntent, OrderRequest, PlaceOrderResult, SeriesKey } from '../core/index.js';
 import { InvariantError, ManualClock } from '../core/index.js';
-import { stepCandle } from './candle-step.js';
+import { SimulatedVenueFeed } from './kernel/broker-feed.js';
 import type { OrderManagerConfig } from './order-manager.js';
 import { OrderManager } from './order-manager.js';
 import type { PaperBrokerConfig } from './paper-broker.js';
@@ -10,6 +10,12 @@ import type { RiskConfig } from './risk-engine.js';
 import { DEFAULT_RISK, RiskEngine } from './risk-engine.js';
 
 const H = 3_600_000;
+
+/** What the kernel does per candle before the decision: the simulated venue's reports, then the manager's candle work. The test drives its own clock. */
+async function stepCandle(broker: PaperBroker, om: OrderManager, s: SeriesKey, candle: Candle): Promise<void> {
+  await new SimulatedVenueFeed(broker, new ManualClock(), 0).sync(s, candle, om);
+  await om.onCandleClosed(s, candle);
+}
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % H);
 const series: SeriesKey = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
 const rules: MarketRules = { symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.001, minQtyBase: 0.001, minNotionalQuote: 5 };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { OrderPurpose, OrderStatus } from '../core/index.js';
 import { InvariantError, ORDER_STATUSES } from '../core/index.js';
-import { MAX_CLIENT_ORDER_ID_LENGTH, canTransition, clientOrderId, isTerminal, transition } from './order-state.js';
+import { MAX_CLIENT_ORDER_ID_LENGTH, canTransition, clientOrderId, isTerminal, parseClientOrderId, transition } from './order-state.js';
 
 /** The specification, written independently of the implementation's table. */
 const LEGAL: Record<OrderStatus, OrderStatus[]> = {
@@ -69,5 +70,33 @@ describe('clientOrderId', () => {
 
   it('rejects non-integer times', () => {
     expect(() => clientOrderId('a', 'B', 1.5, 'entry')).toThrow(InvariantError);
+  });
+});
+
+describe('parseClientOrderId', () => {
+  const purposes = ['entry', 'exit', 'stop', 'take_profit', 'emergency_exit'] as const;
+  it('inverts clientOrderId for its own account and symbol (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('BTC/USDT', 'ETH/USDT'), fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.constantFrom(...purposes), fc.integer({ min: 0, max: 1_000 }), (account, symbol, t, purpose, seq) => {
+        const id = clientOrderId(account, symbol, t, purpose, seq);
+        expect(parseClientOrderId(id, account, symbol)).toEqual({ purpose, candleOpenTimeMs: t, seq });
+        // Another account's id of the same shape is not ours; nor is the id for another symbol.
+        expect(parseClientOrderId(id, `${account}x`, symbol)).toBeNull();
+        expect(parseClientOrderId(id, account, symbol === 'BTC/USDT' ? 'ETH/USDT' : 'BTC/USDT')).toBeNull();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses anything else: foreign ids, a tampered hash, garbage (property)', () => {
+    expect(parseClientOrderId('x-manual-order-1', 'a', 'BTC/USDT')).toBeNull();
+    const id = clientOrderId('a', 'BTC/USDT', 1_700_000_000_000, 'stop', 2);
+    expect(parseClientOrderId(`${id.slice(0, -1)}${id.endsWith('0') ? '1' : '0'}`, 'a', 'BTC/USDT')).toBeNull();
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (s) => {
+        expect(parseClientOrderId(s, 'a', 'BTC/USDT')).toBeNull();
+      }),
+      { numRuns: 1_000 },
+    );
   });
 });

@@ -77,3 +77,28 @@ export function clientOrderId(account: string, symbol: string, candleOpenTimeMs:
   const h = hash64(`${account}|${symbol}|${candleOpenTimeMs}|${purpose}|${seq}`);
   return `w${PURPOSE_CODE[purpose]}_${candleOpenTimeMs.toString(36)}_${seq.toString(36)}_${h}`;
 }
+
+const PURPOSES = Object.keys(PURPOSE_CODE) as OrderPurpose[];
+const ID_SHAPE = /^w([A-Z])_([0-9a-z]+)_([0-9a-z]+)_[0-9a-z]{14}$/;
+
+/** What a client order id of this account encodes. */
+export interface ParsedClientOrderId {
+  readonly purpose: OrderPurpose;
+  readonly candleOpenTimeMs: number;
+  readonly seq: number;
+}
+
+/**
+ * The inverse of `clientOrderId` for one account and symbol: the purpose, candle time and seq an
+ * id encodes, or null when the id was not made by `clientOrderId(account, symbol, …)` (another
+ * account's, or an order wick did not place). The hash is checked, not just the shape.
+ */
+export function parseClientOrderId(id: string, account: string, symbol: string): ParsedClientOrderId | null {
+  const m = ID_SHAPE.exec(id);
+  if (m === null) return null;
+  const purpose = PURPOSES.find((p) => PURPOSE_CODE[p] === m[1]);
+  const t = parseInt(m[2] as string, 36);
+  const seq = parseInt(m[3] as string, 36);
+  if (purpose === undefined || !Number.isSafeInteger(t) || !Number.isSafeInteger(seq)) return null;
+  return clientOrderId(account, symbol, t, purpose, seq) === id ? { purpose, candleOpenTimeMs: t, seq } : null;
+}

@@ -22,6 +22,20 @@ export interface BrokerUpdate {
   readonly fills: readonly Fill[];
 }
 
+/** JSON-safe state of a PaperBroker (persisted with a paper account so a restart resumes the venue too). */
+export interface PaperBrokerState {
+  readonly quote: number;
+  readonly base: Readonly<Record<string, number>>;
+  readonly tradeSeq: number;
+  /** Open orders and the most recent closed ones (a repeated client id is recognised). */
+  readonly orders: readonly Order[];
+  /** The most recent fills. */
+  readonly fills: readonly Fill[];
+}
+
+/** Closed orders and fills kept in memory (a long paper run must not grow without bound). */
+const KEPT_CLOSED = 2_000;
+
 const EMPTY_UPDATE: BrokerUpdate = Object.freeze({ orders: Object.freeze([]) as readonly Order[], fills: Object.freeze([]) as readonly Fill[] });
 
 interface LiveOrder {
@@ -65,6 +79,7 @@ export class PaperBroker implements Broker {
   private readonly all = new Map<string, LiveOrder>();
   private readonly fills: Fill[] = [];
   private tradeSeq = 0;
+  private closedIds: string[] = [];
   /** Out-values of rangeFill (avoids an allocation per resting order per candle). */
   private rangePrice = 0;
   private rangeFeeBps = 0;
@@ -257,7 +272,40 @@ export class PaperBroker implements Broker {
     out.orders.push(snapshot(o));
   }
 
+  toJSON(): PaperBrokerState {
+    const base: Record<string, number> = {};
+    for (const [k, v] of this.base) base[k] = v;
+    return { quote: this.quote, base, tradeSeq: this.tradeSeq, orders: [...this.all.values()].map(snapshot), fills: [...this.fills] };
+  }
+
+  /** A broker that resumes a persisted state (open orders rest again; ids of closed ones stay known). */
+  static fromJSON(state: PaperBrokerState, config: PaperBrokerConfig, clock: Clock): PaperBroker {
+    const b = new PaperBroker({ ...config, initialQuote: state.quote }, clock);
+    for (const [k, v] of Object.entries(state.base)) b.base.set(k, v);
+    b.tradeSeq = state.tradeSeq;
+    b.fills.push(...state.fills);
+    for (const o of state.orders) {
+      const { clientOrderId, symbol, side, type, purpose, qtyBase, limitPriceQuote, triggerPriceQuote, reduceOnly } = o;
+      const req: OrderRequest = { clientOrderId, symbol, side, type, purpose, qtyBase, ...(limitPriceQuote !== undefined ? { limitPriceQuote } : {}), ...(triggerPriceQuote !== undefined ? { triggerPriceQuote } : {}), ...(reduceOnly !== undefined ? { reduceOnly } : {}) };
+      const lo: LiveOrder = { req, status: o.status, filledQtyBase: o.filledQtyBase, avgFillPriceQuote: o.avgFillPriceQuote, createdAtMs: o.createdAtMs, updatedAtMs: o.updatedAtMs };
+      b.all.set(clientOrderId, lo);
+      if (o.status === 'open' || o.status === 'partially_filled') {
+        let list = b.live.get(symbol);
+        if (list === undefined) b.live.set(symbol, (list = []));
+        list.push(lo);
+      } else {
+        b.closedIds.push(clientOrderId);
+      }
+    }
+    return b;
+  }
+
   private removeLive(o: LiveOrder): void {
+    this.closedIds.push(o.req.clientOrderId);
+    if (this.closedIds.length > KEPT_CLOSED * 2) {
+      for (const id of this.closedIds.splice(0, this.closedIds.length - KEPT_CLOSED)) this.all.delete(id);
+    }
+    if (this.fills.length > KEPT_CLOSED * 2) this.fills.splice(0, this.fills.length - KEPT_CLOSED);
     const list = this.live.get(o.req.symbol);
     if (list === undefined) return;
     const i = list.indexOf(o);

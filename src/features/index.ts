@@ -7,4 +7,5 @@ export { computeFeatures, type ComputedFeatures } from './compute.js';
 export { DEFAULT_CLIP_SIGMA, fitNormalisation, normaliseInto, type Normalisation } from './normalisation.js';
 export { FeatureBuilder } from './builder.js';
 export { writeWindow } from './windows.js';
+export { atrGauge, KERNEL_ATR_PERIOD } from './atr-gauge.js';
 export { DEFAULT_DRIFT_MARGIN, DEFAULT_DRIFT_QUANTILE, PredictionDrift, calibrateDrift, columnStats, quantile, windowDriftScore, type DriftCalibrationValues } from './drift.js';

@@ -78,6 +78,10 @@ export class ThreadedSignalModel implements SignalModel {
     return this.local.info;
   }
 
+  get manifest(): OnnxSignalModel['manifest'] {
+    return this.local.manifest;
+  }
+
   async predict(windows: Float32Array, batch: number): Promise<Float64Array> {
     if (this.closed) throw new Error('the threaded model is closed');
     const { windowLength: T, featureCount: F, horizons } = this.local.info;

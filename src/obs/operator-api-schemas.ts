@@ -38,6 +38,14 @@ export const statusSchema = z.object({
   model: z.object({ id: z.string(), executionProvider: z.string(), driftingSeries: z.array(z.string()).optional().describe('series whose inputs drift from the training data: no new entries there') }).nullable(),
   health: z.object({ status: z.enum(['ok', 'degraded', 'unhealthy']), reasons: z.array(z.string()) }).optional(),
   series: z.array(seriesStatusSchema),
+  account: z.string().optional().describe('account name: keys the saved state and every client order id'),
+  traderStatus: z.string().optional().describe('starting | trading | fail-closed | halted'),
+  traderStatusReason: z.string().nullable().optional(),
+  tradesTotal: z.number().int().nonnegative().optional().describe('closed trades in the full history (GET /api/trades returns the most recent)'),
+  killSwitchResets: z
+    .array(z.object({ by: z.string(), atMs: timeMs, equityQuote: num, previousReason: z.string().nullable() }))
+    .optional()
+    .describe('audit trail of kill-switch resets: who, when, the equity at reset'),
 });
 
 export const positionSchema = z.object({

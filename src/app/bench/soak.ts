@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load-config.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { deleteKeysWithPrefix } from '../../pipeline/index.js';
 import { simulatedMarketRules } from '../trading-setup.js';
+import { simulatedTrader } from '../modes.js';
 import { benchModelDir } from './inference.js';
 
 const H = 3_600_000;
@@ -26,7 +27,9 @@ export async function benchSoak(): Promise<Record<string, number>> {
   const symbols = Array.from({ length: 10 }, (_, i) => `S${i}/USDT`);
   const series: SeriesKey[] = symbols.map((symbol) => ({ exchange: 'soak', symbol, timeframe: '1h' }));
   const prefix = `wick-soak-${Date.now().toString(36)}`;
-  const daemon = await startDaemon({ config, mode: 'replay', roles: ['ingest', 'signal', 'trader'], series, logger: silentLogger, cwd: process.cwd(), prefix, rules: simulatedMarketRules(symbols) });
+  const daemon = await startDaemon({ config, mode: 'replay', roles: ['ingest', 'signal', 'trader'], series, logger: silentLogger, cwd: process.cwd(), prefix,
+    trader: await simulatedTrader({ mode: 'replay', config, rules: simulatedMarketRules(symbols), timeframe: '1h', prefix, logger: silentLogger, persist: false, memory: { maxTrades: 500, maxPoints: 5_000 } }),
+  });
   const rng = new Rng(7);
   const prices = symbols.map(() => 100);
   let t = Date.UTC(2020, 0, 1);

@@ -1,4 +1,5 @@
 import { normalisationOf } from '../../model/manifest.js';
+import { loadBacktestModel } from '../backtest-model.js';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeFile, rename, rm } from 'node:fs/promises';
@@ -11,7 +12,6 @@ import type { DiagnosedResult } from '../../backtest/diagnostics/schema.js';
 import { renderReport } from '../../backtest/report.js';
 import { RESULT_VERSION, serializeBacktestResult, type BacktestResult } from '../../backtest/result.js';
 import { getSpec } from '../../features/index.js';
-import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseIsoDate, parseOptions } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
@@ -223,7 +223,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
   const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample, plausibility: config.market.plausibility });
-  const model = await OnnxSignalModel.load(modelDir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
+  const model = await loadBacktestModel(modelDir, config, logger);
   try {
     const tf = series[0]?.key.timeframe;
     if (tf !== model.manifest.timeframe) {

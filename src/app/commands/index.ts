@@ -9,6 +9,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'paper', summary: 'Paper-trade live market data: real candles, simulated fills, Redis-queued pipeline', load: async (): Promise<CliCommand> => (await import('./paper.js')).command },
   { name: 'live', summary: 'Trade real money (needs WICK_MODE=live, keys and WICK_LIVE_CONFIRM)', load: async (): Promise<CliCommand> => (await import('./live.js')).command },
   { name: 'replay', summary: 'Feed candle CSVs through the full daemon pipeline (Redis queues, workers), paper-trading', load: async (): Promise<CliCommand> => (await import('./replay.js')).command },
+  { name: 'trades', summary: 'Export the trade history of the paper or live account (--json or --csv)', load: async (): Promise<CliCommand> => (await import('./trades.js')).command },
   { name: 'backtest', summary: 'Backtest a model on candle files, out of sample, with fees and slippage', load: async (): Promise<CliCommand> => (await import('./backtest.js')).command },
   { name: 'train', summary: 'Train the LSTM on candle files and export it to ONNX', load: async (): Promise<CliCommand> => (await import('./train.js')).command },
   { name: 'model', summary: 'Import an ONNX model; list, show, promote and roll back registered models', load: async (): Promise<CliCommand> => (await import('./model.js')).command },

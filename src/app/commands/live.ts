@@ -1,4 +1,4 @@
-import { ExchangeError, timeframeMs, type MarketRules, type SeriesKey } from '../../core/index.js';
+import { ExchangeError, timeframeMs, type SeriesKey } from '../../core/index.js';
 import { CcxtBroker } from '../../execution/brokers/ccxt-broker.js';
 import { RateBudget } from '../../execution/brokers/rate-budget.js';
 import { createCcxtExchange } from '../../market/ccxt-client.js';
@@ -11,12 +11,15 @@ import { checkConfigConflicts } from '../config/conflicts.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
+import type { TraderWiring } from '../daemon/daemon.js';
+import { accountFor, ccxtCandleSource, liveTrader } from '../modes.js';
 
 const HELP = `Usage: wick live [--role all|ingest|signal|trader] [--seed N]
 
 Trades real money: the same pipeline as \`wick paper\` (websocket candles, Redis-queued signal
 workers), but the trader role sends real orders through ccxt (CcxtBroker) and keeps its books in
-Redis (<WICK_REDIS_PREFIX>:live:<account>:state, saved after every candle).
+Redis (<WICK_REDIS_PREFIX>:account:<account>:state and :trades, saved after every candle; the
+same versioned account schema as paper).
 Refuses to start unless all of these are set:
   WICK_MODE=live
   WICK_API_KEY and WICK_API_SECRET (trade permission only; never enable withdrawals)
@@ -33,14 +36,14 @@ Options:
   --role ROLE   run only some roles in this process (default WICK_ROLE, all)
   --seed N      closed candles fetched at start-up per market [the model's window + warm-up, 200 at least]`;
 
-/** Account name of the saved state and of every client order id: one per exchange and quote. */
+/** Account name of the saved state and of every client order id: one per exchange. */
 export function liveAccount(config: Config): string {
-  return `live-${config.market.exchange}`;
+  return accountFor('live', config);
 }
 
 export async function runLive(args: readonly string[], ctx: CliContext, loaded: Config): Promise<number> {
   const { config, source: apiToken } = resolveApiToken(loaded);
-  const { roles, seed, trainer } = parseDaemonArgs(args, config.role, config.retrain.everyMs !== null && config.model.registry !== undefined);
+  const { roles, seed, trainer } = parseDaemonArgs(args, config.role, { retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   const secrets = secretsOf(config);
@@ -54,8 +57,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
   const wall = { nowMs: () => Date.now() };
   logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting in LIVE mode: real orders');
 
-  let rules: Record<string, MarketRules> = {};
-  let live: Parameters<typeof startDaemon>[0]['live'];
+  let trader: TraderWiring | undefined;
   let tradingExchange: Awaited<ReturnType<typeof createCcxtExchange>> | null = null;
   // The last close per symbol: the broker's min-notional check for market orders.
   const lastClose = new Map<string, number>();
@@ -70,7 +72,6 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
       referencePriceQuote: (symbol) => lastClose.get(symbol),
       secrets: secrets.filter((x): x is string => x !== undefined),
     });
-    rules = Object.fromEntries(config.market.symbols.map((s) => [s, broker.marketRules(s)]));
     let initialCashQuote = 0;
     try {
       initialCashQuote = (await broker.fetchBalance()).totalQuote;
@@ -79,7 +80,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
       if (error instanceof ExchangeError && error.action === 'stop') logger.error({ code: error.code, err: error }, 'the exchange refused the API key: trading halts; /health answers 503 until wick is restarted with working keys');
       else logger.error({ err: error }, 'balance not readable at start-up; the trader starts fail-closed and retries');
     }
-    live = { broker, initialCashQuote, account: liveAccount(config) };
+    trader = liveTrader({ config, broker, initialCashQuote, prefix: config.redis.prefix, logger });
   }
 
   const tfMs = timeframeMs(config.market.timeframe);
@@ -92,8 +93,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
     logger,
     cwd: ctx.cwd,
     prefix: config.redis.prefix,
-    rules,
-    ...(live !== undefined ? { live } : {}),
+    ...(trader !== undefined ? { trader } : {}),
     tradeFromMs: Math.floor(Date.now() / tfMs) * tfMs,
     http: true,
     onStep: (item) => lastClose.set(item.candle.series.symbol, item.candle.candle.close),
@@ -104,7 +104,7 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
 
   const trainerRole = trainer ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env }) : null;
   try {
-    await runUntilStopped(daemon, { config, series, ingest: roles.includes('ingest'), seed, logger, signal: ctx.signal });
+    await runUntilStopped(daemon, { openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null, logger, signal: ctx.signal });
   } finally {
     await trainerRole?.stop();
     await tradingExchange?.close();

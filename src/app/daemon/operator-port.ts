@@ -1,8 +1,7 @@
-import { TERMINAL_ORDER_STATUSES, seriesId, type Candle, type Clock, type SeriesKey } from '../../core/index.js';
-import type { PaperSession } from '../../backtest/session.js';
+import { seriesId, type Candle, type Clock, type SeriesKey } from '../../core/index.js';
 import type { OperatorPort } from '../../obs/operator-api.js';
 import type { RecentErrors } from '../../obs/operator-api-errors.js';
-import type { PaperTrader } from './paper-trader.js';
+import type { AccountTrader } from './account-trader.js';
 
 const RECENT = 96;
 
@@ -34,10 +33,9 @@ export class SeriesActivity {
   }
 }
 
-export interface PaperOperatorDeps {
+export interface AccountOperatorDeps {
   readonly mode: string;
-  readonly session: PaperSession;
-  readonly trader: PaperTrader;
+  readonly trader: AccountTrader;
   readonly series: readonly SeriesKey[];
   readonly activity: SeriesActivity;
   readonly errors: RecentErrors;
@@ -49,75 +47,82 @@ export interface PaperOperatorDeps {
 }
 
 /**
- * The operator API's view of a paper-trading daemon: reads from the PaperSession, and control
- * actions that run in turn with the trader's steps (one writer on the account at a time).
+ * The operator API's view of any trading daemon (replay, paper, live): reads the kernel's
+ * mode-independent account view and ledger; controls go through the kernel (risk engine, protective
+ * stop check), run in turn with the trader's steps (one writer on the account) and are saved with it.
+ * `by` (address and token fingerprint) is kept in the audit trail of kill-switch resets.
  */
-export function paperOperatorPort(deps: PaperOperatorDeps): OperatorPort {
-  const { session, trader } = deps;
-  const om = session.orderManager;
+export function accountOperatorPort(deps: AccountOperatorDeps): OperatorPort {
+  const { trader } = deps;
   const quote = deps.series[0]?.symbol.split('/')[1] ?? 'USDT';
   return {
-    status: async () => ({
-      mode: deps.mode,
-      nowMs: deps.clock.nowMs(),
-      startedAtMs: deps.startedAtMs,
-      riskState: session.risk.state,
-      haltReason: session.risk.toJSON().haltReason,
-      entriesPaused: session.risk.paused,
-      equityQuote: om.equityQuote(),
-      cashQuote: om.cashQuote,
-      initialEquityQuote: deps.initialEquityQuote,
-      quoteCurrency: quote,
-      model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider, ...(deps.model.drifting !== undefined ? { driftingSeries: [...deps.model.drifting] } : {}) },
-      health: await deps.health(),
-      series: deps.series.map((s) => {
-        const a = deps.activity.of(s);
-        return {
-          id: seriesId(s),
-          symbol: s.symbol,
-          timeframe: s.timeframe,
-          lastCandle: a.candles.at(-1) ?? null,
-          recentCandles: a.candles,
-          ...(deps.model !== null ? { predictionKind: deps.model.kind } : {}),
-          predictions: a.predictions,
-          signals: a.signals,
-        };
-      }),
-    }),
+    status: async () => {
+      const view = trader.kernel.view();
+      return {
+        mode: deps.mode,
+        nowMs: deps.clock.nowMs(),
+        startedAtMs: deps.startedAtMs,
+        riskState: view.riskState,
+        haltReason: view.haltReason,
+        entriesPaused: view.entriesPaused,
+        equityQuote: view.equityQuote,
+        cashQuote: view.cashQuote,
+        initialEquityQuote: deps.initialEquityQuote,
+        quoteCurrency: quote,
+        model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider, ...(deps.model.drifting !== undefined ? { driftingSeries: [...deps.model.drifting] } : {}) },
+        health: await deps.health(),
+        series: deps.series.map((s) => {
+          const a = deps.activity.of(s);
+          return {
+            id: seriesId(s),
+            symbol: s.symbol,
+            timeframe: s.timeframe,
+            lastCandle: a.candles.at(-1) ?? null,
+            recentCandles: a.candles,
+            ...(deps.model !== null ? { predictionKind: deps.model.kind } : {}),
+            predictions: a.predictions,
+            signals: a.signals,
+          };
+        }),
+        account: view.account,
+        traderStatus: trader.status,
+        traderStatusReason: trader.statusReason,
+        tradesTotal: trader.ledger.totalTrades,
+        killSwitchResets: [...view.killSwitchResets],
+      };
+    },
     positions: async () =>
-      deps.series.flatMap((s) => {
-        const p = om.position(s.symbol);
-        if (p === undefined || p.qtyBase === 0) return [];
-        const guard = om.guard(s.symbol);
-        return [
-          {
-            symbol: p.symbol,
-            side: p.qtyBase > 0 ? ('long' as const) : ('short' as const),
-            qtyBase: p.qtyBase,
-            avgEntryPriceQuote: p.avgEntryPriceQuote,
-            markPriceQuote: deps.activity.of(s).candles.at(-1)?.close ?? p.avgEntryPriceQuote,
-            unrealisedPnlQuote: om.unrealisedPnlQuote(s.symbol),
-            realisedPnlQuote: p.realisedPnlQuote,
-            feesQuote: p.feesQuote,
-            openedAtMs: p.openedAtMs,
-            stopPriceQuote: p.stopPriceQuote ?? null,
-            takeProfitPriceQuote: p.takeProfitPriceQuote ?? null,
-            ...(guard !== null ? { stopNative: guard.native } : {}),
-          },
-        ];
-      }),
-    orders: async () => om.orders().filter((o) => !TERMINAL_ORDER_STATUSES.has(o.status)),
-    trades: async () => session.closedTrades(),
-    equity: async () => session.equityCurve(),
+      trader.kernel.view().positions.map((p) => ({
+        symbol: p.symbol,
+        side: p.qtyBase > 0 ? ('long' as const) : ('short' as const),
+        qtyBase: p.qtyBase,
+        avgEntryPriceQuote: p.avgEntryPriceQuote,
+        markPriceQuote: p.markPriceQuote,
+        unrealisedPnlQuote: p.unrealisedPnlQuote,
+        realisedPnlQuote: p.realisedPnlQuote,
+        feesQuote: p.feesQuote,
+        openedAtMs: p.openedAtMs,
+        stopPriceQuote: p.stopPriceQuote ?? null,
+        takeProfitPriceQuote: p.takeProfitPriceQuote ?? null,
+        ...(p.guard !== null ? { stopNative: p.guard.native } : {}),
+      })),
+    orders: async () => trader.kernel.view().openOrders,
+    trades: async () => trader.ledger.closedTrades(),
+    equity: async () => trader.ledger.equityCurve(),
     errors: async () => deps.errors.list(),
-    pauseEntries: () => trader.exclusive(() => session.risk.pauseEntries()),
-    resumeEntries: () => trader.exclusive(() => session.risk.resumeEntries()),
-    resetKillSwitch: () => trader.exclusive(() => session.risk.reset()),
+    pauseEntries: (by) => trader.control((k) => void k.pauseEntries(by)),
+    resumeEntries: (by) => trader.control((k) => void k.resumeEntries(by)),
+    resetKillSwitch: (by) => trader.control((k) => void k.resetKillSwitch(by)),
     closePosition: (symbol) =>
-      trader.exclusive(async () => {
-        const outcome = await om.flatten(symbol, session.lastTimeMs ?? deps.clock.nowMs());
-        if (outcome.status === 'sent') return { status: 'sent' as const, message: `exit order ${outcome.order.clientOrderId} placed; it fills at the next candle's open`, clientOrderId: outcome.order.clientOrderId };
-        return { status: outcome.reason.code === 'NO_CHANGE' ? ('not_found' as const) : outcome.status, message: outcome.reason.message };
+      trader.control(async (k, candleOpenTimeMs) => {
+        const { outcome } = await k.closePosition(symbol, candleOpenTimeMs);
+        if (outcome.status === 'sent') {
+          const done = outcome.order.status === 'filled';
+          return { status: 'sent' as const, message: done ? `exit order ${outcome.order.clientOrderId} filled` : `exit order ${outcome.order.clientOrderId} placed (${outcome.order.status}); a simulated venue fills it at the next candle's open`, clientOrderId: outcome.order.clientOrderId };
+        }
+        const stop = k.om.guard(symbol);
+        const protectedNote = stop !== null ? `; the position keeps its stop at ${stop.stopPriceQuote}` : '';
+        return { status: outcome.reason.code === 'NO_CHANGE' ? ('not_found' as const) : outcome.status, message: `${outcome.reason.message}${protectedNote}` };
       }),
   };
 }

@@ -23,11 +23,11 @@ afterAll(async () => {
 
 describe('trainer role', () => {
   it('--role trainer needs WICK_RETRAIN_EVERY; all includes the trainer only when it is set', () => {
-    expect(() => parseDaemonArgs(['--role', 'trainer'], 'all', false)).toThrow(UsageError);
-    expect(parseDaemonArgs(['--role', 'trainer'], 'all', true)).toMatchObject({ roles: [], trainer: true });
-    expect(parseDaemonArgs([], 'all', true)).toMatchObject({ roles: ['ingest', 'signal', 'trader'], trainer: true });
-    expect(parseDaemonArgs([], 'all', false).trainer).toBe(false);
-    expect(parseDaemonArgs(['--role', 'signal'], 'all', true).trainer).toBe(false);
+    expect(() => parseDaemonArgs(['--role', 'trainer'], 'all', { retrainEnabled: false })).toThrow(UsageError);
+    expect(parseDaemonArgs(['--role', 'trainer'], 'all', { retrainEnabled: true })).toMatchObject({ roles: [], trainer: true });
+    expect(parseDaemonArgs([], 'all', { retrainEnabled: true })).toMatchObject({ roles: ['ingest', 'signal', 'trader'], trainer: true });
+    expect(parseDaemonArgs([], 'all', { retrainEnabled: false }).trainer).toBe(false);
+    expect(parseDaemonArgs(['--role', 'signal'], 'all', { retrainEnabled: true }).trainer).toBe(false);
     expect(loadConfig({ WICK_RETRAIN_EVERY: '7d' }).retrain.everyMs).toBe(7 * 86_400_000);
     expect(loadConfig({ WICK_RETRAIN_EVERY: '12h' }).retrain.everyMs).toBe(12 * 3_600_000);
     expect(loadConfig({}).retrain.everyMs).toBeNull();

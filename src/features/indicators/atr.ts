@@ -28,6 +28,18 @@ export class Atr implements StreamingIndicator {
     return this.smooth.value();
   }
 
+  /** [prevClose, n, sum, avg] (NaN as null, JSON-safe): resumes bit for bit with `restore`. */
+  snapshot(): (number | null)[] {
+    return [this.prevClose, ...this.smooth.snapshot()].map((x) => (Number.isNaN(x) ? null : x));
+  }
+
+  restore(state: readonly (number | null)[]): void {
+    if (state.length !== 4) throw new RangeError(`ATR state needs 4 numbers, got ${state.length}`);
+    const [pc, n, sum, avg] = state.map((x) => (x === null ? Number.NaN : x)) as [number, number, number, number];
+    this.prevClose = pc;
+    this.smooth.restore([n, sum, avg]);
+  }
+
   reset(): void {
     this.smooth.reset();
     this.prevClose = NaN;

@@ -28,6 +28,15 @@ export class WilderState {
     return this.avg;
   }
 
+  /** [n, sum, avg]: everything the next push depends on (to resume after a restart). */
+  snapshot(): [number, number, number] {
+    return [this.n, this.sum, this.avg];
+  }
+
+  restore(state: readonly [number, number, number]): void {
+    [this.n, this.sum, this.avg] = state;
+  }
+
   reset(): void {
     this.n = 0;
     this.sum = 0;

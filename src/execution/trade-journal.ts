@@ -1,7 +1,25 @@
 import type { Fill, OrderPurpose } from '../core/index.js';
-import type { Trade } from './result.js';
 
-interface OpenTrade {
+/** One round trip: opened at entry, closed at exit. `fee` is entry + exit fees; `pnl` is net of them. */
+export interface Trade {
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  readonly entryTimeMs: number;
+  readonly entryPrice: number;
+  readonly exitTimeMs: number;
+  readonly exitPrice: number;
+  /** Base-asset quantity, positive for both sides. */
+  readonly qty: number;
+  /** Quote currency, entry plus exit fees. */
+  readonly fee: number;
+  /** Quote currency, net of fees. */
+  readonly pnl: number;
+  /** Why the position closed: 'signal', 'stop', 'take_profit', 'end_of_data', ... */
+  readonly exitReason: string;
+}
+
+/** A trade still open (JSON-safe; part of the persisted account state). */
+export interface OpenTrade {
   side: 'long' | 'short';
   qtyOpen: number;
   qtyMax: number;
@@ -33,9 +51,38 @@ const EXIT_REASON: Readonly<Record<OrderPurpose, string>> = {
 export class TradeJournal {
   private readonly open = new Map<string, OpenTrade>();
   private readonly closed: Trade[] = [];
+  private closedCount = 0;
 
+  /**
+   * @param maxKept closed trades kept in memory (the oldest are dropped; a long-running daemon keeps
+   *   the full history in its account store). Default: all.
+   * @param onClose hears every closed trade, in order.
+   */
+  constructor(
+    private readonly maxKept = Number.POSITIVE_INFINITY,
+    private readonly onClose?: (trade: Trade) => void,
+  ) {}
+
+  /** Closed trades kept in memory, oldest first (the last `maxKept`). */
   get trades(): readonly Trade[] {
     return this.closed;
+  }
+
+  /** Closed trades ever recorded (including those no longer kept). */
+  get totalClosed(): number {
+    return this.closedCount;
+  }
+
+  /** Open trades by symbol (to persist). */
+  openTrades(): Readonly<Record<string, OpenTrade>> {
+    return Object.fromEntries([...this.open].map(([k, v]) => [k, { ...v }]));
+  }
+
+  /** Restores open trades, the count and the recent closed trades of a persisted account. */
+  restore(open: Readonly<Record<string, OpenTrade>>, recent: readonly Trade[], totalClosed: number): void {
+    for (const [k, v] of Object.entries(open)) this.open.set(k, { ...v });
+    this.closed.push(...recent.slice(-this.maxKept));
+    this.closedCount = totalClosed;
   }
 
   record(fill: Fill, purpose: OrderPurpose): void {
@@ -90,7 +137,7 @@ export class TradeJournal {
 
   private close(symbol: string, t: OpenTrade, timeMs: number, reason: string): void {
     this.open.delete(symbol);
-    this.closed.push({
+    const trade: Trade = {
       symbol,
       side: t.side,
       entryTimeMs: t.entryTimeMs,
@@ -101,6 +148,10 @@ export class TradeJournal {
       fee: t.fees,
       pnl: t.realised - t.fees,
       exitReason: reason,
-    });
+    };
+    this.closed.push(trade);
+    this.closedCount++;
+    if (this.closed.length > this.maxKept) this.closed.splice(0, this.closed.length - this.maxKept);
+    this.onClose?.(trade);
   }
 }

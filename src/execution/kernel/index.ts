@@ -1,0 +1,3 @@
+export * from './broker-feed.js';
+export * from './events.js';
+export * from './trading-kernel.js';
