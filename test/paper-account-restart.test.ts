@@ -52,8 +52,9 @@ function item(i: number): TraderItem {
   };
 }
 
-function start(store: AccountStore): Promise<AccountTrader> {
+function start(store: AccountStore, tradeFromMs?: number): Promise<AccountTrader> {
   return AccountTrader.start({
+    ...(tradeFromMs !== undefined ? { tradeFromMs } : {}),
     account: ACCOUNT,
     series: [SERIES],
     store: { range: () => Promise.resolve([]) },
@@ -117,7 +118,8 @@ describe('paper account in Redis (restart, crash, corrupt record, --fresh)', () 
     dying.dead = true;
     await run(first, 60, 62); // steps 60 and 61 happen, nothing of them is saved
     const store = new AccountStore(redis, prefix, ACCOUNT);
-    const resumed = await start(store);
+    // Restarted later (paper trades from the start-up hour): the saved account still resumes right after its last candle.
+    const resumed = await start(store, (candles[70] as Candle).openTimeMs);
     await run(resumed, 60, N); // the pipeline redelivers the unsaved decisions
     expect(await account(resumed, store)).toEqual(reference);
   });

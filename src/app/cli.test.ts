@@ -7,7 +7,7 @@ import { startExchangeSimulator } from '../simulator/simulator.js';
 import { runCli } from './cli.js';
 import { COMMANDS } from './commands/index.js';
 
-const REQUIRED = ['paper', 'live', 'replay', 'trades', 'backtest', 'train', 'model', 'features', 'fetch', 'doctor', 'bench'];
+const REQUIRED = ['paper', 'live', 'replay', 'trades', 'backtest', 'train', 'tune', 'model', 'features', 'fetch', 'doctor', 'bench'];
 
 function context() {
   const stdout = new PassThrough();

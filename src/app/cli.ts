@@ -66,11 +66,20 @@ async function main(): Promise<void> {
   loadDotenv({ quiet: true });
   const controller = new AbortController();
   let interrupts = 0;
+  const shutdownS = shutdownTimeoutSeconds(process.env);
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write(`\nwick: ${sig} received, stopping after the current step (again to force)...\n`);
+    if (interrupts > 1) {
+      process.stderr.write(`wick: second ${sig}: exiting now\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\nwick: ${sig} received, stopping after the current step (at most ${shutdownS} s; again to force)...\n`);
     controller.abort(sig);
+    // Bounded in every state (Redis down, exchange down, mid-reconciliation): a stop that hangs is cut.
+    setTimeout(() => {
+      process.stderr.write(`wick: still stopping after ${shutdownS} s (WICK_SHUTDOWN_TIMEOUT_SECONDS); exiting now\n`);
+      process.exit(1);
+    }, shutdownS * 1000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -82,6 +91,17 @@ async function main(): Promise<void> {
     signal: controller.signal,
   });
   process.exitCode = code;
+  // The command is over: a handle someone forgot (a socket, a timer) must not keep a daemon alive.
+  setTimeout(() => {
+    process.stderr.write('wick: resources still open 5 s after the command ended; exiting\n');
+    process.exit(code);
+  }, 5_000).unref();
+}
+
+/** WICK_SHUTDOWN_TIMEOUT_SECONDS (default 30): the longest a stop may take after SIGINT/SIGTERM. */
+export function shutdownTimeoutSeconds(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = Number(env['WICK_SHUTDOWN_TIMEOUT_SECONDS'] ?? '');
+  return Number.isFinite(raw) && raw >= 1 && raw <= 600 ? raw : 30;
 }
 
 const invokedDirectly = (() => {

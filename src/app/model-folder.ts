@@ -57,3 +57,17 @@ export async function writeModelFiles(dir: string, bytes: Uint8Array, fields: Ma
   }
   return manifest;
 }
+
+/** Rewrites a model folder's manifest.json (validated, atomically); model.onnx is untouched. */
+export async function updateManifest(dir: string, manifest: ModelManifest): Promise<ModelManifest> {
+  const parsed = manifestSchema.parse(manifest);
+  const path = join(dir, 'manifest.json');
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, `${JSON.stringify(parsed, null, 2)}\n`);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  return parsed;
+}

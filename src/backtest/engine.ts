@@ -145,7 +145,7 @@ function seriesTimeframe(series: readonly { readonly key: SeriesKey }[], caller:
  * Score phase: drops candles at or after `toMs` and scores every remaining candle's window with the
  * model (see scoreSeries). The result can be traded as is or altered first (e.g. shifted in time).
  */
-export async function scoreBacktestSeries(setup: BacktestSetup): Promise<ScoredSeries[]> {
+export async function scoreBacktestSeries(setup: Pick<BacktestSetup, 'series' | 'model' | 'featureSpec' | 'normalisation' | 'toMs' | 'inferenceBatch'>): Promise<ScoredSeries[]> {
   const tfMs = timeframeMs(seriesTimeframe(setup.series, 'runBacktest'));
   const toMs = setup.toMs ?? Number.POSITIVE_INFINITY;
   const batch = setup.inferenceBatch ?? 512;

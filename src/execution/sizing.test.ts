@@ -35,6 +35,16 @@ describe('targetQtyBase', () => {
     expect(targetQtyBase(cfg, { targetFraction: 1, equityQuote: 10_000, priceQuote: 100 })).toBe(0);
   });
 
+  it('annual volatility target: target vol / (ATR / price × √bars per year) of equity, capped', () => {
+    const cfg: SizingConfig = { ...uncapped, mode: { kind: 'annual_volatility_target', targetAnnualVol: 0.2, barsPerYear: 8760 } };
+    // ATR 1% of price per hour -> realised 0.01 × √8760 ≈ 93.6 % a year -> 0.2 / 0.936 of equity
+    const realised = 0.01 * Math.sqrt(8760);
+    expect(targetQtyBase(cfg, { targetFraction: 0.1, equityQuote: 10_000, priceQuote: 100, atrQuote: 1 })).toBeCloseTo(((0.2 / realised) * 10_000) / 100, 9);
+    expect(targetQtyBase({ ...cfg, maxFraction: 0.25 }, { targetFraction: 1, equityQuote: 10_000, priceQuote: 100, atrQuote: 0.001 })).toBeCloseTo(25, 9);
+    expect(targetQtyBase(cfg, { targetFraction: 1, equityQuote: 10_000, priceQuote: 100 })).toBe(0);
+    expect(targetQtyBase(cfg, { targetFraction: 0, equityQuote: 10_000, priceQuote: 100, atrQuote: 1 })).toBe(0);
+  });
+
   it('throws on broken inputs', () => {
     expect(() => targetQtyBase(uncapped, { targetFraction: Number.NaN, equityQuote: 1, priceQuote: 1 })).toThrow(InvariantError);
     expect(() => targetQtyBase(uncapped, { targetFraction: 1, equityQuote: 1, priceQuote: 0 })).toThrow(InvariantError);

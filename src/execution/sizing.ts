@@ -8,12 +8,15 @@ import { floorToStep } from './rounding.js';
  * - `fixed_fraction`: a constant fraction of equity whenever the intent wants a position (its sign).
  * - `volatility_target`: risk `riskFraction` of equity per `atrMultiple` ATRs of adverse move,
  *   i.e. qty = riskFraction × equity / (atrMultiple × ATR), signed like the intent.
+ * - `annual_volatility_target`: notional = targetAnnualVol / realised annual volatility × equity,
+ *   the realised volatility estimated as ATR / price × √barsPerYear (the ATR as a per-bar range).
  * Caps apply afterwards: |notional| <= maxFraction × equity and <= maxNotionalQuote.
  */
 export type SizingMode =
   | { readonly kind: 'proportional' }
   | { readonly kind: 'fixed_fraction'; readonly fraction: number }
-  | { readonly kind: 'volatility_target'; readonly riskFraction: number; readonly atrMultiple: number };
+  | { readonly kind: 'volatility_target'; readonly riskFraction: number; readonly atrMultiple: number }
+  | { readonly kind: 'annual_volatility_target'; readonly targetAnnualVol: number; readonly barsPerYear: number };
 
 export interface SizingConfig {
   readonly mode: SizingMode;
@@ -58,6 +61,13 @@ export function targetQtyBase(config: SizingConfig, input: TargetInput): number 
       const atr = input.atrQuote;
       if (atr === undefined || !(atr > 0)) return 0;
       notionalQuote = ((mode.riskFraction * equityQuote) / (mode.atrMultiple * atr)) * priceQuote;
+      break;
+    }
+    case 'annual_volatility_target': {
+      const atr = input.atrQuote;
+      if (atr === undefined || !(atr > 0)) return 0;
+      const realisedAnnualVol = (atr / priceQuote) * Math.sqrt(mode.barsPerYear);
+      notionalQuote = (mode.targetAnnualVol / realisedAnnualVol) * equityQuote;
       break;
     }
   }

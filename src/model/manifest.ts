@@ -76,6 +76,24 @@ export const manifestSchema = z
       bestEpoch: z.number().int(),
     }),
     metrics: z.object({ validation: metricsSchema, test: metricsSchema.nullable() }),
+    /**
+     * Optional: the policy statistic (the horizon-averaged next-candle ratio for ratio models, the
+     * probability for probability models) on the validation split, so thresholds can be set as
+     * quantiles whatever the output scale. quantiles[j] = the (j + 1)% quantile (type 7), j = 0..98;
+     * deciles: the statistic's deciles (lowest value `from`) with the mean forward return over
+     * `forwardBars` bars after the decision.
+     */
+    policyCalibration: z
+      .object({
+        statistic: z.enum(['horizon_average', 'probability']),
+        fromMs: z.number(),
+        toMs: z.number(),
+        n: z.number().int().min(1),
+        quantiles: z.array(finite).length(99),
+        forwardBars: z.number().int().min(1),
+        deciles: z.array(z.object({ from: finite, n: z.number().int().nonnegative(), meanForwardReturn: finite.nullable() })).length(10),
+      })
+      .optional(),
     /** Where the network came from. Absent: trained by `wick train`. */
     origin: z
       .object({

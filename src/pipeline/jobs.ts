@@ -12,14 +12,17 @@ const seriesSchema = z.object({
   symbol: z.string().min(1),
   timeframe: z.enum(TIMEFRAMES),
 });
-const candleSchema = z.object({
-  openTimeMs: z.number().int().nonnegative(),
-  open: finite,
-  high: finite,
-  low: finite,
-  close: finite,
-  volume: finite.nonnegative(),
-});
+const price = finite.positive();
+const candleSchema = z
+  .object({
+    openTimeMs: z.number().int().nonnegative(),
+    open: price,
+    high: price,
+    low: price,
+    close: price,
+    volume: finite.nonnegative(),
+  })
+  .refine((c) => c.high >= Math.max(c.open, c.close, c.low) && c.low <= Math.min(c.open, c.close), 'high must be >= open, close, low and low <= open, close');
 
 function ascending(list: readonly { readonly openTimeMs: number }[]): boolean {
   return list.every((c, i) => i === 0 || c.openTimeMs > list[i - 1]!.openTimeMs);

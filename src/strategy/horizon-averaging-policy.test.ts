@@ -116,3 +116,22 @@ describe('HorizonAveragingPolicy.decideRow (batched model output)', () => {
     expect(() => b.decideRow(series, T0 + 9 * H, [1, 2, 3], slab, 10, 100)).toThrow(InvariantError);
   });
 });
+
+describe('HorizonAveragingPolicy with calibrated levels', () => {
+  const key = { exchange: 'x', symbol: 'A/B', timeframe: '1h' as const };
+  const at = (policy: HorizonAveragingPolicy, i: number, v: number) =>
+    policy.decide({ series: key, candleOpenTimeMs: i * 3_600_000, kind: 'ratio', horizons: [1], values: [v], modelId: 'm' }, 100);
+
+  it('long at the cap above the entry level, flat below the exit level, hold between (levels may both lie above 1)', () => {
+    const policy = new HorizonAveragingPolicy({ threshold: 0, scale: 1, cap: 0.4, levels: { entry: 1.0005, exit: 1.0002 } });
+    expect(at(policy, 1, 1.0006)).toMatchObject({ targetFraction: 0.4, reason: 'enter_long' });
+    expect(at(policy, 2, 1.0003)).toBeNull();
+    expect(at(policy, 3, 1.0001)).toMatchObject({ targetFraction: 0, reason: 'exit' });
+  });
+
+  it('never enters with an infinite entry level; refuses an exit at or above the entry', () => {
+    const policy = new HorizonAveragingPolicy({ threshold: 0, scale: 1, cap: 0.4, levels: { entry: Number.POSITIVE_INFINITY, exit: 1 } });
+    expect(at(policy, 1, 5)).toBeNull();
+    expect(() => new HorizonAveragingPolicy({ threshold: 0, scale: 1, cap: 0.4, levels: { entry: 1, exit: 1 } })).toThrow(/exit below entry/);
+  });
+});

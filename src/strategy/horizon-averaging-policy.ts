@@ -14,6 +14,11 @@ export interface HorizonAveragingConfig {
   readonly cap: number;
   /** Go short below 1 − threshold instead of just exiting. Default false (long-only spot). */
   readonly allowShort?: boolean;
+  /**
+   * Calibrated levels of the averaged ratio, replacing the thresholds: long at `cap` above `entry`,
+   * flat below `exit` (exit < entry; entry may be Infinity: never enter). Shorts are not taken.
+   */
+  readonly levels?: { readonly entry: number; readonly exit: number };
 }
 
 interface HorizonState {
@@ -52,7 +57,10 @@ export class HorizonAveragingPolicy implements Policy {
     if (!(config.threshold >= 0) || !(config.scale > 0) || !(config.cap >= 0) || !((config.exitThreshold ?? 0) >= 0)) {
       throw new ConfigError('HorizonAveragingPolicy needs threshold >= 0, scale > 0, cap >= 0', [JSON.stringify(config)]);
     }
-    this.allowShort = config.allowShort ?? false;
+    if (config.levels !== undefined && !(config.levels.exit < config.levels.entry && Number.isFinite(config.levels.exit))) {
+      throw new ConfigError('HorizonAveragingPolicy levels need a finite exit below entry', [JSON.stringify(config.levels)]);
+    }
+    this.allowShort = config.levels === undefined && (config.allowShort ?? false);
     this.states = new SeriesStates<HorizonState>((series: SeriesKey, id: string) => ({
       id,
       tfMs: timeframeMs(series.timeframe),
@@ -127,7 +135,18 @@ export class HorizonAveragingPolicy implements Policy {
     const exitThreshold = this.config.exitThreshold ?? threshold;
     let target: number;
     let reason: string;
-    if (avg > 1 + threshold) {
+    const levels = this.config.levels;
+    if (levels !== undefined) {
+      if (avg > levels.entry) {
+        target = cap;
+        reason = REASONS.enter_long;
+      } else if (avg < levels.exit) {
+        target = 0;
+        reason = REASONS.exit;
+      } else {
+        return null;
+      }
+    } else if (avg > 1 + threshold) {
       target = Math.min(cap, (avg - 1) / scale);
       reason = REASONS.enter_long;
     } else if (avg < 1 - exitThreshold) {

@@ -86,8 +86,9 @@ const EVAL_BATCH = 256;
 
 /**
  * Mini-batch Adam training with seeded init, per-epoch seeded shuffling, dropout, clipping, and
- * early stopping on validation loss. Float32 throughout; the same seed and data give bit-identical
- * parameters (all randomness comes from one Rng consumed in a fixed order).
+ * early stopping on validation loss. Float32 throughout; the same seed, data and thread count give
+ * bit-identical parameters (all randomness comes from one Rng consumed in a fixed order, the same
+ * order for any thread count; shards' gradients are summed in shard order).
  */
 export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = {}): TrainResult {
   const mc = config.model;

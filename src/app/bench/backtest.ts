@@ -57,16 +57,11 @@ export async function benchBacktest(): Promise<Record<string, number>> {
         model,
         featureSpec: getSpec(manifest.featureSpec.name),
         normalisation: { mean: manifest.normalisation.mean, std: manifest.normalisation.std },
-        policy: policyFor(model.info, config),
-        orderManager: orderManagerConfigFor(config, 'bench'),
-        risk: riskConfigFor(config),
-        rules: simulatedMarketRules(['BTC/USDT']),
-        fillModel: fillModelFor(config),
         inferenceBatch: 1024,
       });
       const scoredAt = performance.now();
       await tradeScoredSeries(
-        { model: model.info, policy: policyFor(model.info, config), orderManager: orderManagerConfigFor(config, 'bench'), risk: riskConfigFor(config), rules: simulatedMarketRules(['BTC/USDT']), fillModel: fillModelFor(config) },
+        { model: model.info, policy: policyFor(model.info, config, manifest.policyCalibration), orderManager: orderManagerConfigFor(config, 'bench'), risk: riskConfigFor(config), rules: simulatedMarketRules(['BTC/USDT']), fillModel: fillModelFor(config) },
         scored,
       );
       const ended = performance.now();

@@ -93,17 +93,35 @@ describe('wick backtest --walk-forward', () => {
     const { code, out: text, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', template, '--walk-forward', '--train-days', '45', '--test-days', '20', '--from', '2022-03-01', '--to', '2022-05-01', '--json', json]);
     expect(code).toBe(0);
     expect(err).toMatch(/walk-forward fold 1: train 2022-01-15 → 2022-03-01, test → 2022-03-21/);
-    expect(err).toMatch(/walk-forward fold 4: train 2022-03-16 → 2022-04-30, test → 2022-05-01/);
-    expect(text).toContain('4 folds of 20 days');
+    // the 1-day stub fold (2022-04-30 → 05-01) is merged into the fold before it
+    expect(err).toMatch(/walk-forward fold 3: train 2022-02-24 → 2022-04-10, test → 2022-05-01/);
+    expect(err).not.toMatch(/walk-forward fold 4/);
+    expect(text).toContain('3 folds of 20 days');
+    expect(text).toContain('positions and risk state carry over');
+    expect(text).toMatch(/timing test: real timing ranks \d+ of 21/);
     const result = parseDiagnosedResult(JSON.parse(await readFile(json, 'utf8')));
-    const folds = (result.config['walkForward'] as { folds: { trainFromMs: number; testFromMs: number; testToMs: number; modelId: string }[] }).folds;
-    expect(folds).toHaveLength(4);
-    expect(new Set(folds.map((f) => f.modelId)).size).toBe(4);
-    for (const f of folds) expect(f.testFromMs - f.trainFromMs).toBe(45 * 86_400_000);
+    const folds = (result.config['walkForward'] as { folds: { trainFromMs: number; trainDays: number; testFromMs: number; testToMs: number; modelId: string }[] }).folds;
+    expect(folds).toHaveLength(3);
+    expect(folds.at(-1)!.testToMs).toBe(Date.UTC(2022, 4, 1));
+    expect(new Set(folds.map((f) => f.modelId)).size).toBe(3);
+    for (const f of folds) {
+      expect(f.testFromMs - f.trainFromMs).toBe(45 * 86_400_000);
+      expect(f.trainDays).toBe(45);
+    }
     expect(result.equity[0]![0]).toBe(Date.UTC(2022, 2, 1));
     expect(result.equity.at(-1)![0]).toBeLessThan(Date.UTC(2022, 4, 1));
     for (const t of result.trades) expect(t.entryTimeMs).toBeGreaterThanOrEqual(Date.UTC(2022, 2, 1));
     expect(result.metrics.buyAndHold.bars).toBe(result.equity.length);
+    // one account: no position is closed for free at a fold boundary; only the end of the data marks one
+    const lastBar = result.equity.at(-1)![0];
+    for (const t of result.trades.filter((x) => x.exitReason === 'end_of_data')) expect(t.exitTimeMs).toBeGreaterThanOrEqual(lastBar);
+    expect(result.diagnostics!.baselines.length).toBe(5);
+  });
+
+  it('refuses folds with less training data than --train-days, naming the first --from that works', async () => {
+    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', model, '--walk-forward', '--train-days', '70', '--test-days', '20', '--from', '2022-03-01', '--to', '2022-05-01']);
+    expect(code).toBe(2);
+    expect(err).toContain('walk-forward fold 1 (from 2022-03-01) has only 59.0 days of data before it, but --train-days is 70: start --from on 2022-03-12 or later');
   });
 
   it('needs --from', async () => {

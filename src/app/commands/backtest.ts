@@ -42,8 +42,10 @@ Options (default in brackets):
   --json OUT.json      write the result (config, metrics, diagnostics, trades, equity curves)
   --report OUT.html    write a self-contained HTML report (charts, metrics, trades)
   --walk-forward       retrain the model (same architecture and settings as --model) on a rolling
-                       window before each fold and test it on the fold only; only out-of-sample
-                       results are reported. Needs --from (first fold) and uses:
+                       window before each fold and score the fold with it; one account trades all
+                       folds (positions and risk state carry over); only out-of-sample results are
+                       reported; a last fold under half --test-days is merged into the one before;
+                       too little data before a fold is refused. Needs --from (first fold) and uses:
   --train-days N       training window before each fold [730]
   --test-days N        fold length [90]
 
@@ -223,7 +225,7 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
   const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample, plausibility: config.market.plausibility });
-  const model = await loadBacktestModel(modelDir, config, logger);
+  const model = await loadBacktestModel(modelDir, config, logger, series.reduce((n, s) => n + s.candles.length, 0));
   try {
     const tf = series[0]?.key.timeframe;
     if (tf !== model.manifest.timeframe) {
@@ -236,23 +238,27 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
     const started = performance.now();
     if (options.walkForward !== undefined) {
       const lastOpen = Math.max(...series.map((s) => s.candles.at(-1)?.openTimeMs ?? 0));
-      const { run, folds } = await runWalkForward(series, model.manifest, { ...options.walkForward, fromMs: options.fromMs as number, toMs: options.toMs ?? lastOpen + 1, feeBps: options.feeBps, slippageBps: options.slippageBps, initialEquity: initial }, config, ctx, logger);
+      const { run, folds, scored, makeSetup } = await runWalkForward(series, model.manifest, { ...options.walkForward, fromMs: options.fromMs as number, toMs: options.toMs ?? lastOpen + 1, feeBps: options.feeBps, slippageBps: options.slippageBps, initialEquity: initial }, config, ctx, logger);
+      const diagnostics = await diagnoseBacktest({ scored, run, makeSetup, timingShifts: options.timingShifts, exposureCap: exposureCapFor(config, symbols.length), initialEquityQuote: initial });
       const seconds = (performance.now() - started) / 1000;
-      const result = toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: null }, { walkForward: { ...options.walkForward, folds } }));
+      const result = { ...toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: null }, { walkForward: { ...options.walkForward, carry: 'one account across folds: positions and risk state carry over', folds } })), diagnostics };
       await writeResultFiles(result, options, ctx.cwd);
+      const shortest = Math.min(...folds.map((f) => f.trainDays));
       ctx.stdout.write(
         formatSummary(
           run,
           `walk-forward backtest ${symbols.join(', ')} ${run.timeframe}`,
-          `${folds.length} folds of ${options.walkForward.testDays} days, each trained on the ${options.walkForward.trainDays} days before it, fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
+          `${folds.length} folds of ${options.walkForward.testDays} days (a short last one merged), each trained on the ${shortest < options.walkForward.trainDays ? `${shortest.toFixed(1)}–` : ''}${options.walkForward.trainDays} days before it; one account across folds (positions and risk state carry over); fee ${fillModel.takerFeeBps} bps, slippage ${fillModel.slippageBps} bps`,
           `${run.candlesProcessed} out-of-sample candles, ${seconds.toFixed(1)} s including training`,
         ),
       );
+      for (const f of folds) ctx.stdout.write(`fold ${new Date(f.testFromMs).toISOString().slice(0, 10)} → ${new Date(f.testToMs).toISOString().slice(0, 10)}: trained on ${f.trainDays.toFixed(1)} days, return ${f.totalReturn === null ? '—' : `${(f.totalReturn * 100).toFixed(2)}%`}, ${f.policy}\n`);
+      ctx.stdout.write(formatDiagnostics(diagnostics, run.metrics.strategy));
       return 0;
     }
     const makeSetup = (): TradeSetup => ({
       model: model.info,
-      policy: policyFor(model.info, config),
+      policy: policyFor(model.info, config, model.manifest.policyCalibration),
       orderManager: orderManagerConfigFor(config, 'backtest', initial),
       risk: riskConfigFor(config, initial),
       rules: simulatedMarketRules(symbols),

@@ -5,7 +5,7 @@ import { startExchangeSimulator, type SimulatorHandle } from '../../simulator/si
 import { randomModelFolder } from '../../../test/support/random-model.js';
 import { LIVE_CONFIRMATION } from '../config/variables.js';
 import type { CliContext } from '../command.js';
-import { command, formatDoctorReport } from './doctor.js';
+import { checkClock, command, formatDoctorReport, type DoctorExchange } from './doctor.js';
 
 const KEY = 'doctor-key-1234567';
 const SECRET = 'doctor-secret-7654321';
@@ -113,5 +113,38 @@ describe('wick doctor', () => {
     expect(text).toContain('! clock');
     expect(text).toContain('→ sync NTP');
     expect(text).toContain('All checks passed, 1 warning(s).');
+  });
+});
+
+describe('wick doctor clock check', () => {
+  /** An exchange whose clock runs `offsetMs` ahead of ours and whose answer takes `roundTripMs`, read mid-way. */
+  function timedExchange(offsetMs: number, roundTripMs: number): { ex: DoctorExchange; nowMs: () => number } {
+    let now = 1_700_000_000_000;
+    const ex: DoctorExchange = {
+      loadMarkets: () => Promise.resolve({}),
+      fetchBalance: () => Promise.resolve({}),
+      fetchTime: () => {
+        now += roundTripMs / 2;
+        const server = now + offsetMs;
+        now += roundTripMs / 2;
+        return Promise.resolve(server);
+      },
+    };
+    return { ex, nowMs: () => now };
+  }
+
+  it('a slow round trip alone never flags a synced clock; a proven skew warns, then fails', async () => {
+    const slow = timedExchange(0, 3_000);
+    expect((await checkClock(slow.ex, slow.nowMs, 10_000, [])).status).toBe('pass');
+    // 1.4 s behind the midpoint with a 1 s round trip: a reading at the start explains all but 0.9 s.
+    const loaded = timedExchange(-1_400, 1_000);
+    expect((await checkClock(loaded.ex, loaded.nowMs, 10_000, [])).status).toBe('pass');
+    const ahead = timedExchange(3_000, 20);
+    expect((await checkClock(ahead.ex, ahead.nowMs, 10_000, [])).status).toBe('warn');
+    const behind = timedExchange(-9_000, 20);
+    expect((await checkClock(behind.ex, behind.nowMs, 10_000, [])).status).toBe('fail');
+    // 1.5 s behind with a 1 s round trip: at least 1 s of skew is proven whatever the reading time.
+    const provenBehind = timedExchange(-1_600, 1_000);
+    expect((await checkClock(provenBehind.ex, provenBehind.nowMs, 10_000, [])).status).toBe('warn');
   });
 });

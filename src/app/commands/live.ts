@@ -8,6 +8,7 @@ import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
 import { runTrainerAlone, startTrainerRole } from '../trainer/trainer-role.js';
 import { checkConfigConflicts } from '../config/conflicts.js';
+import { checkRedisReachable } from '../startup/redis-reachable.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { runUntilStopped } from '../daemon/run-ingest.js';
@@ -46,6 +47,8 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
   const { roles, seed, trainer } = parseDaemonArgs(args, config.role, { retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
+  // Every component answers before the exchange is contacted or a lease taken: Redis here, the HTTP port first thing in the daemon.
+  await checkRedisReachable(config.redis.url);
   const secrets = secretsOf(config);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));

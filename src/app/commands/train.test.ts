@@ -46,6 +46,21 @@ describe('wick train', () => {
     expect(manifest.drift?.validationWindows).toBeGreaterThan(0);
     expect(manifest.drift?.threshold).toBeGreaterThan(0.3);
     expect(manifest.drift?.predictionMean[0]).toBeCloseTo(1, 1);
+    // calibrated policy levels and the split diagnostics (IC, timing test, baselines)
+    const cal = manifest.policyCalibration!;
+    expect(cal.statistic).toBe('horizon_average');
+    expect(cal.fromMs).toBe(manifest.training.splits.validationFromMs);
+    for (let j = 1; j < 99; j++) expect(cal.quantiles[j]!).toBeGreaterThanOrEqual(cal.quantiles[j - 1]!);
+    expect(err).toMatch(/policy: calibrated on validation: enter above q0.9/);
+    expect(err).toMatch(/--- validation backtest/);
+    expect(err).toMatch(/--- test backtest/);
+    expect(err).toMatch(/timing test: real timing ranks \d+ of 21/);
+    expect(err).toMatch(/buy & hold 50%/);
+    for (const split of [manifest.metrics.validation, manifest.metrics.test!]) {
+      expect(split['timingVariants']).toBe(21);
+      expect(typeof split['rankIcH1']).toBe('number');
+      expect(split['backtestTrades']).toBeGreaterThanOrEqual(0);
+    }
     const model = await OnnxSignalModel.load(out, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger });
     const ratios = await model.predict(new Float32Array(12 * manifest.featureCount), 1);
     expect(ratios[0]).toBeGreaterThan(0.9);

@@ -15,7 +15,11 @@ import { train, type EpochReport, type TrainConfig, type WindowSet } from '../..
 import type { LossSpec } from '../../train/loss.js';
 import { isInt, parseIsoDate, parseNumber, parseOptions, parseTimeframe } from '../cli-args.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
-import { writeModelFolder } from '../model-folder.js';
+import { updateManifest, writeModelFolder } from '../model-folder.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { calibrateModelFolder, evaluateModelPeriods, periodFigures, type NamedSeries } from '../model-evaluation.js';
+import { formatDiagnostics } from '../../backtest/diagnostics/format.js';
+import { describePolicy } from '../trading-setup.js';
 import { defaultTrainingThreads, trainingParallelism } from '../train-threads/spawn.js';
 
 const HELP = `Usage: wick train --data A.csv [--data B.csv ...] --out DIR [options]
@@ -53,7 +57,8 @@ Options (default in brackets):
   --patience N         early-stopping patience in epochs [4]
   --seed N             seed of initialisation, shuffling and dropout [42]
   --threads N          training threads (data-parallel mini-batches; the same seed and thread
-                       count give the same model bit for bit) [all cores]
+                       count give the same model bit for bit) [all cores when the run has at
+                       least 20,000 window-epochs, else 1]
 
 Example:
   wick train --data ../shared/data/BTC_USDT-1h.csv --data ../shared/data/ETH_USDT-1h.csv \\
@@ -85,9 +90,12 @@ export interface TrainOptions {
   readonly bptt: number | undefined;
   readonly patience: number;
   readonly seed: number;
-  /** Training threads; undefined: every core. */
-  readonly threads?: number;
+  /** Training threads; undefined: every core for a run of at least AUTO_THREADS_MIN_WINDOW_EPOCHS, else one. */
+  readonly threads?: number | undefined;
 }
+
+/** Below this many training windows × epochs, `wick train` without --threads uses one thread. */
+export const AUTO_THREADS_MIN_WINDOW_EPOCHS = 20_000;
 
 export function parseTrainArgs(args: readonly string[]): TrainOptions {
   const values = parseOptions(args, {
@@ -157,7 +165,7 @@ export function parseTrainArgs(args: readonly string[]): TrainOptions {
     bptt: bpttRaw === undefined ? undefined : parseNumber('--bptt', bpttRaw, window, isInt(1, window), `an integer from 1 to the window (${window})`),
     patience: parseNumber('--patience', str('patience'), 4, isInt(1, 1000), 'a positive integer'),
     seed: parseNumber('--seed', str('seed'), 42, isInt(0, 2 ** 31 - 1), 'a non-negative integer'),
-    threads: parseNumber('--threads', str('threads'), defaultTrainingThreads(), isInt(1, 256), 'an integer from 1 to 256'),
+    threads: str('threads') === undefined ? undefined : parseNumber('--threads', str('threads'), 1, isInt(1, 256), 'an integer from 1 to 256'),
   };
 }
 
@@ -223,7 +231,9 @@ export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<
     say(`read ${path}: ${file.candles.length} candles (${file.timeframe}) ${iso(file.candles[0]?.openTimeMs)} → ${iso(file.candles.at(-1)?.openTimeMs)}${options.resample ? `, resampled to ${candles.length} ${options.resample} candles` : ''}`);
   }
   const tf = options.resample ?? (timeframe as Timeframe);
-  const manifest = await trainToFolder(inputs, tf, options, resolve(ctx.cwd, options.out), ctx);
+  const outDir = resolve(ctx.cwd, options.out);
+  let manifest = await trainToFolder(inputs, tf, options, outDir, ctx);
+  manifest = await reportSplitDiagnostics(outDir, inputs, manifest, loadConfig(ctx.env), say);
   ctx.stdout.write(`${JSON.stringify({ out: options.out, modelId: manifest.modelId, metrics: manifest.metrics })}\n`);
   return 0;
 }
@@ -287,7 +297,8 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
       `\repoch ${epoch + 1}/${options.epochs} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${lastEpoch ? `loss ${lastEpoch.trainLoss.toFixed(4)} val ${lastEpoch.valLoss.toFixed(4)} ` : ''}elapsed ${formatDuration(elapsed)} eta ≤${Number.isFinite(eta) ? formatDuration(eta) : '?'}   `,
     );
   };
-  const threads = options.threads ?? defaultTrainingThreads();
+  // Starting threads costs a fraction of a second: a small run (a walk-forward fold) keeps to one.
+  const threads = options.threads ?? (dataset.train.n * options.epochs >= AUTO_THREADS_MIN_WINDOW_EPOCHS ? defaultTrainingThreads() : 1);
   const result = train(config, { train: dataset.train, val: dataset.val }, {
     parallel: trainingParallelism(threads),
     shouldStop: () => {
@@ -360,7 +371,44 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
     m === null ? 'none' : Object.entries(m).map(([k, v]) => `${k} ${v === null ? '—' : Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');
   say(`validation: ${show(validation)}`);
   say(`test (out of sample): ${show(test)}`);
-  return manifest;
+  try {
+    const calibrated = await calibrateModelFolder(outDir, inputs);
+    say(`policy calibration: validation quantiles of the ${calibrated.policyCalibration?.statistic ?? ''} statistic stored in the manifest`);
+    return calibrated;
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    say(`no policy calibration (${error.message}); the fixed thresholds will apply`);
+    return manifest;
+  }
+}
+
+/**
+ * Backtests the new model on its validation and test splits with the configured policy, risk and
+ * costs, prints the signal diagnostics, timing test and baselines of each, and adds the headline
+ * figures to the manifest's metrics.
+ */
+async function reportSplitDiagnostics(dir: string, inputs: readonly NamedSeries[], manifest: ModelManifest, config: Config, say: (line: string) => void): Promise<ModelManifest> {
+  const s = manifest.training.splits;
+  const periods = [{ name: 'validation', fromMs: s.validationFromMs, toMs: s.validationToMs + 1 }];
+  if (s.testFromMs !== null && s.testToMs !== null) periods.push({ name: 'test', fromMs: s.testFromMs, toMs: s.testToMs + 1 });
+  say(`policy: ${describePolicy(config, manifest.policyCalibration)}; fee ${config.paper.feeBps} bps, slippage ${config.paper.slippageBps} bps`);
+  const evaluations = await evaluateModelPeriods(dir, inputs, periods, config, 10);
+  for (const e of evaluations) {
+    say(`--- ${e.name} backtest ${iso(e.fromMs)} → ${iso(e.toMs)}: return ${pctText(e.run.metrics.strategy.totalReturn)}, Sharpe ${e.run.metrics.strategy.sharpe?.toFixed(2) ?? '—'}, max drawdown ${pctText(e.run.metrics.strategy.maxDrawdown)}`);
+    say(formatDiagnostics(e.diagnostics, e.run.metrics.strategy).trimEnd());
+  }
+  const figures = (name: string): Record<string, number | null> => {
+    const e = evaluations.find((x) => x.name === name);
+    return e === undefined ? {} : periodFigures(e);
+  };
+  return updateManifest(dir, {
+    ...manifest,
+    metrics: { validation: { ...manifest.metrics.validation, ...figures('validation') }, test: manifest.metrics.test === null ? null : { ...manifest.metrics.test, ...figures('test') } },
+  });
+}
+
+function pctText(x: number | null): string {
+  return x === null ? '—' : `${(x * 100).toFixed(2)}%`;
 }
 
 export const command: CliCommand = {

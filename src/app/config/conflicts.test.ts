@@ -59,7 +59,7 @@ describe('configuration conflicts are found before any I/O (exit 2)', () => {
     const before = connections;
     const r = await run('live', { WICK_MODE: 'live', WICK_API_KEY: 'key-12345678', WICK_API_SECRET: 'secret-12345678', WICK_LIVE_CONFIRM: 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY', WICK_SYMBOLS: 'BTC/USDT,DOGE/USDT' });
     expect(r.code).toBe(2);
-    expect(r.err).toContain('WICK_SYMBOLS holds DOGE/USDT, which the model in models/default never saw (trained on BTC/USDT, ETH/USDT)');
+    expect(r.err).toContain('WICK_SYMBOLS holds DOGE/USDT, which the model in models/default never saw (trained on BTC/USDT, ETH/USDT, SOL/USDT)');
     expect(r.err).not.toContain('secret-12345678');
     expect(connections).toBe(before);
   });

@@ -26,7 +26,20 @@ export interface Config {
   /** The trainer role (model lifecycle): everyMs null = off. */
   readonly retrain: { readonly everyMs: number | null; readonly margin: number; readonly evalDays: number; readonly epochs: number | undefined };
   readonly paper: { readonly initialEquityQuote: number; readonly feeBps: number; readonly slippageBps: number };
-  readonly strategy: { readonly entryThreshold: number; readonly exitThreshold: number; readonly enterProbability: number; readonly exitProbability: number; readonly fullPositionMove: number; readonly maxPositionFraction: number };
+  readonly strategy: {
+    readonly entryThreshold: number;
+    readonly exitThreshold: number;
+    readonly enterProbability: number;
+    readonly exitProbability: number;
+    readonly fullPositionMove: number;
+    readonly maxPositionFraction: number;
+    readonly thresholds: 'calibrated' | 'fixed';
+    readonly entryQuantile: number;
+    readonly exitQuantile: number;
+    readonly costAware: boolean;
+    readonly sizing: 'proportional' | 'vol_target';
+    readonly targetAnnualVol: number;
+  };
   readonly risk: {
     readonly stopLossPct: number;
     readonly takeProfitPct: number | undefined;
@@ -94,6 +107,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       );
     }
   }
+  const entryQ = get<number | undefined>('WICK_ENTRY_QUANTILE');
+  const exitQ = get<number | undefined>('WICK_EXIT_QUANTILE');
+  if (entryQ !== undefined && exitQ !== undefined && !(exitQ < entryQ)) {
+    problems.push(`WICK_EXIT_QUANTILE = ${exitQ} must be below WICK_ENTRY_QUANTILE = ${entryQ}: the position is held between the two levels.`);
+  }
   if (values.has('WICK_TELEGRAM_BOT_TOKEN') !== values.has('WICK_TELEGRAM_CHAT_ID')) {
     problems.push('WICK_TELEGRAM_BOT_TOKEN and WICK_TELEGRAM_CHAT_ID go together: set both to send Telegram notifications, or neither.');
   }
@@ -127,7 +145,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     model: { dir: get('WICK_MODEL_DIR'), executionProvider: get('WICK_EXECUTION_PROVIDER'), cudaStrict: get('WICK_CUDA_STRICT'), registry: get('WICK_MODEL_REGISTRY'), driftGuard: get('WICK_DRIFT_GUARD') },
     retrain: { everyMs: get('WICK_RETRAIN_EVERY'), margin: get('WICK_PROMOTE_MARGIN'), evalDays: get('WICK_RETRAIN_EVAL_DAYS'), epochs: get('WICK_RETRAIN_EPOCHS') },
     paper: { initialEquityQuote: get('WICK_INITIAL_EQUITY'), feeBps: get('WICK_FEE_BPS'), slippageBps: get('WICK_SLIPPAGE_BPS') },
-    strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), enterProbability: get('WICK_ENTER_PROBABILITY'), exitProbability: get('WICK_EXIT_PROBABILITY'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'), maxPositionFraction: get('WICK_MAX_POSITION_FRACTION') },
+    strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), enterProbability: get('WICK_ENTER_PROBABILITY'), exitProbability: get('WICK_EXIT_PROBABILITY'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'),
+      maxPositionFraction: get('WICK_MAX_POSITION_FRACTION'),
+      thresholds: get('WICK_THRESHOLDS'),
+      entryQuantile: get('WICK_ENTRY_QUANTILE'),
+      exitQuantile: get('WICK_EXIT_QUANTILE'),
+      costAware: get('WICK_COST_AWARE'),
+      sizing: get('WICK_SIZING'),
+      targetAnnualVol: get('WICK_TARGET_ANNUAL_VOL'),
+    },
     risk: {
       stopLossPct: get('WICK_STOP_LOSS_PCT'),
       takeProfitPct: get('WICK_TAKE_PROFIT_PCT'),

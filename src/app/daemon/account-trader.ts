@@ -91,6 +91,7 @@ export class AccountTrader extends TimeOrderedTrader {
   private currentStatus: TraderStatus = 'starting';
   private reason: string | null = 'not reconciled yet';
   private reconciledOnce = false;
+  private readonly tradeFromMs: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private stopped = false;
 
@@ -120,6 +121,10 @@ export class AccountTrader extends TimeOrderedTrader {
       },
       state?.kernel,
     );
+    // A resumed account trades on from the candle after its last one, even when that candle
+    // opened before this start (a decision redelivered after a crash is still taken).
+    const resumeFrom = state === null ? [] : Object.values(state.lastCandleOpenTimeMs).map((t) => t + tfMs);
+    this.tradeFromMs = Math.min(options.tradeFromMs ?? Number.NEGATIVE_INFINITY, ...(resumeFrom.length > 0 ? [Math.min(...resumeFrom)] : [Number.POSITIVE_INFINITY]));
     if (state !== null) {
       for (const [id, t] of Object.entries(state.lastCandleOpenTimeMs)) this.last.set(id, t);
       for (const p of state.kernel.orderManager.positions) if (p.markPriceQuote > 0) this.lastClose.set(p.symbol, p.markPriceQuote);
@@ -207,7 +212,7 @@ export class AccountTrader extends TimeOrderedTrader {
     let outcome: StepOutcome = 'stepped';
     let events: readonly KernelEvent[] = [];
     const steppedUpTo = this.ledger.lastTimeMs;
-    if (candle.openTimeMs < (this.options.tradeFromMs ?? Number.NEGATIVE_INFINITY)) {
+    if (candle.openTimeMs < this.tradeFromMs) {
       outcome = 'warmup';
     } else if (steppedUpTo !== null && candle.openTimeMs < steppedUpTo) {
       outcome = 'late';

@@ -1,6 +1,7 @@
 import { seriesId, timeframeMs, type Logger, type SeriesKey } from '../../core/index.js';
 import type { OnnxSignalModel } from '../../model/onnx-signal-model.js';
-import { assessHealth, startHealthServer, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
+import { bindHttpFirst } from '../startup/http-first.js';
+import { assessHealth, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
 import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
 import { chainHandlers } from '../../obs/model-api.js';
@@ -95,6 +96,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
   const metrics = createMetrics();
   const startedAtMs = Date.now();
+  // Start-up is all or nothing: the port is bound first, and every failure below releases it.
+  const early = options.http === true ? await bindHttpFirst({ host: config.http.host, port: config.http.port, logger, metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType } }) : null;
   const activity = new SeriesActivity();
   const wall = { nowMs: () => Date.now() };
   const errors = new RecentErrors(wall, { scrub: makeLineScrubber(secretsOf(config)) });
@@ -102,6 +105,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const models = options.roles.includes('signal')
     ? await loadSignalModels({ config, cwd: options.cwd, series: options.series, prefix: options.prefix, settings: options.settings, logger, notifier, ...(options.modelWatchEveryMs !== undefined ? { watchEveryMs: options.modelWatchEveryMs } : {}) }).catch(async (error: unknown) => {
         await notifier?.close();
+        await early?.server.close();
         throw error;
       })
     : null;
@@ -145,6 +149,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await wiring.close?.();
       await models?.close();
       await notifier?.close();
+      await early?.server.close();
       throw error;
     });
   }
@@ -189,6 +194,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await models?.close();
     await trader?.stop();
     await wiring?.close?.();
+    await notifier?.close();
+    await early?.server.close();
     throw error;
   }
 
@@ -212,8 +219,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const s of series) if (s.stale) telemetry.onStale(s.id, s.ageMs);
     return report;
   };
-  let http: HealthServer | null = null;
-  if (options.http === true) {
+  const http: HealthServer | null = early?.server ?? null;
+  if (early !== null) {
     const operatorApi =
       trader !== null
         ? createOperatorApi({
@@ -238,15 +245,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           })
         : undefined;
     const handlers = [modelApiFor(config, options.cwd, logger), operatorApi].filter((h) => h !== undefined);
-    http = await startHealthServer({
-      host: config.http.host,
-      port: config.http.port,
-      logger,
-      metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
-      healthProbe,
-      ...(handlers.length > 0 ? { extraHandler: chainHandlers(...handlers) } : {}),
-    });
-    logger.info({ url: http.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
+    early.attach(healthProbe, handlers.length > 0 ? chainHandlers(...handlers) : undefined);
+    logger.info({ url: early.server.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
   }
 
   const running = pipeline;

@@ -36,7 +36,7 @@ export function fixedModelSource(active: ActiveModel): ModelSource {
  * policy from the config). Series closing together share one onnxruntime call (BatchingSignalModel).
  */
 export function activeModelOf(id: string, model: OnnxSignalModel, config: Config): ActiveModel {
-  return { id, model: new BatchingSignalModel(model), spec: getSpec(model.manifest.featureSpec.name), normalisation: normalisationOf(model.manifest), policy: policyFor(model.info, config), drift: model.manifest.drift ?? null };
+  return { id, model: new BatchingSignalModel(model), spec: getSpec(model.manifest.featureSpec.name), normalisation: normalisationOf(model.manifest), policy: policyFor(model.info, config, model.manifest.policyCalibration), drift: model.manifest.drift ?? null };
 }
 
 /**

@@ -6,6 +6,7 @@ import { runTimingTest, type TimingTest } from './timing.js';
 import { tradingStats, type TradingStats } from './trading-stats.js';
 
 export * from './baselines.js';
+export * from './deflated-sharpe.js';
 export * from './signal-quality.js';
 export * from './stats.js';
 export * from './timing.js';
