@@ -60,17 +60,25 @@ export function parseTimeframe(flag: string, value: string | undefined): Timefra
   return value;
 }
 
-/** `--role` / WICK_ROLE: all, or one of the daemon's roles. */
+/** `--role` / WICK_ROLE: all, or one of the daemon's roles (trainer runs no pipeline role: []). */
 export function parseRoles(role: string): PipelineRole[] {
   if (role === 'all') return ['ingest', 'signal', 'trader'];
   if (role === 'ingest' || role === 'signal' || role === 'trader') return [role];
-  throw new UsageError(`--role "${role}": expected all, ingest, signal or trader`);
+  if (role === 'trainer') return [];
+  throw new UsageError(`--role "${role}": expected all, ingest, signal, trader or trainer`);
 }
 
 /** `--role` and `--seed`, shared by `wick paper` and `wick live`. */
-export function parseDaemonArgs(args: readonly string[], defaultRole: string, flags: { readonly fresh?: boolean } = {}): { roles: PipelineRole[]; seed: number; fresh: boolean } {
+export function parseDaemonArgs(
+  args: readonly string[],
+  defaultRole: string,
+  flags: { readonly fresh?: boolean; readonly retrainEnabled?: boolean } = {},
+): { roles: PipelineRole[]; seed: number; fresh: boolean; trainer: boolean } {
   const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' }, ...(flags.fresh === true ? { fresh: { type: 'boolean' as const } } : {}) });
-  const roles = parseRoles(stringOption(values, 'role') ?? defaultRole);
+  const role = stringOption(values, 'role') ?? defaultRole;
+  const roles = parseRoles(role);
+  const retrainEnabled = flags.retrainEnabled === true;
+  if (role === 'trainer' && !retrainEnabled) throw new UsageError('--role trainer needs WICK_RETRAIN_EVERY (e.g. 7d) and WICK_MODEL_REGISTRY');
   const seed = parseNumber('--seed', stringOption(values, 'seed'), 200, isInt(0, 100_000), 'a non-negative integer');
-  return { roles, seed, fresh: values['fresh'] === true };
+  return { roles, seed, fresh: values['fresh'] === true, trainer: role === 'trainer' || (role === 'all' && retrainEnabled) };
 }

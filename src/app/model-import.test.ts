@@ -69,6 +69,8 @@ describe('wick model import', () => {
     expect(manifest.normalisation.mean[0]).toBeCloseTo(1, 2);
     expect(manifest.drift?.threshold).toBeGreaterThan(0.5);
     expect(manifest.drift?.validationWindows).toBeGreaterThan(500);
+    // Prediction statistics are in the daemon's units (close ratios), not the network's.
+    expect(manifest.drift?.predictionMean[0]).toBeCloseTo(1, 1);
     const model = await OnnxSignalModel.load(out, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger });
     try {
       const window = new Float32Array(32 * F).map((_, i) => Math.sin(i));

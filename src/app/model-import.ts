@@ -220,6 +220,7 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
   }
   const hash = createHash('sha256').update(bytes).digest('hex');
   const lastMs = Math.max(...options.series.map((s) => s.candles.at(-1)?.openTimeMs ?? 0));
+  const scale = options.target.kind === 'ratio' ? options.target.scale : 1;
   const target: ModelManifest['target'] = options.target.kind === 'ratio' ? { kind: 'ratio', scale: options.target.scale } : { kind: 'probability', horizon: options.horizons[0] as number };
   return writeModelFiles(
     outDir,
@@ -244,7 +245,8 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
       },
       metrics: { validation: { windows: validation.n, directionalAccuracy: hits / validation.n }, test: null },
       origin: { kind: 'imported', sourceFile: basename(options.onnxPath), ...(sig.producer !== '' ? { producer: sig.producer } : {}) },
-      drift: calibrateDrift(validation.x, validation.n, T * F, predictions, K, options.drift),
+      // Prediction statistics in the units the daemon sees (close ratios, or probabilities).
+      drift: calibrateDrift(validation.x, validation.n, T * F, options.target.kind === 'ratio' ? Float64Array.from(predictions, (v) => 1 + v / scale) : predictions, K, options.drift),
       onnx: { inputName: sig.inputName, outputName: sig.outputName, opset: sig.opset },
     },
     { idPrefix: 'import', ...(now !== undefined ? { now } : {}) },

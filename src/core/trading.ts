@@ -24,6 +24,8 @@ export interface OrderIntent {
   readonly reason: string;
   /** The signal behind the decision (e.g. averaged predicted ratio minus one), for logs and reports. */
   readonly signal: number;
+  /** The model that made the decision (registry id or manifest modelId); absent from policies, set by the signal step. */
+  readonly modelId?: string;
 }
 
 export type OrderSide = 'buy' | 'sell';

@@ -45,7 +45,8 @@ export type ChampionPointer = z.infer<typeof championSchema>;
 
 export interface HistoryEntry {
   readonly at: string;
-  readonly action: 'promote' | 'rollback' | 'refused';
+  /** refused: a promotion that failed its checks; rejected: a challenger that lost; failed: a retraining that crashed. */
+  readonly action: 'promote' | 'rollback' | 'refused' | 'rejected' | 'failed';
   readonly id: string;
   readonly from: string | null;
   readonly by: string;
@@ -284,6 +285,11 @@ export class ModelRegistry {
     } finally {
       await rm(tmp, { force: true });
     }
+  }
+
+  /** Records a trainer outcome (a rejected challenger, a failed retraining) in the history. */
+  async note(action: 'rejected' | 'failed', id: string, by: string, reason: string): Promise<void> {
+    await this.record({ at: this.iso(), action, id, from: (await this.champion())?.id ?? null, by, reason });
   }
 
   private async record(entry: HistoryEntry): Promise<void> {

@@ -35,6 +35,15 @@ export interface WickMetrics {
   readonly pipelineLatencySeconds: Histogram<'stage'>;
   /** Duration of one domain step (signal, trader). */
   readonly stepSeconds: Histogram<'step'>;
+  /** Decisions (predictions) by the model that made them. */
+  readonly decisionsTotal: Counter<'series' | 'model'>;
+  /** Input-drift score of the latest window (RMS z-score against the training data) and its threshold. */
+  readonly inputDriftScore: Gauge<'series'>;
+  readonly inputDriftThreshold: Gauge<'series'>;
+  /** Entry intents withheld by the input-drift guard. */
+  readonly driftBlockedEntriesTotal: Counter<'series'>;
+  /** Live predictions' moving mean, in validation-σ units from the validation mean, per horizon. */
+  readonly predictionDrift: Gauge<'series' | 'horizon'>;
   /** The Prometheus text exposition of the registry. */
   text(): Promise<string>;
   readonly contentType: string;
@@ -69,6 +78,11 @@ export function createMetrics(options: MetricsOptions = {}): WickMetrics {
     equityQuote: new Gauge({ name: `${p}equity_quote`, help: 'Account equity, quote currency.', registers }),
     errorsTotal: new Counter({ name: `${p}errors_total`, help: 'Errors by stable code.', labelNames: ['code'] as const, registers }),
     pipelineLatencySeconds: new Histogram({ name: `${p}pipeline_latency_seconds`, help: 'Candle received by the ingest until the trader step starts.', labelNames: ['stage'] as const, buckets: LATENCY_BUCKETS_SECONDS, registers }),
+    decisionsTotal: new Counter({ name: `${p}decisions_total`, help: 'Candles decided, by series and the model that decided them.', labelNames: ['series', 'model'] as const, registers }),
+    inputDriftScore: new Gauge({ name: `${p}input_drift_score`, help: 'Dissimilarity of the latest feature window to the training data (RMS z-score).', labelNames: ['series'] as const, registers }),
+    inputDriftThreshold: new Gauge({ name: `${p}input_drift_threshold`, help: 'Input-drift threshold calibrated on the validation split.', labelNames: ['series'] as const, registers }),
+    driftBlockedEntriesTotal: new Counter({ name: `${p}drift_blocked_entries_total`, help: 'Entry intents withheld because the inputs drifted from the training data.', labelNames: ['series'] as const, registers }),
+    predictionDrift: new Gauge({ name: `${p}prediction_drift`, help: 'Moving mean of live predictions in validation standard deviations from the validation mean.', labelNames: ['series', 'horizon'] as const, registers }),
     stepSeconds: new Histogram({ name: `${p}step_seconds`, help: 'Duration of one domain step.', labelNames: ['step'] as const, buckets: LATENCY_BUCKETS_SECONDS, registers }),
     text: () => registry.metrics(),
     contentType: registry.contentType,

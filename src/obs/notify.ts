@@ -12,7 +12,7 @@ import { makeLineScrubber } from './redact.js';
  * 5 min)"). Repeats that arrive while the first is still queued merge into it, so an error storm
  * costs one message per window.
  */
-export const NOTIFY_EVENT_KINDS = ['fill', 'stop_out', 'kill_switch', 'reconciliation_failed', 'stale_data', 'error'] as const;
+export const NOTIFY_EVENT_KINDS = ['fill', 'stop_out', 'kill_switch', 'reconciliation_failed', 'stale_data', 'error', 'input_drift', 'model'] as const;
 export type NotifyEventKind = (typeof NOTIFY_EVENT_KINDS)[number];
 export type NotifySeverity = 'info' | 'warning' | 'critical';
 
@@ -23,6 +23,8 @@ const DEFAULT_SEVERITY: Readonly<Record<NotifyEventKind, NotifySeverity>> = {
   reconciliation_failed: 'critical',
   stale_data: 'warning',
   error: 'warning',
+  input_drift: 'warning',
+  model: 'info',
 };
 
 export interface NotifyEvent {
@@ -389,6 +391,14 @@ export const notifyEvents = {
     title: `Reconciliation failed${symbol !== undefined ? ` for ${symbol}` : ''}`,
     text: detail,
   }),
+  inputDrift: (seriesId: string, score: number, threshold: number, modelId: string): NotifyEvent => ({
+    kind: 'input_drift',
+    key: `input_drift:${seriesId}`,
+    title: `Input drift on ${seriesId}: no new entries`,
+    text: `the latest feature window scores ${score.toFixed(2)} against the training data (threshold ${threshold.toFixed(2)}, model ${modelId}); exits and stops still run. Entries resume when it falls back below the threshold.`,
+  }),
+  modelSwitch: (modelId: string, fromMs: number, detail: string): NotifyEvent => ({ kind: 'model', key: `model:${modelId}`, title: `Model ${modelId} takes over`, text: `from the candle opening ${new Date(fromMs).toISOString()}; ${detail}` }),
+  modelRefused: (modelId: string, reason: string): NotifyEvent => ({ kind: 'error', key: `model_refused:${modelId}`, title: `Model ${modelId} not switched to`, text: `${reason}; the current model keeps trading.` }),
   staleData: (seriesId: string, ageMs: number): NotifyEvent => ({ kind: 'stale_data', key: `stale_data:${seriesId}`, title: `Stale data: ${seriesId}`, text: `no closed candle for ${formatDuration(ageMs)}` }),
   error: (err: unknown, component?: string): NotifyEvent => {
     const code = typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : err instanceof Error ? err.name : 'ERROR';

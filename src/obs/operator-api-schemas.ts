@@ -35,7 +35,7 @@ export const statusSchema = z.object({
   cashQuote: num,
   initialEquityQuote: num.optional(),
   quoteCurrency: z.string().optional(),
-  model: z.object({ id: z.string(), executionProvider: z.string() }).nullable(),
+  model: z.object({ id: z.string(), executionProvider: z.string(), driftingSeries: z.array(z.string()).optional().describe('series whose inputs drift from the training data: no new entries there') }).nullable(),
   health: z.object({ status: z.enum(['ok', 'degraded', 'unhealthy']), reasons: z.array(z.string()) }).optional(),
   series: z.array(seriesStatusSchema),
   account: z.string().optional().describe('account name: keys the saved state and every client order id'),

@@ -5,4 +5,5 @@ export { rolesFor, startPipeline, type Pipeline, type PipelineHealth, type Pipel
 export { createRedisConnection, closeRedis, deleteKeysWithPrefix, PipelineKeys } from './redis.js';
 export { intentAction, noopPipelineMetrics, type CandleStoreReader, type PipelineMetrics, type PipelineRole, type SignalContext, type SignalDecision, type SignalStep, type TraderStep } from './types.js';
 export { workerSettingsSchema, type WorkerSettings, type WorkerSettingsInput } from './worker-settings.js';
+export { ModelSwitchBoard, modelAt, type ModelSwitch } from './model-switch.js';
 export { AccountStore, type AccountRedis, type TradePage } from './account-store.js';

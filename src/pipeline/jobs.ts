@@ -49,6 +49,7 @@ const intentSchema = z.object({
   targetFraction: finite,
   reason: z.string(),
   signal: finite,
+  modelId: z.string().min(1).optional(),
 });
 
 /**
@@ -128,6 +129,7 @@ export function decisionJobData(series: SeriesKey, decisions: readonly { readonl
               targetFraction: intent.targetFraction,
               reason: intent.reason,
               signal: intent.signal,
+              ...(intent.modelId !== undefined ? { modelId: intent.modelId } : {}),
             },
       ingestedAtMs,
     })),

@@ -6,6 +6,7 @@ import { createLogger } from '../../obs/logger.js';
 import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
+import { runTrainerAlone, startTrainerRole } from '../trainer/trainer-role.js';
 import { checkConfigConflicts } from '../config/conflicts.js';
 import { checkRedisReachable } from '../startup/redis-reachable.js';
 import type { CliCommand, CliContext } from '../command.js';
@@ -43,7 +44,7 @@ export function liveAccount(config: Config): string {
 
 export async function runLive(args: readonly string[], ctx: CliContext, loaded: Config): Promise<number> {
   const { config, source: apiToken } = resolveApiToken(loaded);
-  const { roles, seed } = parseDaemonArgs(args, config.role);
+  const { roles, seed, trainer } = parseDaemonArgs(args, config.role, { retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   // Every component answers before the exchange is contacted or a lease taken: Redis here, the HTTP port first thing in the daemon.
@@ -51,6 +52,10 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
   const secrets = secretsOf(config);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets, destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
+  if (roles.length === 0) {
+    await runTrainerAlone({ config, cwd: ctx.cwd, series, logger, env: ctx.env, signal: ctx.signal });
+    return 0;
+  }
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
   const wall = { nowMs: () => Date.now() };
   logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting in LIVE mode: real orders');
@@ -100,9 +105,11 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
     throw error;
   });
 
+  const trainerRole = trainer ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env }) : null;
   try {
     await runUntilStopped(daemon, { openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null, logger, signal: ctx.signal });
   } finally {
+    await trainerRole?.stop();
     await tradingExchange?.close();
     logger.info('stopped');
   }

@@ -5,6 +5,7 @@ import { createLogger } from '../../obs/logger.js';
 import { resolveApiToken } from '../config/api-token-file.js';
 import { loadConfig, secretsOf, type Config } from '../config/load-config.js';
 import { parseDaemonArgs } from '../cli-args.js';
+import { runTrainerAlone, startTrainerRole } from '../trainer/trainer-role.js';
 import { checkConfigConflicts } from '../config/conflicts.js';
 import { checkRedisReachable } from '../startup/redis-reachable.js';
 import { UsageError, type CliCommand, type CliContext } from '../command.js';
@@ -28,7 +29,8 @@ with the same equity and trades. A saved account wick cannot read is refused at 
 overwritten.
 
 Options:
-  --role ROLE   run only some roles in this process (default WICK_ROLE, all): several signal
+  --role ROLE   run only some roles in this process (default WICK_ROLE, all; trainer: only the
+                scheduled retraining of WICK_RETRAIN_EVERY, which all includes when set): several signal
                 processes on other machines can share one Redis with one ingest and one trader
   --seed N      closed candles fetched at start-up per market [the model's window + warm-up, 200 at least]
   --fresh       start a new paper account on purpose: the saved one is kept under
@@ -39,13 +41,17 @@ Example:
 
 export async function runPaper(args: readonly string[], ctx: CliContext, loaded: Config = loadConfig(ctx.env)): Promise<number> {
   const { config, source: apiToken } = resolveApiToken(loaded);
-  const { roles, seed, fresh } = parseDaemonArgs(args, config.role, { fresh: true });
+  const { roles, seed, fresh, trainer } = parseDaemonArgs(args, config.role, { fresh: true, retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   // Every component answers before the exchange is contacted or a lease taken: Redis here, the HTTP port first thing in the daemon.
   await checkRedisReachable(config.redis.url);
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stdout });
   const series: SeriesKey[] = config.market.symbols.map((symbol) => ({ exchange: config.market.exchange, symbol, timeframe: config.market.timeframe }));
+  if (roles.length === 0) {
+    await runTrainerAlone({ config, cwd: ctx.cwd, series, logger, env: ctx.env, signal: ctx.signal });
+    return 0;
+  }
   const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
   logger.info({ mode: 'paper', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting');
 
@@ -80,9 +86,11 @@ export async function runPaper(args: readonly string[], ctx: CliContext, loaded:
     http: true,
   });
 
+  const trainerRole = trainer ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env }) : null;
   try {
     await runUntilStopped(daemon, { openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null, logger, signal: ctx.signal });
   } finally {
+    await trainerRole?.stop();
     logger.info('stopped');
   }
   return 0;

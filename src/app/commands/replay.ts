@@ -140,7 +140,7 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
       symbols: series.map((s) => s.key.symbol),
       initialEquityQuote: config.paper.initialEquityQuote,
       fill: fillModelFor(config),
-      modelId: daemon.model?.info.modelId ?? null,
+      modelId: daemon.models?.startId ?? null,
       data: options.data,
       fromMs: options.fromMs,
       toMs: options.toMs,
@@ -151,7 +151,7 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
     formatSummary(
       run,
       `replay ${series.map((s) => s.key.symbol).join(', ')} ${run.timeframe}${interrupted ? ' (interrupted)' : ''}`,
-      `model ${daemon.model?.info.modelId ?? '?'} through Redis queues`,
+      `model ${daemon.models?.startId ?? '?'} through Redis queues`,
       `${processed} of ${total} candles through the pipeline in ${seconds.toFixed(2)} s (${Math.round(processed / seconds)} candles/s)`,
     ),
   );

@@ -42,6 +42,10 @@ describe('wick train', () => {
     expect(manifest.metrics.test?.['directionalAccuracy']).toBeGreaterThan(0);
     expect(manifest.metrics.test?.['mseZeroBaseline']).toBeGreaterThan(0);
     expect(manifest.horizons).toEqual([1, 2]);
+    // The drift guard is calibrated on the validation windows; prediction statistics are in ratio units.
+    expect(manifest.drift?.validationWindows).toBeGreaterThan(0);
+    expect(manifest.drift?.threshold).toBeGreaterThan(0.3);
+    expect(manifest.drift?.predictionMean[0]).toBeCloseTo(1, 1);
     // calibrated policy levels and the split diagnostics (IC, timing test, baselines)
     const cal = manifest.policyCalibration!;
     expect(cal.statistic).toBe('horizon_average');

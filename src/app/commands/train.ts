@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { timeframeMs, type Timeframe } from '../../core/candle.js';
 import { DataError } from '../../core/errors.js';
-import { getSpec, specHash, SPEC_NAMES, DEFAULT_CLIP_SIGMA } from '../../features/index.js';
+import { calibrateDrift, getSpec, specHash, SPEC_NAMES, DEFAULT_CLIP_SIGMA } from '../../features/index.js';
 import { readCandleFile } from '../../market/candle-csv.js';
 import { resample } from '../../market/resample.js';
 import { buildDataset, type Dataset, type SeriesInput, type TargetKind } from '../../train/dataset.js';
@@ -324,6 +324,9 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
 
   const validation = evaluateSet(result.model, dataset.val, options.window, options.target, dataset.targetScale);
   const test = dataset.test ? evaluateSet(result.model, dataset.test, options.window, options.target, dataset.targetScale) : null;
+  // Input-drift guard: dissimilarity of the validation windows, and the validation predictions in the daemon's units.
+  const valPredictions = lstmPredict(result.model, dataset.val.x, dataset.val.n, options.window);
+  const drift = dataset.val.n > 0 ? calibrateDrift(dataset.val.x, dataset.val.n, options.window * spec.features.length, options.target === 'ratio' ? valPredictions.map((v) => 1 + v / dataset.targetScale) : valPredictions, dataset.outputs) : undefined;
   const manifest = await writeModelFolder(outDir, result.model, {
     timeframe: tf,
     featureSpec: { name: spec.name, features: spec.features.map((f) => ({ id: f.id, kind: f.kind, params: { ...f.params } })) },
@@ -362,6 +365,7 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
       bestEpoch: result.bestEpoch + 1,
     },
     metrics: { validation: { ...validation, loss: result.bestValLoss }, test },
+    ...(drift !== undefined ? { drift } : {}),
   });
   const show = (m: Record<string, number | null> | null): string =>
     m === null ? 'none' : Object.entries(m).map(([k, v]) => `${k} ${v === null ? '—' : Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');

@@ -5,7 +5,7 @@ import { LIVE_CONFIRMATION, VARIABLES, type VariableDef } from './variables.js';
 
 export interface Config {
   readonly mode: 'paper' | 'live';
-  readonly role: 'all' | 'ingest' | 'signal' | 'trader';
+  readonly role: 'all' | 'ingest' | 'signal' | 'trader' | 'trainer';
   readonly market: {
     readonly exchange: string;
     readonly symbols: readonly string[];
@@ -23,6 +23,8 @@ export interface Config {
   readonly log: { readonly level: string; readonly format: 'auto' | 'json' | 'pretty' };
   readonly notify: { readonly webhookUrl: string | undefined; readonly telegramBotToken: string | undefined; readonly telegramChatId: string | undefined; readonly throttleMs: number };
   readonly model: { readonly dir: string; readonly executionProvider: 'auto' | 'cpu' | 'cuda'; readonly cudaStrict: boolean; readonly registry: string | undefined; readonly driftGuard: boolean };
+  /** The trainer role (model lifecycle): everyMs null = off. */
+  readonly retrain: { readonly everyMs: number | null; readonly margin: number; readonly evalDays: number; readonly epochs: number | undefined };
   readonly paper: { readonly initialEquityQuote: number; readonly feeBps: number; readonly slippageBps: number };
   readonly strategy: {
     readonly entryThreshold: number;
@@ -141,6 +143,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     log: { level: get('WICK_LOG_LEVEL'), format: get('WICK_LOG_FORMAT') },
     notify: { webhookUrl: get('WICK_WEBHOOK_URL'), telegramBotToken: get('WICK_TELEGRAM_BOT_TOKEN'), telegramChatId: get('WICK_TELEGRAM_CHAT_ID'), throttleMs: get<number>('WICK_NOTIFY_THROTTLE_SECONDS') * 1000 },
     model: { dir: get('WICK_MODEL_DIR'), executionProvider: get('WICK_EXECUTION_PROVIDER'), cudaStrict: get('WICK_CUDA_STRICT'), registry: get('WICK_MODEL_REGISTRY'), driftGuard: get('WICK_DRIFT_GUARD') },
+    retrain: { everyMs: get('WICK_RETRAIN_EVERY'), margin: get('WICK_PROMOTE_MARGIN'), evalDays: get('WICK_RETRAIN_EVAL_DAYS'), epochs: get('WICK_RETRAIN_EPOCHS') },
     paper: { initialEquityQuote: get('WICK_INITIAL_EQUITY'), feeBps: get('WICK_FEE_BPS'), slippageBps: get('WICK_SLIPPAGE_BPS') },
     strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), enterProbability: get('WICK_ENTER_PROBABILITY'), exitProbability: get('WICK_EXIT_PROBABILITY'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'),
       maxPositionFraction: get('WICK_MAX_POSITION_FRACTION'),

@@ -1,12 +1,8 @@
-import { normalisationOf } from '../../model/manifest.js';
-import { BatchingSignalModel } from '../../model/batching-signal-model.js';
-import { resolve } from 'node:path';
 import { seriesId, timeframeMs, type Logger, type SeriesKey } from '../../core/index.js';
-import { getSpec } from '../../features/index.js';
-import { OnnxSignalModel } from '../../model/onnx-signal-model.js';
+import type { OnnxSignalModel } from '../../model/onnx-signal-model.js';
 import { bindHttpFirst } from '../startup/http-first.js';
 import { assessHealth, seriesHealth, type HealthReport, type HealthServer } from '../../obs/health-server.js';
-import { Notifier, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
+import { Notifier, notifyEvents, telegramSink, webhookSink, type NotifySink } from '../../obs/notify.js';
 import { createOperatorApi } from '../../obs/operator-api.js';
 import { chainHandlers } from '../../obs/model-api.js';
 import { modelApiFor } from '../model-port.js';
@@ -18,9 +14,9 @@ import { startPipeline, type Pipeline, type PipelineRole, type WorkerSettingsInp
 import { secretsOf, type Config } from '../config/load-config.js';
 import { version } from '../version.js';
 import { accountOperatorPort, SeriesActivity } from './operator-port.js';
-import { policyFor } from '../trading-setup.js';
 import { AccountTrader, type AccountTraderOptions, type StepOutcome } from './account-trader.js';
 import { createSignalStep } from './signal-step.js';
+import { loadSignalModels, type SignalModels } from './signal-models.js';
 import type { TraderItem } from './time-ordered-trader.js';
 
 /** The trader role's adapters, chosen by the composition root (src/app/modes.ts) for the mode. */
@@ -48,12 +44,16 @@ export interface DaemonOptions {
   /** Serve /health, /metrics, the operator API and the dashboard (WICK_HTTP_HOST/PORT). */
   readonly http?: boolean;
   readonly onStep?: (item: TraderItem, outcome: StepOutcome) => void;
+  /** How often a registry daemon reads the champion pointer (ms; 0: only through `models.checkChampion()`). */
+  readonly modelWatchEveryMs?: number;
 }
 
 export interface Daemon {
   readonly pipeline: Pipeline;
   readonly trader: AccountTrader | null;
+  /** The fixed model (WICK_MODEL_DIR); null with a registry (see `models`) or without the signal role. */
   readonly model: OnnxSignalModel | null;
+  readonly models: SignalModels | null;
   readonly metrics: WickMetrics;
   readonly http: HealthServer | null;
   readonly notifier: Notifier | null;
@@ -98,22 +98,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAtMs = Date.now();
   // Start-up is all or nothing: the port is bound first, and every failure below releases it.
   const early = options.http === true ? await bindHttpFirst({ host: config.http.host, port: config.http.port, logger, metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType } }) : null;
-  const needsModel = options.roles.includes('signal');
-  const model = needsModel
-    ? await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger }).catch(async (error: unknown) => {
-        await early?.server.close();
-        throw error;
-      })
-    : null;
-  if (model !== null && options.series.some((s) => s.timeframe !== model.manifest.timeframe)) {
-    await model.close();
-    await early?.server.close();
-    throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${options.series[0]?.timeframe}; use a model of that timeframe`);
-  }
   const activity = new SeriesActivity();
   const wall = { nowMs: () => Date.now() };
   const errors = new RecentErrors(wall, { scrub: makeLineScrubber(secretsOf(config)) });
   const notifier = notifierFor(config, logger.child({ component: 'notify' }));
+  const models = options.roles.includes('signal')
+    ? await loadSignalModels({ config, cwd: options.cwd, series: options.series, prefix: options.prefix, settings: options.settings, logger, notifier, ...(options.modelWatchEveryMs !== undefined ? { watchEveryMs: options.modelWatchEveryMs } : {}) }).catch(async (error: unknown) => {
+        await notifier?.close();
+        await early?.server.close();
+        throw error;
+      })
+    : null;
+  const model = models?.fixed ?? null;
+  /** The model of the latest decision and the series whose inputs drift, for the operator status. */
+  const modelStatus = { id: model?.info.modelId ?? '', executionProvider: model?.info.executionProvider ?? 'cpu', kind: model?.info.target ?? ('ratio' as 'ratio' | 'probability'), drifting: new Set<string>() };
 
   const telemetry = new Telemetry({ logger, metrics, notifier, errors });
   let pipeline: Pipeline | null = null;
@@ -149,24 +147,37 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }).catch(async (error: unknown) => {
       // A saved state wick cannot read (AccountStateError) or no Redis: refuse to start, leave nothing open.
       await wiring.close?.();
-      await model?.close();
+      await models?.close();
       await notifier?.close();
       await early?.server.close();
       throw error;
     });
   }
   const signalStep =
-    model === null
+    models === null
       ? undefined
       : createSignalStep({
-          // Series closing together share one onnxruntime call.
-          model: new BatchingSignalModel(model),
-          spec: getSpec(model.manifest.featureSpec.name),
-          normalisation: normalisationOf(model.manifest),
-          policy: policyFor(model.info, config, model.manifest.policyCalibration),
+          models: models.source,
+          driftGuard: config.model.driftGuard,
           logger: logger.child({ component: 'signal' }),
-          onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: model.info.executionProvider }, seconds),
-          onDecision: (prediction) => activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN),
+          onInference: (seconds) => metrics.inferenceLatencySeconds.observe({ provider: modelStatus.executionProvider }, seconds),
+          onDecision: (prediction, _intent, drift) => {
+            const id = seriesId(prediction.series);
+            activity.prediction(prediction.series, prediction.candleOpenTimeMs, prediction.values[0] ?? Number.NaN);
+            modelStatus.id = prediction.modelId;
+            modelStatus.kind = prediction.kind;
+            metrics.decisionsTotal.inc({ series: id, model: prediction.modelId });
+            if (drift.score !== null && drift.threshold !== null) {
+              metrics.inputDriftScore.set({ series: id }, drift.score);
+              metrics.inputDriftThreshold.set({ series: id }, drift.threshold);
+              const drifting = drift.score > drift.threshold;
+              if (drifting && !modelStatus.drifting.has(id)) notifier?.notify(notifyEvents.inputDrift(id, drift.score, drift.threshold, prediction.modelId));
+              if (drifting) modelStatus.drifting.add(id);
+              else modelStatus.drifting.delete(id);
+            }
+            if (drift.blocked) metrics.driftBlockedEntriesTotal.inc({ series: id });
+            drift.predictionDrift?.forEach((v, k) => metrics.predictionDrift.set({ series: id, horizon: String(prediction.horizons[k] ?? k + 1) }, v));
+          },
         });
   try {
     const t = trader;
@@ -180,7 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
     });
   } catch (error) {
-    await model?.close();
+    await models?.close();
     await trader?.stop();
     await wiring?.close?.();
     await notifier?.close();
@@ -222,7 +233,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               clock: wall,
               startedAtMs,
               initialEquityQuote: wiring?.initialEquityQuote ?? config.paper.initialEquityQuote,
-              model: model === null ? null : { id: model.info.modelId, executionProvider: model.info.executionProvider, kind: model.info.target },
+              model: models === null ? null : { get id() { return modelStatus.id; }, executionProvider: modelStatus.executionProvider, get kind() { return modelStatus.kind; }, get drifting() { return [...modelStatus.drifting]; } },
               health: async () => {
                 const verdict = assessHealth(await healthProbe());
                 return { status: verdict.status, reasons: verdict.reasons };
@@ -243,6 +254,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     pipeline: running,
     trader,
     model,
+    models,
     metrics,
     http,
     notifier,
@@ -251,7 +263,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await running.stop();
       await trader?.stop();
       await wiring?.close?.();
-      await model?.close();
+      await models?.close();
       await notifier?.close();
     },
   };

@@ -42,7 +42,7 @@ export interface AccountOperatorDeps {
   readonly clock: Clock;
   readonly startedAtMs: number;
   readonly initialEquityQuote: number;
-  readonly model: { readonly id: string; readonly executionProvider: string; readonly kind: 'ratio' | 'probability' } | null;
+  readonly model: { readonly id: string; readonly executionProvider: string; readonly kind: 'ratio' | 'probability'; readonly drifting?: readonly string[] } | null;
   readonly health: () => Promise<{ status: 'ok' | 'degraded' | 'unhealthy'; reasons: string[] }>;
 }
 
@@ -69,7 +69,7 @@ export function accountOperatorPort(deps: AccountOperatorDeps): OperatorPort {
         cashQuote: view.cashQuote,
         initialEquityQuote: deps.initialEquityQuote,
         quoteCurrency: quote,
-        model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider },
+        model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider, ...(deps.model.drifting !== undefined ? { driftingSeries: [...deps.model.drifting] } : {}) },
         health: await deps.health(),
         series: deps.series.map((s) => {
           const a = deps.activity.of(s);

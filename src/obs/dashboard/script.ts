@@ -127,7 +127,8 @@ export const DASHBOARD_JS = String.raw`(function () {
     setText('kpi-trades', String(d.trades.length));
     setText('kpi-trades-sub', d.trades.length ? 'win ' + Math.round((wins / d.trades.length) * 100) + '% · net ' + signed(net) : 'none yet');
     setText('kpi-model', s.model ? s.model.id : 'no model');
-    setText('kpi-model-sub', s.model ? 'on ' + s.model.executionProvider : '—');
+    var drifting = s.model && s.model.driftingSeries ? s.model.driftingSeries : [];
+    setText('kpi-model-sub', drifting.length ? 'input drift: no entries on ' + drifting.join(', ') : s.model ? 'on ' + s.model.executionProvider : '—', drifting.length ? 'neg' : '');
     $('kpi-model').title = s.model ? s.model.id : '';
 
     drawEquity($('equity-chart'), eq);
