@@ -24,8 +24,27 @@ const ALLOWED = {
 /** Pure layers do no I/O: no network, files, processes, clocks of their own or I/O libraries. */
 const PURE = ['core', 'features', 'train', 'strategy', 'execution', 'backtest'];
 const IO_MODULES = [
-  'fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'dgram', 'dns', 'child_process', 'worker_threads', 'cluster', 'readline', 'tls',
-  'ccxt', 'bullmq', 'ioredis', 'onnxruntime-node', 'pino', 'pino-pretty', 'prom-client', 'dotenv',
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'dgram',
+  'dns',
+  'child_process',
+  'worker_threads',
+  'cluster',
+  'readline',
+  'tls',
+  'ccxt',
+  'bullmq',
+  'ioredis',
+  'onnxruntime-node',
+  'pino',
+  'pino-pretty',
+  'prom-client',
+  'dotenv',
 ];
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 

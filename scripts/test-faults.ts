@@ -89,7 +89,8 @@ let files: FileResult[] = [];
 if (existsSync(report)) files = (JSON.parse(readFileSync(report, 'utf8')) as { testResults: FileResult[] }).testResults;
 for (const file of files) {
   const short = file.name.replace(`${process.cwd()}/`, '');
-  if (file.assertionResults.length === 0) rows.push({ scenario: `${short} (did not run: ${file.message ?? file.status})`, result: 'failed', orders: '-', durationMs: '-' });
+  if (file.assertionResults.length === 0)
+    rows.push({ scenario: `${short} (did not run: ${file.message ?? file.status})`, result: 'failed', orders: '-', durationMs: '-' });
   for (const a of file.assertionResults) {
     const name = [...a.ancestorTitles, a.title].join(' ');
     const f = figures.get(name);
@@ -112,7 +113,11 @@ const cut = (s: string): string => (s.length > width ? `${s.slice(0, width - 1)}
 const lines = [`${'scenario'.padEnd(width)}  result   orders  duration_ms`, `${'-'.repeat(width)}  -------  ------  -----------`];
 for (const r of rows) lines.push(`${cut(r.scenario)}  ${r.result.padEnd(7)}  ${r.orders.padStart(6)}  ${r.durationMs.padStart(11)}`);
 if (failed > 0) lines.push('', '--- vitest output (failures) ---', output.join('').slice(-8000));
-lines.push('', `total ${Math.round((Date.now() - started) / 1000)} s`, `faults: ${passed} passed, ${failed} failed; fuzz: ${fuzz.cases} cases, ${fuzz.crashes} crashes; crash-restart: ${crash.runs} runs, ${crash.duplicates} duplicate orders, ${crash.unprotected} unprotected positions`);
+lines.push(
+  '',
+  `total ${Math.round((Date.now() - started) / 1000)} s`,
+  `faults: ${passed} passed, ${failed} failed; fuzz: ${fuzz.cases} cases, ${fuzz.crashes} crashes; crash-restart: ${crash.runs} runs, ${crash.duplicates} duplicate orders, ${crash.unprotected} unprotected positions`,
+);
 console.log(lines.join('\n'));
 rmSync(dir, { recursive: true, force: true });
 process.exitCode = failed > 0 ? 1 : 0;

@@ -49,8 +49,18 @@ async function paperVenue(): Promise<Venue> {
 }
 
 async function ccxtVenue(): Promise<Venue> {
-  const sim: SimulatorHandle = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath: PRICES.map((price, i) => ({ timeMs: T0 + i * H, price })) }], balances: { USDT: 10_000 }, startTimeMs: T0 + 60_000 });
-  const ex: Exchange = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'k', secret: 's', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 2_000 });
+  const sim: SimulatorHandle = await startExchangeSimulator({
+    markets: [{ symbol: SYMBOL, pricePath: PRICES.map((price, i) => ({ timeMs: T0 + i * H, price })) }],
+    balances: { USDT: 10_000 },
+    startTimeMs: T0 + 60_000,
+  });
+  const ex: Exchange = await createCcxtExchange({
+    exchangeId: 'binance',
+    apiKey: 'k',
+    secret: 's',
+    urls: { rest: sim.restUrl, ws: sim.wsUrl },
+    timeoutMs: 2_000,
+  });
   const broker = await CcxtBroker.create(ex, {
     symbols: [SYMBOL],
     sleep: () => Promise.resolve(),
@@ -112,7 +122,16 @@ describe.each(ADAPTERS)('Broker contract: %s', (_name, make) => {
 
     // A stop below the market rests (open) until the price goes through it, then fills.
     const qty = Math.floor(held * 0.5 * 1e5) / 1e5;
-    const stopRequest = { clientOrderId: 'wS_conf_stop', symbol: SYMBOL, side: 'sell', type: 'stop_market', purpose: 'stop', qtyBase: qty, triggerPriceQuote: 95, reduceOnly: true } as const;
+    const stopRequest = {
+      clientOrderId: 'wS_conf_stop',
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_market',
+      purpose: 'stop',
+      qtyBase: qty,
+      triggerPriceQuote: 95,
+      reduceOnly: true,
+    } as const;
     expect((await b.placeOrder(stopRequest)).status).toBe('accepted');
     // Idempotency: the same client id while the order lives is that order (or a denial), never a second one.
     const again = await b.placeOrder(stopRequest);
@@ -132,7 +151,16 @@ describe.each(ADAPTERS)('Broker contract: %s', (_name, make) => {
     expect(later.every((f) => f.timeMs >= stopFrom)).toBe(true);
 
     // Cancel: a resting stop ends canceled and leaves the open orders; an unknown id is null.
-    const rest = await b.placeOrder({ clientOrderId: 'wS_conf_rest', symbol: SYMBOL, side: 'sell', type: 'stop_market', purpose: 'stop', qtyBase: 0.1, triggerPriceQuote: 80, reduceOnly: true });
+    const rest = await b.placeOrder({
+      clientOrderId: 'wS_conf_rest',
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_market',
+      purpose: 'stop',
+      qtyBase: 0.1,
+      triggerPriceQuote: 80,
+      reduceOnly: true,
+    });
     expect(rest.status).toBe('accepted');
     const canceled = await b.cancelOrder(SYMBOL, 'wS_conf_rest');
     expect(canceled?.status).toBe('canceled');

@@ -22,17 +22,45 @@ afterEach(async () => {
 });
 
 async function setup(): Promise<{ sim: SimulatorHandle; ex: Exchange; om: OrderManager }> {
-  const sim = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath: [{ timeMs: T0, price: 100 }, { timeMs: T0 + 10 * 3_600_000, price: 100 }] }], balances: { USDT: 10_000 }, startTimeMs: START });
+  const sim = await startExchangeSimulator({
+    markets: [
+      {
+        symbol: SYMBOL,
+        pricePath: [
+          { timeMs: T0, price: 100 },
+          { timeMs: T0 + 10 * 3_600_000, price: 100 },
+        ],
+      },
+    ],
+    balances: { USDT: 10_000 },
+    startTimeMs: START,
+  });
   const ex = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'k', secret: 's', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 1000 });
-  closers.push(() => sim.close(), () => ex.close());
+  closers.push(
+    () => sim.close(),
+    () => ex.close(),
+  );
   const clock = new ManualClock(START);
-  const broker = await CcxtBroker.create(ex, { symbols: [SYMBOL], sleep: () => Promise.resolve(), rateBudget: new RateBudget({ burst: 1000, perSecond: 1000 }), clock });
+  const broker = await CcxtBroker.create(ex, {
+    symbols: [SYMBOL],
+    sleep: () => Promise.resolve(),
+    rateBudget: new RateBudget({ burst: 1000, perSecond: 1000 }),
+    clock,
+  });
   const om = new OrderManager({ account: 'live-test', initialCashQuote: 10_000 }, { broker, risk: new RiskEngine(DEFAULT_RISK, clock), clock });
   return { sim, ex, om };
 }
 
 function intent(targetFraction: number): OrderIntent {
-  return { intentId: `i-${targetFraction}`, series: { exchange: 'binance', symbol: SYMBOL, timeframe: '1h' }, candleOpenTimeMs: T0, referencePriceQuote: 100, targetFraction, reason: 'test', signal: 0.01 };
+  return {
+    intentId: `i-${targetFraction}`,
+    series: { exchange: 'binance', symbol: SYMBOL, timeframe: '1h' },
+    candleOpenTimeMs: T0,
+    referencePriceQuote: 100,
+    targetFraction,
+    reason: 'test',
+    signal: 0.01,
+  };
 }
 
 describe('OrderManager through CcxtBroker (real ccxt, simulator)', () => {

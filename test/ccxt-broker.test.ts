@@ -61,7 +61,13 @@ function orderPosts(): number {
 }
 
 beforeAll(async () => {
-  sim = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath: PATH }], balances: { USDT: 10_000 }, startTimeMs: T0 + 10 * 60_000, apiKey: KEY, apiSecret: SECRET });
+  sim = await startExchangeSimulator({
+    markets: [{ symbol: SYMBOL, pricePath: PATH }],
+    balances: { USDT: 10_000 },
+    startTimeMs: T0 + 10 * 60_000,
+    apiKey: KEY,
+    apiSecret: SECRET,
+  });
   ex = await createCcxtExchange({ exchangeId: 'binance', apiKey: KEY, secret: SECRET, urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: TIMEOUT_MS });
   broker = await CcxtBroker.create(ex, brokerOptions({ referencePriceQuote: () => sim.priceOf(SYMBOL) }));
 });
@@ -98,7 +104,15 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
     const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.1234567 });
     expect(r.status).toBe('accepted');
     if (r.status !== 'accepted') return;
-    expect(r.order).toMatchObject({ clientOrderId: id, status: 'filled', qtyBase: 0.12345, filledQtyBase: 0.12345, avgFillPriceQuote: 100, purpose: 'entry', type: 'market' });
+    expect(r.order).toMatchObject({
+      clientOrderId: id,
+      status: 'filled',
+      qtyBase: 0.12345,
+      filledQtyBase: 0.12345,
+      avgFillPriceQuote: 100,
+      purpose: 'entry',
+      type: 'market',
+    });
     expect(r.order.limitPriceQuote).toBeUndefined();
     expect(r.fills).toHaveLength(1);
     // Binance takes a buy's fee from the BTC received: the fill holds the net quantity.
@@ -119,7 +133,15 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
 
   it('resting limit order: open, listed, then canceled', async () => {
     const id = cid('lim');
-    const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'limit', purpose: 'entry', qtyBase: 0.1, limitPriceQuote: 80.005 });
+    const r = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      purpose: 'entry',
+      qtyBase: 0.1,
+      limitPriceQuote: 80.005,
+    });
     expect(r).toMatchObject({ status: 'accepted', order: { status: 'open', limitPriceQuote: 80, filledQtyBase: 0 }, fills: [] });
     const open = await broker.fetchOpenOrders();
     expect(open.map((o) => o.clientOrderId)).toContain(id);
@@ -135,7 +157,15 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
     const before = orderPosts();
     const small = await broker.placeOrder({ clientOrderId: cid('tiny'), symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.01 });
     expect(small).toMatchObject({ status: 'denied', reason: { code: 'BELOW_MIN_NOTIONAL' } });
-    const smallLimit = await broker.placeOrder({ clientOrderId: cid('tinyl'), symbol: SYMBOL, side: 'buy', type: 'limit', purpose: 'entry', qtyBase: 0.04, limitPriceQuote: 99 });
+    const smallLimit = await broker.placeOrder({
+      clientOrderId: cid('tinyl'),
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      purpose: 'entry',
+      qtyBase: 0.04,
+      limitPriceQuote: 99,
+    });
     expect(smallLimit).toMatchObject({ status: 'denied', reason: { code: 'BELOW_MIN_NOTIONAL' } });
     const dust = await broker.placeOrder({ clientOrderId: cid('dust'), symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.000004 });
     expect(dust).toMatchObject({ status: 'denied', reason: { code: 'BELOW_MIN_QTY' } });
@@ -144,7 +174,15 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
 
   it('protective stop: STOP_LOSS_LIMIT below the trigger, resting, then filled when the price crosses it', async () => {
     const id = `wS_stop_${++seq}`;
-    const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'sell', type: 'stop_market', purpose: 'stop', qtyBase: 0.1, triggerPriceQuote: 95.006 });
+    const r = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_market',
+      purpose: 'stop',
+      qtyBase: 0.1,
+      triggerPriceQuote: 95.006,
+    });
     expect(r.status).toBe('accepted');
     if (r.status !== 'accepted') return;
     // Trigger rounded down (away from the market for a sell stop), limit 0.5 % below, rounded down.
@@ -162,7 +200,15 @@ describe('CcxtBroker against the simulator (real ccxt)', () => {
   it('take-profit: TAKE_PROFIT_LIMIT with the trigger rounded up', async () => {
     await broker.placeOrder({ clientOrderId: cid('tpbuy'), symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.1 });
     const id = `wT_tp_${++seq}`;
-    const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'sell', type: 'take_profit_limit', purpose: 'take_profit', qtyBase: 0.1, triggerPriceQuote: 120.001 });
+    const r = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'take_profit_limit',
+      purpose: 'take_profit',
+      qtyBase: 0.1,
+      triggerPriceQuote: 120.001,
+    });
     expect(r).toMatchObject({ status: 'accepted', order: { status: 'open', triggerPriceQuote: 120.01, limitPriceQuote: 120.01 } });
     expect(sim.openOrders(SYMBOL).find((o) => o.clientOrderId === id)?.type).toBe('TAKE_PROFIT_LIMIT');
     await broker.cancelOrder(SYMBOL, id);
@@ -216,9 +262,25 @@ describe('fault matrix (each: one order per client id on the venue)', () => {
 
   it('duplicate client id of an open order ("Duplicate order sent.") → reconciled to the existing order', async () => {
     const id = cid('dup');
-    const first = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'limit', purpose: 'entry', qtyBase: 0.1, limitPriceQuote: 60 });
+    const first = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      purpose: 'entry',
+      qtyBase: 0.1,
+      limitPriceQuote: 60,
+    });
     expect(first.status).toBe('accepted');
-    const second = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'limit', purpose: 'entry', qtyBase: 0.1, limitPriceQuote: 60 });
+    const second = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      purpose: 'entry',
+      qtyBase: 0.1,
+      limitPriceQuote: 60,
+    });
     expect(second).toMatchObject({ status: 'accepted', order: { clientOrderId: id, status: 'open' } });
     expect(await venueOrdersWith(id)).toBe(1);
     await broker.cancelOrder(SYMBOL, id);
@@ -247,13 +309,27 @@ describe('fault matrix (each: one order per client id on the venue)', () => {
     await broker.placeOrder({ clientOrderId: cid('stopbuy'), symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.1 });
     const id = `wS_rej_${++seq}`;
     sim.faults.rejectNextStopOrder();
-    const r = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'sell', type: 'stop_market', purpose: 'stop', qtyBase: 0.1, triggerPriceQuote: sim.priceOf(SYMBOL) * 0.9 });
+    const r = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_market',
+      purpose: 'stop',
+      qtyBase: 0.1,
+      triggerPriceQuote: sim.priceOf(SYMBOL) * 0.9,
+    });
     expect(r).toMatchObject({ status: 'denied', reason: { code: 'STOP_WOULD_TRIGGER' } });
     expect(await venueOrdersWith(id)).toBe(0);
   });
 
   it('bad API secret → ExchangeError with action stop, secret not in the message', async () => {
-    const bad = await createCcxtExchange({ exchangeId: 'binance', apiKey: KEY, secret: 'wrong-secret-zzzz', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: TIMEOUT_MS });
+    const bad = await createCcxtExchange({
+      exchangeId: 'binance',
+      apiKey: KEY,
+      secret: 'wrong-secret-zzzz',
+      urls: { rest: sim.restUrl, ws: sim.wsUrl },
+      timeoutMs: TIMEOUT_MS,
+    });
     try {
       const b = await CcxtBroker.create(bad, brokerOptions());
       const id = cid('auth');
@@ -278,7 +354,18 @@ describe('clock skew', () => {
   it('InvalidNonce → re-measures the time difference and retries once: placed once; without a resync → denied CLOCK_SKEW', async () => {
     // The simulator checks recvWindow against wall time, so its clock must run near wall time here.
     const now = Date.now();
-    const s = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath: [{ timeMs: now - HOUR, price: 100 }, { timeMs: now + HOUR, price: 100 }] }], startTimeMs: now });
+    const s = await startExchangeSimulator({
+      markets: [
+        {
+          symbol: SYMBOL,
+          pricePath: [
+            { timeMs: now - HOUR, price: 100 },
+            { timeMs: now + HOUR, price: 100 },
+          ],
+        },
+      ],
+      startTimeMs: now,
+    });
     const e = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'k', secret: 's', urls: { rest: s.restUrl, ws: s.wsUrl }, timeoutMs: TIMEOUT_MS });
     try {
       const b = await CcxtBroker.create(e, brokerOptions());

@@ -36,12 +36,15 @@ describe.skipIf(missing)('compose files (validated with the docker client; no en
     expect(stdout).toContain('redis:');
   });
 
-  it.each(readdirSync(new URL('../docker/', import.meta.url)).filter((f) => /^compose\..+\.ya?ml$/.test(f)))('compose.yaml + docker/%s is valid', async (file) => {
-    if (compose === null) throw new Error('no docker compose client');
-    const [cmd, ...pre] = compose;
-    const { stdout } = await run(cmd as string, [...pre, '-f', 'compose.yaml', '-f', `docker/${file}`, 'config'], { cwd: repo });
-    expect(stdout).toContain('wick');
-  });
+  it.each(readdirSync(new URL('../docker/', import.meta.url)).filter((f) => /^compose\..+\.ya?ml$/.test(f)))(
+    'compose.yaml + docker/%s is valid',
+    async (file) => {
+      if (compose === null) throw new Error('no docker compose client');
+      const [cmd, ...pre] = compose;
+      const { stdout } = await run(cmd as string, [...pre, '-f', 'compose.yaml', '-f', `docker/${file}`, 'config'], { cwd: repo });
+      expect(stdout).toContain('wick');
+    },
+  );
 });
 
 /** A folder laid out as a user's clone after `cp config/.env.example .env`: compose files, docker/, .env. */
@@ -71,7 +74,10 @@ describe.skipIf(missing)('`cp config/.env.example .env && docker compose config`
     if (compose === null) throw new Error('no docker compose client');
     const [cmd, ...pre] = compose;
     // Only PATH and HOME: no WICK_* of this shell may leak into the resolution.
-    const { stdout } = await run(cmd as string, [...pre, ...args, 'config'], { cwd: userFolder(), env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' } });
+    const { stdout } = await run(cmd as string, [...pre, ...args, 'config'], {
+      cwd: userFolder(),
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '' },
+    });
     const redisUrls = settings(stdout, 'WICK_REDIS_URL');
     // compose v2 lists the services of the chosen profiles; v1 lists every service: at least those must resolve.
     expect(redisUrls.length).toBeGreaterThanOrEqual(wickServices);
@@ -95,7 +101,10 @@ describe('config/.env.example', () => {
 });
 
 describe('images (Dockerfile, docker/Dockerfile.cuda)', () => {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { engines: { node: string }; allowScripts: Record<string, boolean> };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    engines: { node: string };
+    allowScripts: Record<string, boolean>;
+  };
   const files = ['Dockerfile', 'docker/Dockerfile.cuda'].map((f) => [f, readFileSync(join(repo, f), 'utf8')] as const);
   it.each(files)('%s: a Node LTS that package.json engines accepts; healthcheck on liveness; Linux onnxruntime only; CUDA download off', (_, text) => {
     const majors = [...text.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]));
@@ -111,7 +120,7 @@ describe('images (Dockerfile, docker/Dockerfile.cuda)', () => {
     expect(text).toMatch(/find node_modules\/onnxruntime-node\/bin .* ! -name linux -exec rm -rf/);
     expect(text).toMatch(/ENV ONNXRUNTIME_NODE_INSTALL=skip/);
   });
-  it('npm never runs onnxruntime-node\'s CUDA download: allowScripts denies it and .npmrc has no deprecated key', () => {
+  it("npm never runs onnxruntime-node's CUDA download: allowScripts denies it and .npmrc has no deprecated key", () => {
     expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
     expect(readFileSync(join(repo, '.npmrc'), 'utf8')).not.toMatch(/^onnxruntime-node-install/m);
   });

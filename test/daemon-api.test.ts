@@ -54,7 +54,15 @@ beforeAll(async () => {
     logger: silentLogger,
     cwd: process.cwd(),
     prefix: `wicktest-api-${process.pid}`,
-    trader: await simulatedTrader({ mode: 'replay', config, rules: simulatedMarketRules(['BTC/USDT']), timeframe: '1h', prefix: `wicktest-api-${process.pid}`, logger: silentLogger, persist: false }),
+    trader: await simulatedTrader({
+      mode: 'replay',
+      config,
+      rules: simulatedMarketRules(['BTC/USDT']),
+      timeframe: '1h',
+      prefix: `wicktest-api-${process.pid}`,
+      logger: silentLogger,
+      persist: false,
+    }),
     settings: { storeMaxCandles: 5_000 },
     http: true,
     onStep: () => {

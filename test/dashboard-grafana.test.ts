@@ -49,7 +49,14 @@ describe('Grafana dashboard for wick', () => {
 
   it('shows equity, positions, candle/intent/order rates, errors and the latency histograms', () => {
     const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join('\n');
-    for (const name of ['wick_equity_quote', 'wick_position_notional_quote', 'wick_candles_received_total', 'wick_intents_total', 'wick_orders_total', 'wick_errors_total']) {
+    for (const name of [
+      'wick_equity_quote',
+      'wick_position_notional_quote',
+      'wick_candles_received_total',
+      'wick_intents_total',
+      'wick_orders_total',
+      'wick_errors_total',
+    ]) {
       expect(exprs).toContain(name);
     }
     for (const histogram of ['wick_queue_wait_seconds', 'wick_inference_latency_seconds', 'wick_pipeline_latency_seconds']) {

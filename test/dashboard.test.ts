@@ -36,10 +36,20 @@ const rules = (symbol: string): MarketRules => ({ symbol, tickSize: 0.01, stepSi
 function newSession() {
   const H = 3_600_000;
   const clock = new ManualClock();
-  const broker = new PaperBroker({ rules: Object.fromEntries(MARKETS.map((m) => [m.key.symbol, rules(m.key.symbol)])), initialQuote: 10_000, fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 } }, clock);
+  const broker = new PaperBroker(
+    {
+      rules: Object.fromEntries(MARKETS.map((m) => [m.key.symbol, rules(m.key.symbol)])),
+      initialQuote: 10_000,
+      fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 },
+    },
+    clock,
+  );
   const ledger = new AccountLedger(H);
   const kernel = new TradingKernel(
-    { orderManager: { account: 'dash', initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.03 }, takeProfit: { kind: 'pct', pct: 0.08 } } }, risk: DEFAULT_RISK },
+    {
+      orderManager: { account: 'dash', initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.03 }, takeProfit: { kind: 'pct', pct: 0.08 } } },
+      risk: DEFAULT_RISK,
+    },
     { broker, feed: new SimulatedVenueFeed(broker, clock, H), clock, newAtr: atrGauge, onEvent: (e) => ledger.on(e) },
   );
   return { clock, kernel, ledger, orderManager: kernel.om, risk: kernel.risk };
@@ -81,7 +91,15 @@ async function replay(data: readonly Candle[][]): Promise<Replay> {
       const target = m.key.symbol === 'BTC/USDT' && i >= BARS - 6 ? 0.45 : fast > slow ? 0.45 : 0;
       out.predictions.get(id)?.push({ candleOpenTimeMs: candle.openTimeMs, value: 1 + (fast / slow - 1) / 4 });
       out.signals.get(id)?.push({ candleOpenTimeMs: candle.openTimeMs, targetFraction: target, reason: fast > slow ? 'fast above slow' : 'fast below slow' });
-      const intent: OrderIntent = { intentId: `${id}:${candle.openTimeMs}`, series: m.key, candleOpenTimeMs: candle.openTimeMs, referencePriceQuote: candle.close, targetFraction: target, reason: 'ma-cross', signal: fast / slow - 1 };
+      const intent: OrderIntent = {
+        intentId: `${id}:${candle.openTimeMs}`,
+        series: m.key,
+        candleOpenTimeMs: candle.openTimeMs,
+        referencePriceQuote: candle.close,
+        targetFraction: target,
+        reason: 'ma-cross',
+        signal: fast / slow - 1,
+      };
       await session.kernel.step({ series: m.key, candle, intent });
     }
   }
@@ -152,7 +170,13 @@ function paperPort(live: Replay, closedTrades: readonly OperatorTrade[]): Operat
     trades: async () => closedTrades,
     equity: async () => session.ledger.equityCurve(),
     errors: async () => [
-      { timeMs: startedAtMs + 3_600_000 * 40, code: 'EXCHANGE_TIMEOUT', message: 'fetchOrder timed out after 10000 ms; reconciling', component: 'broker', count: 3 },
+      {
+        timeMs: startedAtMs + 3_600_000 * 40,
+        code: 'EXCHANGE_TIMEOUT',
+        message: 'fetchOrder timed out after 10000 ms; reconciling',
+        component: 'broker',
+        count: 3,
+      },
       { timeMs: startedAtMs + 3_600_000 * 12, code: 'CANDLE_LATE', message: 'binance.ETH-USDT.1h candle arrived 95 s after close', component: 'ingest' },
     ],
     pauseEntries: async () => session.risk.pauseEntries(),
@@ -232,7 +256,8 @@ describe.skipIf(unavailable !== null && !onCi)('dashboard in headless Chromium',
     expect(btc?.stopPriceQuote).toBeDefined();
     const row = (await page.textContent('#positions-body tr[data-symbol="BTC/USDT"]')) ?? '';
     expect(row).toContain('long');
-    const money = (x: number | undefined, d: number): string => (x ?? Number.NaN).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+    const money = (x: number | undefined, d: number): string =>
+      (x ?? Number.NaN).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
     expect(row).toContain(money(btc?.avgEntryPriceQuote, 2));
     expect(row).toContain(money(btc?.stopPriceQuote, 2));
     expect(row).toContain(money(btc?.takeProfitPriceQuote, 2));
@@ -242,7 +267,9 @@ describe.skipIf(unavailable !== null && !onCi)('dashboard in headless Chromium',
     expect(await page.textContent('#errors-list')).toContain('EXCHANGE_TIMEOUT');
 
     // the token lives in this tab's sessionStorage: a reload goes straight to the data
-    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('wick.token'))).toBe(TOKEN);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('wick.token')),
+    ).toBe(TOKEN);
     await page.reload();
     await page.waitForSelector('body[data-state=ready]', { timeout: 15_000 });
     expect(await page.isVisible('#login')).toBe(false);

@@ -78,11 +78,18 @@ async function asyncCampaign<T>(name: string, arb: fc.Arbitrary<T>, runs: number
 }
 
 /** A valid row, then mutated: a cell replaced, dropped, doubled, or garbage appended. */
-const cellGarbage = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', 'NaN', 'Infinity', '-1', '1e308', '0x1A', '1_000', ' 5', '5 ', '"5"', '1e400', '-0', '.', '1.2.3'), fc.double().map(String));
+const cellGarbage = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('', 'NaN', 'Infinity', '-1', '1e308', '0x1A', '1_000', ' 5', '5 ', '"5"', '1e400', '-0', '.', '1.2.3'),
+  fc.double().map(String),
+);
 const mutatedCsv = fc
   .record({
     rows: fc.integer({ min: 0, max: 40 }),
-    mutations: fc.array(fc.record({ row: fc.nat(40), col: fc.nat(7), kind: fc.constantFrom('replace', 'drop', 'extra', 'swap', 'blank', 'header'), value: cellGarbage }), { maxLength: 4 }),
+    mutations: fc.array(
+      fc.record({ row: fc.nat(40), col: fc.nat(7), kind: fc.constantFrom('replace', 'drop', 'extra', 'swap', 'blank', 'header'), value: cellGarbage }),
+      { maxLength: 4 },
+    ),
     crlf: fc.boolean(),
   })
   .map(({ rows, mutations, crlf }) => {
@@ -90,7 +97,14 @@ const mutatedCsv = fc
     const lines: string[][] = [];
     for (let i = 0; i < rows; i++) {
       const next = price * (i % 3 === 0 ? 1.01 : 0.995);
-      lines.push([String(T0 + i * H), String(price), String(Math.max(price, next) * 1.001), String(Math.min(price, next) * 0.999), String(next), String(10 + i)]);
+      lines.push([
+        String(T0 + i * H),
+        String(price),
+        String(Math.max(price, next) * 1.001),
+        String(Math.min(price, next) * 0.999),
+        String(next),
+        String(10 + i),
+      ]);
       price = next;
     }
     let header = HEADER;
@@ -134,7 +148,9 @@ describe('fuzz campaign (fast-check, bounded)', () => {
       } catch (error) {
         return error instanceof DataError && /^fuzz\.csv(: |, line \d+)/.test(error.message);
       }
-      return out.every((c) => c.open > 0 && c.low > 0 && c.high >= Math.max(c.open, c.close) && c.low <= Math.min(c.open, c.close) && c.volume >= 0 && Number.isFinite(c.high));
+      return out.every(
+        (c) => c.open > 0 && c.low > 0 && c.high >= Math.max(c.open, c.close) && c.low <= Math.min(c.open, c.close) && c.volume >= 0 && Number.isFinite(c.high),
+      );
     });
   });
 
@@ -169,31 +185,86 @@ describe('fuzz campaign (fast-check, bounded)', () => {
     campaign('OHLCV payloads', fc.oneof(fc.array(ohlcvRow, { maxLength: 12 }), jsonValue), 2_000, 103, (payload) => {
       const { candles, rejected } = parseOhlcvPayload(payload, '1h', silentLogger);
       const rows = Array.isArray(payload) ? payload.length : 1;
-      return candles.length + rejected === rows && candles.every((c) => c.open > 0 && c.low > 0 && c.high >= Math.max(c.open, c.close, c.low) && c.openTimeMs % H === 0);
+      return (
+        candles.length + rejected === rows &&
+        candles.every((c) => c.open > 0 && c.low > 0 && c.high >= Math.max(c.open, c.close, c.low) && c.openTimeMs % H === 0)
+      );
     });
   });
 
   it('ccxt order and trade payloads: 1,000 malformed shapes are accepted or refused by the schemas, never thrown', () => {
-    const orderish = fc.record({ id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), symbol: fc.oneof(fc.string(), fc.integer()), side: fc.oneof(fc.constantFrom('buy', 'sell', 'BUY', ''), jsonValue), timestamp: fc.oneof(fc.double(), fc.constant(-1), fc.constant(null)), amount: fc.oneof(fc.double(), fc.string()), price: fc.oneof(fc.double(), fc.constant(null)), trades: fc.oneof(fc.array(jsonValue, { maxLength: 3 }), jsonValue) }, { requiredKeys: [] });
+    const orderish = fc.record(
+      {
+        id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        symbol: fc.oneof(fc.string(), fc.integer()),
+        side: fc.oneof(fc.constantFrom('buy', 'sell', 'BUY', ''), jsonValue),
+        timestamp: fc.oneof(fc.double(), fc.constant(-1), fc.constant(null)),
+        amount: fc.oneof(fc.double(), fc.string()),
+        price: fc.oneof(fc.double(), fc.constant(null)),
+        trades: fc.oneof(fc.array(jsonValue, { maxLength: 3 }), jsonValue),
+      },
+      { requiredKeys: [] },
+    );
     campaign('ccxt order/trade payloads', fc.oneof(orderish, jsonValue), 1_000, 104, (payload) => {
       const order = ccxtOrderSchema.safeParse(payload);
       const trade = ccxtTradeSchema.safeParse(payload);
       // A time that is not positive is missing, never kept.
-      return (!order.success || order.data.timestamp === undefined || order.data.timestamp > 0) && (!trade.success || trade.data.timestamp === undefined || trade.data.timestamp > 0);
+      return (
+        (!order.success || order.data.timestamp === undefined || order.data.timestamp > 0) &&
+        (!trade.success || trade.data.timestamp === undefined || trade.data.timestamp > 0)
+      );
     });
   });
 
   describe('through the simulator', () => {
     let sim: SimulatorHandle;
     beforeAll(async () => {
-      sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', pricePath: [{ timeMs: T0, price: 100 }, { timeMs: T0 + 100 * H, price: 120 }] }], startTimeMs: T0 + 50 * H });
+      sim = await startExchangeSimulator({
+        markets: [
+          {
+            symbol: 'BTC/USDT',
+            pricePath: [
+              { timeMs: T0, price: 100 },
+              { timeMs: T0 + 100 * H, price: 120 },
+            ],
+          },
+        ],
+        startTimeMs: T0 + 50 * H,
+      });
     });
     afterAll(async () => {
       await sim.close();
     });
     it('REST requests with malformed parameters: 500 answered with a Binance error body, never a 5xx', async () => {
-      const param = fc.tuple(fc.constantFrom('symbol', 'interval', 'startTime', 'endTime', 'limit', 'orderId', 'side', 'type', 'quantity', 'price', 'timestamp', 'signature', 'recvWindow'), fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom('BTCUSDT', '1h', '-1', '1e309', 'NaN', '99999999999999999999')));
-      const route = fc.constantFrom('GET /api/v3/klines', 'GET /api/v3/ticker/price', 'GET /api/v3/avgPrice', 'GET /api/v3/exchangeInfo', 'POST /api/v3/order', 'GET /api/v3/order', 'DELETE /api/v3/order', 'GET /api/v3/account', 'GET /api/v3/nope');
+      const param = fc.tuple(
+        fc.constantFrom(
+          'symbol',
+          'interval',
+          'startTime',
+          'endTime',
+          'limit',
+          'orderId',
+          'side',
+          'type',
+          'quantity',
+          'price',
+          'timestamp',
+          'signature',
+          'recvWindow',
+        ),
+        fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom('BTCUSDT', '1h', '-1', '1e309', 'NaN', '99999999999999999999')),
+      );
+      const route = fc.constantFrom(
+        'GET /api/v3/klines',
+        'GET /api/v3/ticker/price',
+        'GET /api/v3/avgPrice',
+        'GET /api/v3/exchangeInfo',
+        'POST /api/v3/order',
+        'GET /api/v3/order',
+        'DELETE /api/v3/order',
+        'GET /api/v3/account',
+        'GET /api/v3/nope',
+      );
       await asyncCampaign('simulator REST requests', fc.tuple(route, fc.array(param, { maxLength: 6 })), 500, 105, async ([r, params]) => {
         const [method, p] = r.split(' ') as [string, string];
         const qs = new URLSearchParams(params).toString();
@@ -214,8 +285,20 @@ describe('fuzz campaign (fast-check, bounded)', () => {
   });
 
   it('queue job data: 1,500 malformed candle and decision jobs are refused by their schemas with the reason; accepted candle jobs hold sound candles', () => {
-    const candleish = fc.record({ openTimeMs: fc.oneof(fc.integer(), fc.double()), open: fc.double(), high: fc.double(), low: fc.double(), close: fc.double(), volume: fc.double() }, { requiredKeys: [] });
-    const job = fc.record({ v: fc.constantFrom(1, 2, 3, '1'), series: fc.oneof(fc.record({ exchange: fc.string(), symbol: fc.string(), timeframe: fc.constantFrom('1h', '7m', '') }), jsonValue), candles: fc.oneof(fc.array(candleish, { maxLength: 4 }), jsonValue), decisions: jsonValue, ingestedAtMs: fc.double() }, { requiredKeys: [] });
+    const candleish = fc.record(
+      { openTimeMs: fc.oneof(fc.integer(), fc.double()), open: fc.double(), high: fc.double(), low: fc.double(), close: fc.double(), volume: fc.double() },
+      { requiredKeys: [] },
+    );
+    const job = fc.record(
+      {
+        v: fc.constantFrom(1, 2, 3, '1'),
+        series: fc.oneof(fc.record({ exchange: fc.string(), symbol: fc.string(), timeframe: fc.constantFrom('1h', '7m', '') }), jsonValue),
+        candles: fc.oneof(fc.array(candleish, { maxLength: 4 }), jsonValue),
+        decisions: jsonValue,
+        ingestedAtMs: fc.double(),
+      },
+      { requiredKeys: [] },
+    );
     campaign('queue job data', fc.oneof(job, jsonValue), 1_500, 106, (data) => {
       const candles = candleJobSchema.safeParse(data);
       const decisions = anyDecisionJobSchema.safeParse(data);
@@ -231,7 +314,17 @@ describe('fuzz campaign (fast-check, bounded)', () => {
     let calls = 0;
     beforeAll(async () => {
       const port: OperatorPort = {
-        status: async () => ({ mode: 'paper', nowMs: 0, riskState: 'ACTIVE', haltReason: null, entriesPaused: false, equityQuote: 1, cashQuote: 1, model: null, series: [] }),
+        status: async () => ({
+          mode: 'paper',
+          nowMs: 0,
+          riskState: 'ACTIVE',
+          haltReason: null,
+          entriesPaused: false,
+          equityQuote: 1,
+          cashQuote: 1,
+          model: null,
+          series: [],
+        }),
         positions: async () => [],
         orders: async () => [],
         trades: async () => [],
@@ -242,7 +335,13 @@ describe('fuzz campaign (fast-check, bounded)', () => {
         resetKillSwitch: async () => void calls++,
         closePosition: async (symbol) => ({ status: 'not_found' as const, message: `no open position in ${symbol}` }),
       };
-      const handle = createOperatorApi({ port, token: TOKEN, clock: new ManualClock(0), controlRateLimit: { capacity: 1e9, refillPerSecond: 1 }, authFailureBackoff: { freeFailures: 1e9, baseBackoffMs: 1, maxBackoffMs: 1 } });
+      const handle = createOperatorApi({
+        port,
+        token: TOKEN,
+        clock: new ManualClock(0),
+        controlRateLimit: { capacity: 1e9, refillPerSecond: 1 },
+        authFailureBackoff: { freeFailures: 1e9, baseBackoffMs: 1, maxBackoffMs: 1 },
+      });
       server = createServer((req, res) => {
         void handle(req, res).then((handled) => {
           if (!handled) res.writeHead(404).end();
@@ -256,9 +355,30 @@ describe('fuzz campaign (fast-check, bounded)', () => {
     });
 
     it('1,000 requests with malformed headers and bodies: each answered with a JSON error or success, never a 500; a control runs only with the token', async () => {
-      const authHeader = fc.oneof(fc.constant(`Bearer ${TOKEN}`), fc.constant(undefined), fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), fc.constantFrom(`bearer ${TOKEN}`, `Bearer  ${TOKEN} `, `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer'));
-      const body = fc.oneof(fc.constant(undefined), jsonValue.map((v) => JSON.stringify(v)), fc.string({ maxLength: 64 }), fc.constant('{"symbol":"BTC/USDT"}'), fc.constant('x'.repeat(20_000)));
-      const pathArb = fc.constantFrom('/api/status', '/api/positions', '/api/control/pause', '/api/control/close-position', '/api/control/reset-kill-switch', '/api/openapi.json', '/api/../api/status', '/api/nope', '/api');
+      const authHeader = fc.oneof(
+        fc.constant(`Bearer ${TOKEN}`),
+        fc.constant(undefined),
+        fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+        fc.constantFrom(`bearer ${TOKEN}`, `Bearer  ${TOKEN} `, `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, 'Bearer'),
+      );
+      const body = fc.oneof(
+        fc.constant(undefined),
+        jsonValue.map((v) => JSON.stringify(v)),
+        fc.string({ maxLength: 64 }),
+        fc.constant('{"symbol":"BTC/USDT"}'),
+        fc.constant('x'.repeat(20_000)),
+      );
+      const pathArb = fc.constantFrom(
+        '/api/status',
+        '/api/positions',
+        '/api/control/pause',
+        '/api/control/close-position',
+        '/api/control/reset-kill-switch',
+        '/api/openapi.json',
+        '/api/../api/status',
+        '/api/nope',
+        '/api',
+      );
       const method = fc.constantFrom('GET', 'POST', 'DELETE', 'PUT');
       const contentType = fc.constantFrom(undefined, 'application/json', 'text/plain', 'application/json; charset=utf-8', 'multipart/form-data');
       await asyncCampaign('operator API requests', fc.tuple(pathArb, method, authHeader, body, contentType), 1_000, 107, async ([p, m, a, b, ct]) => {
@@ -272,17 +392,53 @@ describe('fuzz campaign (fast-check, bounded)', () => {
         const authorised = a !== undefined && /^Bearer[ \t]+\S+[ \t]*$/i.test(a) && a.trim().split(/[ \t]+/)[1] === TOKEN;
         const controlRan = calls > before;
         // Refusals carry { error: { code } }; close-position's own outcomes carry { status } (404 when flat).
-        const refusal = typeof (json as { error?: { code?: unknown } } | null)?.error?.code === 'string' || typeof (json as { status?: unknown } | null)?.status === 'string';
+        const refusal =
+          typeof (json as { error?: { code?: unknown } } | null)?.error?.code === 'string' || typeof (json as { status?: unknown } | null)?.status === 'string';
         return res.status < 500 && json !== null && (!controlRan || authorised) && (res.status < 400 || refusal);
       });
     });
   });
 
   it('configuration: 1,500 generated environments load or are refused with a ConfigError that lists each problem and never shows a secret', () => {
-    const names = fc.constantFrom('WICK_MODE', 'WICK_TIMEFRAME', 'WICK_SYMBOLS', 'WICK_HTTP_PORT', 'WICK_LIVE_CONFIRM', 'WICK_REDIS_URL', 'WICK_RISK_PER_TRADE', 'WICK_PLAUSIBLE_MAX_RATIO', 'WICK_SHUTDOWN_TIMEOUT_SECONDS', 'WICK_TYPO', 'WICK_EXCHANGE_REST_URL', 'WICK_MAX_DRAWDOWN');
-    const value = fc.oneof(fc.string({ maxLength: 24 }), fc.constantFrom('live', 'paper', '1h', '7m', 'BTC/USDT', 'btc', '-1', '65536', '0', 'NaN', 'secret-value-ABCDEFGH1234', 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY', 'http://x', ''));
+    const names = fc.constantFrom(
+      'WICK_MODE',
+      'WICK_TIMEFRAME',
+      'WICK_SYMBOLS',
+      'WICK_HTTP_PORT',
+      'WICK_LIVE_CONFIRM',
+      'WICK_REDIS_URL',
+      'WICK_RISK_PER_TRADE',
+      'WICK_PLAUSIBLE_MAX_RATIO',
+      'WICK_SHUTDOWN_TIMEOUT_SECONDS',
+      'WICK_TYPO',
+      'WICK_EXCHANGE_REST_URL',
+      'WICK_MAX_DRAWDOWN',
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 24 }),
+      fc.constantFrom(
+        'live',
+        'paper',
+        '1h',
+        '7m',
+        'BTC/USDT',
+        'btc',
+        '-1',
+        '65536',
+        '0',
+        'NaN',
+        'secret-value-ABCDEFGH1234',
+        'I-UNDERSTAND-THIS-TRADES-REAL-MONEY',
+        'http://x',
+        '',
+      ),
+    );
     // Secrets get their own recognisable values, so a leak cannot be confused with the message's own words.
-    const secrets = fc.dictionary(fc.constantFrom('WICK_API_TOKEN', 'WICK_API_KEY', 'WICK_API_SECRET', 'WICK_TELEGRAM_BOT_TOKEN'), fc.string({ minLength: 0, maxLength: 20 }).map((x) => `S3cr3t-${x.replace(/\s/g, '')}`), { maxKeys: 3 });
+    const secrets = fc.dictionary(
+      fc.constantFrom('WICK_API_TOKEN', 'WICK_API_KEY', 'WICK_API_SECRET', 'WICK_TELEGRAM_BOT_TOKEN'),
+      fc.string({ minLength: 0, maxLength: 20 }).map((x) => `S3cr3t-${x.replace(/\s/g, '')}`),
+      { maxKeys: 3 },
+    );
     const envs = fc.tuple(fc.dictionary(names, value, { maxKeys: 8 }), secrets).map(([plain, secret]) => ({ ...plain, ...secret }));
     campaign('configuration', envs, 1_500, 108, (env) => {
       try {

@@ -22,7 +22,8 @@ class DyingStore extends AccountStore {
   }
 }
 
-const marketOrders = (orders: ReadonlyArray<{ type: string; side: string }>, side: string): number => orders.filter((o) => o.type === 'MARKET' && o.side === side).length;
+const marketOrders = (orders: ReadonlyArray<{ type: string; side: string }>, side: string): number =>
+  orders.filter((o) => o.type === 'MARKET' && o.side === side).length;
 
 describe('live trader fault matrix (simulator, Redis)', () => {
   it('(b) crash between send and the state write: the restart finds the order by client id, no second order', async () => {

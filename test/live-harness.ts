@@ -43,10 +43,17 @@ export interface LiveHarness {
   close(): Promise<void>;
 }
 
-export async function liveHarness(options: { prices?: readonly number[]; balances?: Record<string, number>; sim?: Partial<ExchangeSimulatorOptions> } = {}): Promise<LiveHarness> {
+export async function liveHarness(
+  options: { prices?: readonly number[]; balances?: Record<string, number>; sim?: Partial<ExchangeSimulatorOptions> } = {},
+): Promise<LiveHarness> {
   const prices = options.prices ?? [100, 100, 101, 102, 103, 104, 105, 106];
   const pricePath = prices.map((price, i) => ({ timeMs: T0 + i * H, price }));
-  const sim = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath }], balances: options.balances ?? { USDT: 10_000 }, startTimeMs: T0 + 60_000, ...options.sim });
+  const sim = await startExchangeSimulator({
+    markets: [{ symbol: SYMBOL, pricePath }],
+    balances: options.balances ?? { USDT: 10_000 },
+    startTimeMs: T0 + 60_000,
+    ...options.sim,
+  });
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const prefix = `wick-test-live-${randomUUID()}`;
   const logs: Record<string, unknown>[] = [];
@@ -102,14 +109,21 @@ export async function liveHarness(options: { prices?: readonly number[]; balance
       const openTimeMs = T0 + i * H;
       const candle: ClosedCandle = { series: SERIES, candle: { openTimeMs, open: close, high: close, low: close, close, volume: 1 } } as ClosedCandle;
       const intent: OrderIntent | null =
-        targetFraction === null ? null : { intentId: `i-${i}`, series: SERIES, candleOpenTimeMs: openTimeMs, referencePriceQuote: close, targetFraction, reason: 'test', signal: 0.01 };
+        targetFraction === null
+          ? null
+          : { intentId: `i-${i}`, series: SERIES, candleOpenTimeMs: openTimeMs, referencePriceQuote: close, targetFraction, reason: 'test', signal: 0.01 };
       return { candle, intent };
     },
     async simOrders() {
       sim.faults.clear();
       checker ??= await createCcxtExchange({ exchangeId: 'binance', apiKey: 'k', secret: 's', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 2000 });
       const rows = await checker.fetchOrders(SYMBOL);
-      return rows.map((o) => ({ clientOrderId: String(o.clientOrderId), type: String((o.info as Record<string, unknown>)['type']), side: String(o.side), status: String(o.status) }));
+      return rows.map((o) => ({
+        clientOrderId: String(o.clientOrderId),
+        type: String((o.info as Record<string, unknown>)['type']),
+        side: String(o.side),
+        status: String(o.status),
+      }));
     },
     hasLog(pattern) {
       return logs.some((l) => pattern.test(String(l['msg'])));

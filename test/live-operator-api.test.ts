@@ -92,7 +92,9 @@ describe('live operator API (simulator, Redis)', () => {
     expect(h.sim.openOrders(SYMBOL)).toHaveLength(0);
     const simOrders = await h.simOrders();
     expect(simOrders.filter((o) => o.type === 'MARKET').map((o) => o.side)).toEqual(['buy', 'sell']);
-    expect((await call(base, '/api/control/close-position', { method: 'POST', body: JSON.stringify({ symbol: SYMBOL }) })).body).toMatchObject({ status: 'not_found' });
+    expect((await call(base, '/api/control/close-position', { method: 'POST', body: JSON.stringify({ symbol: SYMBOL }) })).body).toMatchObject({
+      status: 'not_found',
+    });
     await expectSafe(h, trader);
 
     // Reset the kill switch: audited (who, when, the equity at reset), saved with the account.

@@ -33,7 +33,10 @@ const N = 150;
 const ACCOUNT = 'live-parity';
 // A stop far away: stops fire on the candle range in a backtest and on the simulator's path live, a
 // documented difference this test keeps out so that every decision is the model's.
-const KERNEL: TradingKernelConfig = { orderManager: { account: ACCOUNT, initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.5 } } }, risk: DEFAULT_RISK };
+const KERNEL: TradingKernelConfig = {
+  orderManager: { account: ACCOUNT, initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.5 } } },
+  risk: DEFAULT_RISK,
+};
 
 let candles: Candle[];
 let sim: SimulatorHandle;
@@ -43,7 +46,11 @@ const prefix = `wick-test-parity-${randomUUID()}`;
 beforeAll(async () => {
   const all = await readCandles(`${SAMPLE_DATA_DIR}/BTC_USDT-1h.csv`);
   candles = all.slice(0, N + 1);
-  sim = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath: candles.map((c) => ({ timeMs: c.openTimeMs, price: c.open })) }], balances: { USDT: 10_000 }, startTimeMs: (candles[0] as Candle).openTimeMs + 60_000 });
+  sim = await startExchangeSimulator({
+    markets: [{ symbol: SYMBOL, pricePath: candles.map((c) => ({ timeMs: c.openTimeMs, price: c.open })) }],
+    balances: { USDT: 10_000 },
+    startTimeMs: (candles[0] as Candle).openTimeMs + 60_000,
+  });
   redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 });
 afterAll(async () => {
@@ -59,14 +66,26 @@ function decision(i: number): OrderIntent | null {
   const fast = closes.slice(-5).reduce((a, b) => a + b, 0) / 5;
   const slow = closes.reduce((a, b) => a + b, 0) / closes.length;
   const c = candles[i] as Candle;
-  return { intentId: `i-${i}`, series: SERIES, candleOpenTimeMs: c.openTimeMs, referencePriceQuote: c.close, targetFraction: fast > slow ? 0.6 : 0, reason: 'ma', signal: fast / slow - 1 };
+  return {
+    intentId: `i-${i}`,
+    series: SERIES,
+    candleOpenTimeMs: c.openTimeMs,
+    referencePriceQuote: c.close,
+    targetFraction: fast > slow ? 0.6 : 0,
+    reason: 'ma',
+    signal: fast / slow - 1,
+  };
 }
 
 /** What must match: each decision's outcome, in order; and the entry/exit orders, in order. */
 function trace(events: readonly KernelEvent[]) {
   return {
     decisions: events.flatMap((e) => (e.type === 'IntentEvaluated' ? [`${e.intent.intentId} ${e.outcome}${e.code !== null ? ` ${e.code}` : ''}`] : [])),
-    orders: events.flatMap((e) => (e.type === 'OrderSubmitted' && (e.order.purpose === 'entry' || e.order.purpose === 'exit') ? [`${e.order.purpose} ${e.order.side} ${e.order.clientOrderId}`] : [])),
+    orders: events.flatMap((e) =>
+      e.type === 'OrderSubmitted' && (e.order.purpose === 'entry' || e.order.purpose === 'exit')
+        ? [`${e.order.purpose} ${e.order.side} ${e.order.clientOrderId}`]
+        : [],
+    ),
   };
 }
 
@@ -75,14 +94,31 @@ describe('live against the exchange simulator ≡ backtest (decisions and order 
     const ex = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'k', secret: 's', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 2_000 });
     try {
       const clock = { nowMs: () => sim.nowMs() };
-      const broker = await CcxtBroker.create(ex, { symbols: [SYMBOL], sleep: () => Promise.resolve(), rateBudget: new RateBudget({ burst: 1000, perSecond: 1000 }), reconcile: { lookups: 3, delayMs: 0, notFoundConfirmations: 2 }, clock, logger: silentLogger, referencePriceQuote: () => sim.priceOf(SYMBOL) });
+      const broker = await CcxtBroker.create(ex, {
+        symbols: [SYMBOL],
+        sleep: () => Promise.resolve(),
+        rateBudget: new RateBudget({ burst: 1000, perSecond: 1000 }),
+        reconcile: { lookups: 3, delayMs: 0, notFoundConfirmations: 2 },
+        clock,
+        logger: silentLogger,
+        referencePriceQuote: () => sim.priceOf(SYMBOL),
+      });
       const rules = broker.marketRules(SYMBOL);
 
       // Backtest: the kernel in-process over the PaperBroker (next open, no slippage, the simulator's fee).
       const simClock = new ManualClock();
-      const paper = new PaperBroker({ rules: { [SYMBOL]: rules }, initialQuote: 10_000, fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 } }, simClock);
+      const paper = new PaperBroker(
+        { rules: { [SYMBOL]: rules }, initialQuote: 10_000, fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 } },
+        simClock,
+      );
       const backtestEvents: KernelEvent[] = [];
-      const backtest = new TradingKernel(KERNEL, { broker: paper, feed: new SimulatedVenueFeed(paper, simClock, H), clock: simClock, newAtr: atrGauge, onEvent: (e) => backtestEvents.push(e) });
+      const backtest = new TradingKernel(KERNEL, {
+        broker: paper,
+        feed: new SimulatedVenueFeed(paper, simClock, H),
+        clock: simClock,
+        newAtr: atrGauge,
+        onEvent: (e) => backtestEvents.push(e),
+      });
       for (let i = 0; i < N; i++) await backtest.step({ series: SERIES, candle: candles[i] as Candle, intent: decision(i) });
 
       // Live: the same candles and decisions, each handed over at the candle's close on the simulator's clock.

@@ -34,7 +34,10 @@ describe('LiveTrader through CcxtBroker (simulator, Redis)', () => {
     expect(orders.filter((o) => o.type === 'MARKET').map((o) => o.side)).toEqual(['buy', 'sell']);
     const { ordersPlaced } = await expectSafe(h, trader);
     // Saved after every step: the last candle and the closed books are in Redis.
-    const saved = JSON.parse((await h.redis.get(`${h.prefix}:account:live-e2e:state`)) ?? '{}') as { schemaVersion: number; lastCandleOpenTimeMs: Record<string, number> };
+    const saved = JSON.parse((await h.redis.get(`${h.prefix}:account:live-e2e:state`)) ?? '{}') as {
+      schemaVersion: number;
+      lastCandleOpenTimeMs: Record<string, number>;
+    };
     expect(saved.schemaVersion).toBe(2);
     expect(Object.values(saved.lastCandleOpenTimeMs)).toEqual([Date.UTC(2024, 0, 1) + 2 * 3_600_000]);
     recordFigures('live: entry gets a stop, exit cancels it', { ordersPlaced, durationMs: Date.now() - started });

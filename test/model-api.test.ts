@@ -28,7 +28,19 @@ beforeAll(async () => {
   bad = await registry.add(folders[2]!, { parent: null, source: 'train', by: 'test' });
   await truncate(join(bad.dir, 'model.onnx'), 300);
   await registry.promote(a.id, 'test', 'start');
-  server = await startHealthServer({ host: '127.0.0.1', port: 0, logger: silentLogger, healthProbe: async () => ({ mode: 'paper', redis: { reachable: true }, series: [], queues: { candles: 0, intents: 0 }, risk: { state: 'NORMAL', halted: false } }), extraHandler: createModelApi({ port: registryModelPort(registry), token: TOKEN }) });
+  server = await startHealthServer({
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
+    healthProbe: async () => ({
+      mode: 'paper',
+      redis: { reachable: true },
+      series: [],
+      queues: { candles: 0, intents: 0 },
+      risk: { state: 'NORMAL', halted: false },
+    }),
+    extraHandler: createModelApi({ port: registryModelPort(registry), token: TOKEN }),
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -39,7 +51,10 @@ type Body = Record<string, unknown> & { error: { message: string } } & { id: str
 
 const call = async (path: string, init: RequestInit & { token?: string | null } = {}): Promise<{ status: number; body: Body }> => {
   const token = init.token === undefined ? TOKEN : init.token;
-  const res = await fetch(`${server.url}${path}`, { ...init, headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) } });
+  const res = await fetch(`${server.url}${path}`, {
+    ...init,
+    headers: { ...(token !== null ? { authorization: `Bearer ${token}` } : {}), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+  });
   return { status: res.status, body: (await res.json()) as Body };
 };
 
@@ -53,7 +68,13 @@ describe('model API', () => {
   it('lists and shows models, the champion marked', async () => {
     const list = await call('/api/models');
     expect(list.status).toBe(200);
-    expect(list.body.map((m) => [m.id, m.champion ?? null]).sort()).toEqual([[a.id, true], [b.id, false], [bad.id, null]].sort());
+    expect(list.body.map((m) => [m.id, m.champion ?? null]).sort()).toEqual(
+      [
+        [a.id, true],
+        [b.id, false],
+        [bad.id, null],
+      ].sort(),
+    );
     expect(list.body.find((m) => m.id === bad.id)?.unreadable).toMatch(/truncated or changed/);
     const show = await call(`/api/models/${b.id}`);
     expect(show.body).toMatchObject({ id: b.id, parent: a.id, source: 'trainer' });

@@ -49,13 +49,32 @@ describe('hot swap through Redis', () => {
     const logs = memoryLogger();
     const processes: SignalModels[] = [];
     const startProcess = async (name: string, roles: ('ingest' | 'signal' | 'trader')[]) => {
-      const models = await loadSignalModels({ config, cwd: root, series: [BTC, ETH], prefix, settings: { instanceName: name }, logger: logs, notifier: null, watchEveryMs: 0 });
+      const models = await loadSignalModels({
+        config,
+        cwd: root,
+        series: [BTC, ETH],
+        prefix,
+        settings: { instanceName: name },
+        logger: logs,
+        notifier: null,
+        watchEveryMs: 0,
+      });
       processes.push(models);
-      const signalStep = createSignalStep({ models: models.source, logger: logs.child({ process: name }), onDecision: (p) => decisions.push({ process: name, series: seriesId(p.series), t: p.candleOpenTimeMs, modelId: p.modelId }) });
+      const signalStep = createSignalStep({
+        models: models.source,
+        logger: logs.child({ process: name }),
+        onDecision: (p) => decisions.push({ process: name, series: seriesId(p.series), t: p.candleOpenTimeMs, modelId: p.modelId }),
+      });
       const traderStep: TraderStep = async ({ candle, intent }) => {
         traded.push({ series: seriesId(candle.series), t: candle.candle.openTimeMs, modelId: intent?.modelId ?? null });
       };
-      return harness.start({ roles, settings: { prefix, instanceName: name, signalConcurrency: 2, readAhead: 8, maxCandlesPerJob: 4 }, signalStep, ...(roles.includes('trader') ? { traderStep } : {}), logger: silentLogger });
+      return harness.start({
+        roles,
+        settings: { prefix, instanceName: name, signalConcurrency: 2, readAhead: 8, maxCandlesPerJob: 4 },
+        signalStep,
+        ...(roles.includes('trader') ? { traderStep } : {}),
+        logger: silentLogger,
+      });
     };
     try {
       const p1 = await startProcess('p1', ['ingest', 'signal', 'trader']);

@@ -21,7 +21,15 @@ function recordingLogger(lines: LogLine[]): Logger {
         if (typeof a === 'string') lines.push({ level, obj: { ...bindings }, msg: a });
         else lines.push({ level, obj: { ...bindings, ...(a as Record<string, unknown>) }, msg: b });
       };
-    return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: (more) => make({ ...bindings, ...more }) };
+    return {
+      trace: at('trace'),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      fatal: at('fatal'),
+      child: (more) => make({ ...bindings, ...more }),
+    };
   };
   return make({});
 }
@@ -41,14 +49,37 @@ function fakePort(): OperatorPort & { calls: string[]; paused: boolean; riskStat
       equityQuote: 10_250,
       cashQuote: 7_000,
       model: { id: 'lstm-abc', executionProvider: 'cpu' },
-      series: [{ id: 'binance.BTC-USDT.1h', symbol: 'BTC/USDT', timeframe: '1h', lastCandle: { openTimeMs: 1_699_996_400_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 } }],
+      series: [
+        {
+          id: 'binance.BTC-USDT.1h',
+          symbol: 'BTC/USDT',
+          timeframe: '1h',
+          lastCandle: { openTimeMs: 1_699_996_400_000, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 },
+        },
+      ],
     }),
     positions: async () => [
-      { symbol: 'BTC/USDT', side: 'long' as const, qtyBase: 0.1, avgEntryPriceQuote: 30_000, markPriceQuote: 30_500, unrealisedPnlQuote: 50, realisedPnlQuote: 0, feesQuote: 3, openedAtMs: 1, stopPriceQuote: 29_400, takeProfitPriceQuote: null },
+      {
+        symbol: 'BTC/USDT',
+        side: 'long' as const,
+        qtyBase: 0.1,
+        avgEntryPriceQuote: 30_000,
+        markPriceQuote: 30_500,
+        unrealisedPnlQuote: 50,
+        realisedPnlQuote: 0,
+        feesQuote: 3,
+        openedAtMs: 1,
+        stopPriceQuote: 29_400,
+        takeProfitPriceQuote: null,
+      },
     ],
     orders: async () => [],
     trades: async () => [],
-    equity: async () => [[1, 10_000], [2, 10_250]] as [number, number][],
+    equity: async () =>
+      [
+        [1, 10_000],
+        [2, 10_250],
+      ] as [number, number][],
     errors: async () => [{ timeMs: 5, code: 'EXCHANGE_TIMEOUT', message: 'timed out' }],
     pauseEntries: async (by: string) => {
       port.calls.push(`pause ${by}`);
@@ -64,7 +95,9 @@ function fakePort(): OperatorPort & { calls: string[]; paused: boolean; riskStat
     },
     closePosition: async (symbol: string, by: string) => {
       port.calls.push(`close ${symbol} ${by}`);
-      return symbol === 'BTC/USDT' ? { status: 'sent' as const, message: 'market exit sent', clientOrderId: 'x1' } : { status: 'not_found' as const, message: `no open position in ${symbol}` };
+      return symbol === 'BTC/USDT'
+        ? { status: 'sent' as const, message: 'market exit sent', clientOrderId: 'x1' }
+        : { status: 'not_found' as const, message: `no open position in ${symbol}` };
     },
   };
   return port;
@@ -144,7 +177,10 @@ describe('operator API: reads', () => {
     expect(await get('/api/positions')).toEqual([expect.objectContaining({ symbol: 'BTC/USDT', stopPriceQuote: 29_400, takeProfitPriceQuote: null })]);
     expect(await get('/api/orders')).toEqual([]);
     expect(await get('/api/trades')).toEqual([]);
-    expect(await get('/api/equity')).toEqual([[1, 10_000], [2, 10_250]]);
+    expect(await get('/api/equity')).toEqual([
+      [1, 10_000],
+      [2, 10_250],
+    ]);
     expect(await get('/api/errors')).toEqual([{ timeMs: 5, code: 'EXCHANGE_TIMEOUT', message: 'timed out' }]);
   });
 
@@ -173,11 +209,25 @@ describe('operator API: reads', () => {
     expect((await fetch(`${url}/api/openapi.json`)).status).toBe(401);
     const doc = (await (await fetch(`${url}/api/openapi.json`, { headers: auth() })).json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> }>
+      >;
     };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/api/control/close-position', '/api/control/pause', '/api/control/reset-kill-switch', '/api/control/resume', '/api/equity', '/api/errors', '/api/orders', '/api/positions', '/api/status', '/api/trades'].sort(),
+      [
+        '/api/control/close-position',
+        '/api/control/pause',
+        '/api/control/reset-kill-switch',
+        '/api/control/resume',
+        '/api/equity',
+        '/api/errors',
+        '/api/orders',
+        '/api/positions',
+        '/api/status',
+        '/api/trades',
+      ].sort(),
     );
     const close = doc.paths['/api/control/close-position']?.['post'];
     expect(close?.requestBody?.content['application/json']?.schema.properties).toHaveProperty('symbol');
@@ -218,9 +268,17 @@ describe('operator API: controls', () => {
       expect(bad.status, JSON.stringify(body)).toBe(400);
       expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('INVALID_BODY');
     }
-    const notJson = await fetch(`${url}/api/control/close-position`, { method: 'POST', headers: { ...auth(), 'content-type': 'text/plain' }, body: 'BTC/USDT' });
+    const notJson = await fetch(`${url}/api/control/close-position`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'text/plain' },
+      body: 'BTC/USDT',
+    });
     expect(notJson.status).toBe(415);
-    const broken = await fetch(`${url}/api/control/close-position`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{"symbol":' });
+    const broken = await fetch(`${url}/api/control/close-position`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{"symbol":',
+    });
     expect(((await broken.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
     expect(port.calls.filter((c) => c.startsWith('close'))).toHaveLength(2);
   });
@@ -258,14 +316,23 @@ describe('operator API: controls', () => {
   it('failed authentications back off per address (429 AUTH_BACKOFF, doubling Retry-After, one log line), then are forgiven after a quiet spell', async () => {
     const clock = new ManualClock(0);
     const lines: LogLine[] = [];
-    const url = await serve({ port: fakePort(), token: TOKEN, clock, logger: recordingLogger(lines), authFailureBackoff: { freeFailures: 3, baseBackoffMs: 2_000, maxBackoffMs: 60_000 } });
+    const url = await serve({
+      port: fakePort(),
+      token: TOKEN,
+      clock,
+      logger: recordingLogger(lines),
+      authFailureBackoff: { freeFailures: 3, baseBackoffMs: 2_000, maxBackoffMs: 60_000 },
+    });
     const wrong = { headers: auth('wrong-token-0123456789abcdef') };
     for (let i = 0; i < 3; i += 1) expect((await fetch(`${url}/api/status`, wrong)).status).toBe(401);
     const retries: string[] = [];
     for (let i = 0; i < 8; i += 1) {
       const res = await fetch(`${url}/api/status`, wrong);
       expect(res.status).toBe(429);
-      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'AUTH_BACKOFF', message: expect.stringContaining('WICK_API_TOKEN') });
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'AUTH_BACKOFF',
+        message: expect.stringContaining('WICK_API_TOKEN'),
+      });
       retries.push(res.headers.get('retry-after') ?? '');
     }
     expect(retries).toEqual(['2', '4', '8', '16', '32', '60', '60', '60']);

@@ -48,7 +48,18 @@ function item(i: number): TraderItem {
   const target = i < 20 ? null : fast > slow ? 0.6 : 0;
   return {
     candle: { series: SERIES, candle } as ClosedCandle,
-    intent: target === null ? null : { intentId: `i-${i}`, series: SERIES, candleOpenTimeMs: candle.openTimeMs, referencePriceQuote: candle.close, targetFraction: target, reason: 'ma', signal: fast / slow - 1 },
+    intent:
+      target === null
+        ? null
+        : {
+            intentId: `i-${i}`,
+            series: SERIES,
+            candleOpenTimeMs: candle.openTimeMs,
+            referencePriceQuote: candle.close,
+            targetFraction: target,
+            reason: 'ma',
+            signal: fast / slow - 1,
+          },
   };
 }
 
@@ -60,7 +71,12 @@ function start(store: AccountStore, tradeFromMs?: number): Promise<AccountTrader
     store: { range: () => Promise.resolve([]) },
     logger: silentLogger,
     kernel: { orderManager: { account: ACCOUNT, initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.015 } } }, risk: DEFAULT_RISK },
-    venue: simulatedVenue({ rules: { 'BTC/USDT': { symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } }, fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 }, initialCashQuote: 10_000, timeframe: '1h' }),
+    venue: simulatedVenue({
+      rules: { 'BTC/USDT': { symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } },
+      fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 },
+      initialCashQuote: 10_000,
+      timeframe: '1h',
+    }),
     accountStore: store,
     memory: { maxTrades: 5, maxPoints: 50 },
   });
@@ -74,7 +90,16 @@ async function run(trader: AccountTrader, from: number, to: number): Promise<voi
 async function account(trader: AccountTrader, store: AccountStore) {
   const view = trader.kernel.view();
   const history = await store.trades(0, 10_000);
-  return { equity: view.equityQuote, cash: view.cashQuote, positions: view.positions, openOrders: view.openOrders, risk: trader.kernel.risk.toJSON(), trades: history.trades, total: history.total, ledger: trader.ledger.toJSON() };
+  return {
+    equity: view.equityQuote,
+    cash: view.cashQuote,
+    positions: view.positions,
+    openOrders: view.openOrders,
+    risk: trader.kernel.risk.toJSON(),
+    trades: history.trades,
+    total: history.total,
+    ledger: trader.ledger.toJSON(),
+  };
 }
 
 /** A store whose saves stop: the process dies after the step's orders, before its state was written. */

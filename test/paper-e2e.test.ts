@@ -23,7 +23,14 @@ function candlesUpToNow(n: number): Candle[] {
   return Array.from({ length: n }, (_, i) => {
     const open = price;
     price *= Math.exp(0.005 * rng.normal());
-    return { openTimeMs: current - (n - 1 - i) * H, open, high: Math.max(open, price) * 1.001, low: Math.min(open, price) * 0.999, close: price, volume: 5 + rng.next() };
+    return {
+      openTimeMs: current - (n - 1 - i) * H,
+      open,
+      high: Math.max(open, price) * 1.001,
+      low: Math.min(open, price) * 0.999,
+      close: price,
+      volume: 5 + rng.next(),
+    };
   });
 }
 
@@ -62,7 +69,11 @@ describe('wick paper against the local exchange simulator (real ccxt client, rea
     const controller = new AbortController();
     const running = runPaper(['--seed', '250'], { stdout, stderr, env: {}, cwd: process.cwd(), signal: controller.signal }, config);
 
-    const lines = (): Record<string, unknown>[] => log.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (): Record<string, unknown>[] =>
+      log
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     const deadline = Date.now() + 60_000;
     let url: string | undefined;
     let received = 0;

@@ -18,7 +18,12 @@ describe('many markets closing at one boundary (real Redis)', () => {
     const prefix = newPrefix('burst');
     const rec = recorder();
     const markets = Array.from({ length: 60 }, (_, s) => series(`M${s}/USDT`));
-    const pipeline = await start({ roles: ['ingest', 'signal', 'trader'], settings: { prefix, instanceName: prefix, signalConcurrency: 32 }, signalStep: rec.signalStep('w'), traderStep: rec.traderStep });
+    const pipeline = await start({
+      roles: ['ingest', 'signal', 'trader'],
+      settings: { prefix, instanceName: prefix, signalConcurrency: 32 },
+      signalStep: rec.signalStep('w'),
+      traderStep: rec.traderStep,
+    });
     const boundaries = 3;
     for (let i = 0; i < boundaries; i++) await Promise.all(markets.map((m) => pipeline.publishCandle(closed(m, i))));
     await waitFor(() => rec.traderCalls.length >= markets.length * boundaries, 'every decision at the trader', 30_000);
@@ -46,11 +51,29 @@ describe('many markets closing at one boundary (real Redis)', () => {
     const [a, b] = [series('A/USDT'), series('B/USDT')];
     const decision = (s: typeof a, i: number) => ({
       candle: closed(s, i).candle,
-      intent: { intentId: `${s.symbol}-${i}`, series: s, candleOpenTimeMs: closed(s, i).candle.openTimeMs, referencePriceQuote: 100, targetFraction: 0.5, reason: 't', signal: 0.01 },
+      intent: {
+        intentId: `${s.symbol}-${i}`,
+        series: s,
+        candleOpenTimeMs: closed(s, i).candle.openTimeMs,
+        referencePriceQuote: 100,
+        targetFraction: 0.5,
+        reason: 't',
+        signal: 0.01,
+      },
       ingestedAtMs: Date.now(),
     });
     await intents.add('intents', { v: 2, series: a, decisions: [decision(a, 1)] }, { jobId: 'one' });
-    await intents.add('intents', { v: 3, groups: [{ series: a, decisions: [decision(a, 1), decision(a, 2)] }, { series: b, decisions: [decision(b, 1)] }] }, { jobId: 'batch' });
+    await intents.add(
+      'intents',
+      {
+        v: 3,
+        groups: [
+          { series: a, decisions: [decision(a, 1), decision(a, 2)] },
+          { series: b, decisions: [decision(b, 1)] },
+        ],
+      },
+      { jobId: 'batch' },
+    );
     await waitFor(async () => (await intents.getJobState('batch')) === 'completed', 'batch job done');
     expect(rec.traderCalls.map((c) => c.intentId)).toEqual(['A/USDT-1', 'A/USDT-2', 'B/USDT-1']);
     await intents.close();

@@ -54,7 +54,11 @@ describe('pipeline under faults (real Redis)', () => {
     await waitFor(() => hung, 'worker stuck in candle 3');
     await doomed.kill(); // no lock renewal, no commit: the job stalls, the series lock expires
 
-    const survivor = await start({ roles: ['signal'], settings: { prefix, instanceName: `${prefix}-survivor`, ...fast }, signalStep: rec.signalStep('survivor') });
+    const survivor = await start({
+      roles: ['signal'],
+      settings: { prefix, instanceName: `${prefix}-survivor`, ...fast },
+      signalStep: rec.signalStep('survivor'),
+    });
     await waitFor(() => rec.traderCalls.length >= 8, 'eight trader calls');
     const queue = new Queue(CANDLES_QUEUE, { connection: { url: REDIS_URL }, prefix });
     queue.on('error', () => undefined);
@@ -80,7 +84,12 @@ describe('pipeline under faults (real Redis)', () => {
       hung = true;
       return new Promise<void>(() => undefined);
     };
-    const doomed = await startPipeline({ redisUrl: REDIS_URL, roles: ['signal'], settings: { prefix, instanceName: `${prefix}-doomed`, ...fast }, signalStep: rec.signalStep('doomed', hang) });
+    const doomed = await startPipeline({
+      redisUrl: REDIS_URL,
+      roles: ['signal'],
+      settings: { prefix, instanceName: `${prefix}-doomed`, ...fast },
+      signalStep: rec.signalStep('doomed', hang),
+    });
     await ingest.publishCandles([0, 1, 2, 3, 4, 5, 6, 7].map((i) => closed(BTC, i))); // one job, one batch
     await waitFor(() => hung, 'worker stuck in candle 5');
     await doomed.kill();
@@ -97,7 +106,12 @@ describe('pipeline under faults (real Redis)', () => {
     prefixes.push(prefix);
     const rec = recorder();
     const instanceName = `${prefix}-all`;
-    const p = await start({ roles: ['ingest', 'signal', 'trader'], settings: { prefix, instanceName, ...fast }, signalStep: rec.signalStep('s'), traderStep: rec.traderStep });
+    const p = await start({
+      roles: ['ingest', 'signal', 'trader'],
+      settings: { prefix, instanceName, ...fast },
+      signalStep: rec.signalStep('s'),
+      traderStep: rec.traderStep,
+    });
     for (let i = 0; i < 5; i++) await p.publishCandle(closed(BTC, i));
     await waitFor(() => rec.traderCalls.length >= 5, 'five trader calls');
 
@@ -123,7 +137,12 @@ describe('pipeline under faults (real Redis)', () => {
     const second = recorder();
     const signal = recorder();
     const ingest = await start({ roles: ['ingest', 'signal'], settings: { prefix, instanceName: `${prefix}-a`, ...fast }, signalStep: signal.signalStep('s') });
-    const trader1 = await startPipeline({ redisUrl: REDIS_URL, roles: ['trader'], settings: { prefix, instanceName: `${prefix}-t1`, ...fast }, traderStep: first.traderStep });
+    const trader1 = await startPipeline({
+      redisUrl: REDIS_URL,
+      roles: ['trader'],
+      settings: { prefix, instanceName: `${prefix}-t1`, ...fast },
+      traderStep: first.traderStep,
+    });
     await waitFor(async () => (await harness.admin.exists(`${prefix}:pipeline:trader:lock`)) === 1, 'first trader holds the lease');
     const trader2 = await start({ roles: ['trader'], settings: { prefix, instanceName: `${prefix}-t2`, ...fast }, traderStep: second.traderStep });
     for (let i = 0; i < 5; i++) await ingest.publishCandle(closed(BTC, i));

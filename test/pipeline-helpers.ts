@@ -113,7 +113,11 @@ export function bySeries(calls: readonly { series: string; openTimeMs: number }[
  * keys deleted after each test. `start` starts a pipeline against the test Redis and tracks it;
  * push a prefix to `prefixes` to have its keys deleted.
  */
-export function pipelineHarness(): { start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline>; readonly prefixes: string[]; readonly admin: Redis } {
+export function pipelineHarness(): {
+  start(options: Omit<PipelineOptions, 'redisUrl'>): Promise<Pipeline>;
+  readonly prefixes: string[];
+  readonly admin: Redis;
+} {
   let admin: Redis | undefined;
   const prefixes: string[] = [];
   const running: Pipeline[] = [];

@@ -19,7 +19,14 @@ describe('pipeline + metrics + health server, wired as src/app would', () => {
     const metrics = createMetrics();
     const port: PipelineMetrics = metrics; // structural: src/pipeline needs no import of src/obs
     const rec = recorder();
-    const pipeline = await startPipeline({ redisUrl: REDIS_URL, roles: ['ingest', 'signal', 'trader'], settings: { prefix, instanceName: prefix }, signalStep: rec.signalStep('s'), traderStep: rec.traderStep, metrics: port });
+    const pipeline = await startPipeline({
+      redisUrl: REDIS_URL,
+      roles: ['ingest', 'signal', 'trader'],
+      settings: { prefix, instanceName: prefix },
+      signalStep: rec.signalStep('s'),
+      traderStep: rec.traderStep,
+      metrics: port,
+    });
     const startedAtMs = Date.now();
     let nowMs = closed(BTC, 3).candle.openTimeMs + 2 * timeframeMs('1h');
     const server = await startHealthServer({
@@ -32,7 +39,16 @@ describe('pipeline + metrics + health server, wired as src/app would', () => {
           redis: { reachable: h.redisReachable },
           queues: h.queues,
           risk: { state: 'normal', halted: false },
-          series: h.series.map((s) => seriesHealth({ id: s.id, timeframeMs: timeframeMs('1h'), lastClosedOpenTimeMs: s.lastProcessedOpenTimeMs, nowMs, startedAtMs, staleAfterCandles: 2 })),
+          series: h.series.map((s) =>
+            seriesHealth({
+              id: s.id,
+              timeframeMs: timeframeMs('1h'),
+              lastClosedOpenTimeMs: s.lastProcessedOpenTimeMs,
+              nowMs,
+              startedAtMs,
+              staleAfterCandles: 2,
+            }),
+          ),
         };
       },
     });

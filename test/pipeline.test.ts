@@ -39,8 +39,16 @@ describe('pipeline end to end (real Redis, stub steps)', () => {
       if (Math.random() < 0.3) await new Promise((r) => setTimeout(r, Math.random() * 3));
     };
     const ingest = await start({ roles: ['ingest', 'trader'], settings: { prefix, instanceName: `${prefix}-a` }, traderStep: rec.traderStep });
-    await start({ roles: ['signal'], settings: { prefix, signalConcurrency: 4, readAhead: 3, instanceName: `${prefix}-s1` }, signalStep: rec.signalStep('s1', jitter) });
-    await start({ roles: ['signal'], settings: { prefix, signalConcurrency: 4, readAhead: 3, instanceName: `${prefix}-s2` }, signalStep: rec.signalStep('s2', jitter) });
+    await start({
+      roles: ['signal'],
+      settings: { prefix, signalConcurrency: 4, readAhead: 3, instanceName: `${prefix}-s1` },
+      signalStep: rec.signalStep('s1', jitter),
+    });
+    await start({
+      roles: ['signal'],
+      settings: { prefix, signalConcurrency: 4, readAhead: 3, instanceName: `${prefix}-s2` },
+      signalStep: rec.signalStep('s2', jitter),
+    });
 
     const N = 60;
     for (let i = 0; i < N; i++) {
@@ -63,7 +71,11 @@ describe('pipeline end to end (real Redis, stub steps)', () => {
   it('replays a bulk publish (multi-candle jobs) in order with two signal workers', async () => {
     const prefix = newPrefix('bulk');
     const rec = recorder();
-    const ingest = await start({ roles: ['ingest', 'trader'], settings: { prefix, maxCandlesPerJob: 50, instanceName: `${prefix}-a` }, traderStep: rec.traderStep });
+    const ingest = await start({
+      roles: ['ingest', 'trader'],
+      settings: { prefix, maxCandlesPerJob: 50, instanceName: `${prefix}-a` },
+      traderStep: rec.traderStep,
+    });
     await start({ roles: ['signal'], settings: { prefix, readAhead: 64, instanceName: `${prefix}-s1` }, signalStep: rec.signalStep('s1') });
     await start({ roles: ['signal'], settings: { prefix, readAhead: 64, instanceName: `${prefix}-s2` }, signalStep: rec.signalStep('s2') });
     const N = 1_000;
@@ -119,7 +131,13 @@ describe('pipeline end to end (real Redis, stub steps)', () => {
     const prefix = newPrefix('malformed');
     const rec = recorder();
     const log = memoryLogger();
-    const p = await start({ roles: ['ingest', 'signal', 'trader'], settings: { prefix, instanceName: prefix }, signalStep: rec.signalStep('s'), traderStep: rec.traderStep, logger: log });
+    const p = await start({
+      roles: ['ingest', 'signal', 'trader'],
+      settings: { prefix, instanceName: prefix },
+      signalStep: rec.signalStep('s'),
+      traderStep: rec.traderStep,
+      logger: log,
+    });
     const candles = new Queue(CANDLES_QUEUE, { connection: { url: REDIS_URL }, prefix });
     const intents = new Queue(INTENTS_QUEUE, { connection: { url: REDIS_URL }, prefix });
     candles.on('error', () => undefined);
@@ -128,7 +146,10 @@ describe('pipeline end to end (real Redis, stub steps)', () => {
     await intents.add('intents', { v: 2, series: BTC, decisions: [] }, { jobId: 'bad-intent' });
     await p.publishCandle(closed(BTC, 0));
     await waitFor(() => rec.traderCalls.length >= 1, 'good candle traded');
-    await waitFor(async () => (await candles.getJobState('bad-candle')) === 'failed' && (await intents.getJobState('bad-intent')) === 'failed', 'bad jobs failed');
+    await waitFor(
+      async () => (await candles.getJobState('bad-candle')) === 'failed' && (await intents.getJobState('bad-intent')) === 'failed',
+      'bad jobs failed',
+    );
     const bad = await candles.getJob('bad-candle');
     expect(bad?.attemptsMade).toBe(1); // unrecoverable: not retried
     expect(log.lines.filter((l) => l.level === 'error' && /malformed (candle|decision) job rejected/.test(l.msg))).toHaveLength(2);
@@ -136,13 +157,21 @@ describe('pipeline end to end (real Redis, stub steps)', () => {
     await intents.close();
   });
 
-  it('executes a candle\'s decision once even when it comes back in another job', async () => {
+  it("executes a candle's decision once even when it comes back in another job", async () => {
     const prefix = newPrefix('intent-dedup');
     const rec = recorder();
     await start({ roles: ['trader'], settings: { prefix, instanceName: prefix }, traderStep: rec.traderStep });
     const intents = new Queue(INTENTS_QUEUE, { connection: { url: REDIS_URL }, prefix });
     intents.on('error', () => undefined);
-    const intent = (i: number) => ({ intentId: `btc-${i}`, series: BTC, candleOpenTimeMs: closed(BTC, i).candle.openTimeMs, referencePriceQuote: 100, targetFraction: 0.5, reason: 't', signal: 0.01 });
+    const intent = (i: number) => ({
+      intentId: `btc-${i}`,
+      series: BTC,
+      candleOpenTimeMs: closed(BTC, i).candle.openTimeMs,
+      referencePriceQuote: 100,
+      targetFraction: 0.5,
+      reason: 't',
+      signal: 0.01,
+    });
     const decision = (i: number) => ({ candle: closed(BTC, i).candle, intent: intent(i), ingestedAtMs: Date.now() });
     await intents.add('intents', { v: 2, series: BTC, decisions: [decision(1)] }, { jobId: 'a' });
     await intents.add('intents', { v: 2, series: BTC, decisions: [decision(1), decision(2)] }, { jobId: 'b' });

@@ -22,7 +22,15 @@ afterAll(async () => {
 describe('graceful shutdown', () => {
   it('SIGTERM stops a running daemon (a paced replay, 10 candles/s): drains, closes, prints its summary, exits 0', async () => {
     const child = spawn(tsx, [cli, 'replay', '--data', `${SAMPLE_DATA_DIR}/BTC_USDT-1h.csv`, '--speed', '36000'], {
-      env: { ...process.env, WICK_REDIS_URL: REDIS_URL, WICK_REDIS_PREFIX: `wicktest-sigterm-${process.pid}`, WICK_MODEL_DIR: model, WICK_LOG_FORMAT: 'json', WICK_LOG_LEVEL: 'info', WICK_EXECUTION_PROVIDER: 'cpu' },
+      env: {
+        ...process.env,
+        WICK_REDIS_URL: REDIS_URL,
+        WICK_REDIS_PREFIX: `wicktest-sigterm-${process.pid}`,
+        WICK_MODEL_DIR: model,
+        WICK_LOG_FORMAT: 'json',
+        WICK_LOG_LEVEL: 'info',
+        WICK_EXECUTION_PROVIDER: 'cpu',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     running = child;

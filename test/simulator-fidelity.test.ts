@@ -40,7 +40,15 @@ async function errorOf(p: Promise<unknown>): Promise<Error> {
 
 beforeAll(async () => {
   sim = await startExchangeSimulator({
-    markets: [{ symbol: SYMBOL, pricePath: [{ timeMs: T0, price: 100 }, { timeMs: T0 + 10 * HOUR, price: 100 }] }],
+    markets: [
+      {
+        symbol: SYMBOL,
+        pricePath: [
+          { timeMs: T0, price: 100 },
+          { timeMs: T0 + 10 * HOUR, price: 100 },
+        ],
+      },
+    ],
     balances: { USDT: 100_000 },
     startTimeMs: T0 + 10 * 60_000,
     apiKey: KEY,
@@ -71,7 +79,15 @@ describe('simulator fidelity (Binance behaviours wick relies on)', () => {
     expect((await broker.fetchBalance()).base['BTC']).toBeCloseTo(net, 10);
     const full = await broker.placeOrder({ clientOrderId: cid('full'), symbol: SYMBOL, side: 'sell', type: 'market', purpose: 'exit', qtyBase: 0.5 });
     expect(full).toMatchObject({ status: 'denied', reason: { code: 'INSUFFICIENT_FUNDS' } });
-    const stop = await broker.placeOrder({ clientOrderId: cid('stop'), symbol: SYMBOL, side: 'sell', type: 'stop_loss_limit', purpose: 'stop', qtyBase: net, triggerPriceQuote: 95 });
+    const stop = await broker.placeOrder({
+      clientOrderId: cid('stop'),
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_loss_limit',
+      purpose: 'stop',
+      qtyBase: net,
+      triggerPriceQuote: 95,
+    });
     expect(stop).toMatchObject({ status: 'accepted', order: { status: 'open' } });
     await broker.cancelOrder(SYMBOL, stop.status === 'accepted' ? stop.order.clientOrderId : '');
     const exit = await broker.placeOrder({ clientOrderId: cid('exit'), symbol: SYMBOL, side: 'sell', type: 'market', purpose: 'exit', qtyBase: net });
@@ -79,8 +95,29 @@ describe('simulator fidelity (Binance behaviours wick relies on)', () => {
   });
 
   it('BNB-fee mode (an option) pays the fee in BNB; wick keeps the whole quantity', async () => {
-    const bnbSim = await startExchangeSimulator({ markets: [{ symbol: SYMBOL, pricePath: [{ timeMs: T0, price: 100 }, { timeMs: T0 + HOUR, price: 100 }] }], balances: { USDT: 1000, BNB: 1 }, feeMode: { kind: 'BNB', bnbPriceQuote: 300 }, startTimeMs: T0, apiKey: KEY, apiSecret: SECRET });
-    const bnbEx = await createCcxtExchange({ exchangeId: 'binance', apiKey: KEY, secret: SECRET, urls: { rest: bnbSim.restUrl, ws: bnbSim.wsUrl }, timeoutMs: 2_000 });
+    const bnbSim = await startExchangeSimulator({
+      markets: [
+        {
+          symbol: SYMBOL,
+          pricePath: [
+            { timeMs: T0, price: 100 },
+            { timeMs: T0 + HOUR, price: 100 },
+          ],
+        },
+      ],
+      balances: { USDT: 1000, BNB: 1 },
+      feeMode: { kind: 'BNB', bnbPriceQuote: 300 },
+      startTimeMs: T0,
+      apiKey: KEY,
+      apiSecret: SECRET,
+    });
+    const bnbEx = await createCcxtExchange({
+      exchangeId: 'binance',
+      apiKey: KEY,
+      secret: SECRET,
+      urls: { rest: bnbSim.restUrl, ws: bnbSim.wsUrl },
+      timeoutMs: 2_000,
+    });
     try {
       const b = await CcxtBroker.create(bnbEx, { symbols: [SYMBOL], rateBudget: new RateBudget({ burst: 100, perSecond: 100 }) });
       const r = await b.placeOrder({ clientOrderId: cid('bnb'), symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 1 });
@@ -99,7 +136,15 @@ describe('simulator fidelity (Binance behaviours wick relies on)', () => {
     expect(venue).toBeInstanceOf(ccxt.InvalidOrder);
     expect(venue.message).toContain('PERCENT_PRICE_BY_SIDE');
     const before = orderPosts();
-    const r = await broker.placeOrder({ clientOrderId: cid('band'), symbol: SYMBOL, side: 'buy', type: 'limit', purpose: 'entry', qtyBase: 1, limitPriceQuote: 5 });
+    const r = await broker.placeOrder({
+      clientOrderId: cid('band'),
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'limit',
+      purpose: 'entry',
+      qtyBase: 1,
+      limitPriceQuote: 5,
+    });
     expect(r).toMatchObject({ status: 'denied', reason: { code: 'PRICE_OUT_OF_BAND', message: expect.stringContaining('PERCENT_PRICE_BY_SIDE') } });
     expect(orderPosts()).toBe(before);
   });
@@ -118,7 +163,15 @@ describe('simulator fidelity (Binance behaviours wick relies on)', () => {
     const raw = await ex.createOrder(SYMBOL, 'limit', 'sell', 0.1, 94, { stopLossPrice: 95, newOrderRespType: 'RESULT' });
     expect((raw.info as { workingTime: number }).workingTime).toBeGreaterThan(0);
     expect(raw.timestamp).toBeGreaterThan(0);
-    const r = await broker.placeOrder({ clientOrderId: cid('slt'), symbol: SYMBOL, side: 'sell', type: 'stop_loss_limit', purpose: 'stop', qtyBase: 0.1, triggerPriceQuote: 95 });
+    const r = await broker.placeOrder({
+      clientOrderId: cid('slt'),
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_loss_limit',
+      purpose: 'stop',
+      qtyBase: 0.1,
+      triggerPriceQuote: 95,
+    });
     expect(r.status, JSON.stringify(r)).toBe('accepted');
     if (r.status === 'accepted') expect(r.order.createdAtMs).toBeGreaterThan(0);
     await ex.cancelAllOrders(SYMBOL);
@@ -126,16 +179,37 @@ describe('simulator fidelity (Binance behaviours wick relies on)', () => {
 
   it('minimum notional of a market order is judged at the 5-minute average price: the venue refuses, wick denies cleanly, nothing placed', async () => {
     const jump = await startExchangeSimulator({
-      markets: [{ symbol: SYMBOL, minNotional: 10, pricePath: [{ timeMs: T0, price: 100 }, { timeMs: T0 + 300_000, price: 100 }, { timeMs: T0 + 300_001, price: 1000 }, { timeMs: T0 + HOUR, price: 1000 }] }],
+      markets: [
+        {
+          symbol: SYMBOL,
+          minNotional: 10,
+          pricePath: [
+            { timeMs: T0, price: 100 },
+            { timeMs: T0 + 300_000, price: 100 },
+            { timeMs: T0 + 300_001, price: 1000 },
+            { timeMs: T0 + HOUR, price: 1000 },
+          ],
+        },
+      ],
       balances: { USDT: 1000 },
       startTimeMs: T0 + 300_002,
       apiKey: KEY,
       apiSecret: SECRET,
     });
-    const jEx = await createCcxtExchange({ exchangeId: 'binance', apiKey: KEY, secret: SECRET, urls: { rest: jump.restUrl, ws: jump.wsUrl }, timeoutMs: 2_000 });
+    const jEx = await createCcxtExchange({
+      exchangeId: 'binance',
+      apiKey: KEY,
+      secret: SECRET,
+      urls: { rest: jump.restUrl, ws: jump.wsUrl },
+      timeoutMs: 2_000,
+    });
     try {
       // wick's last price (1000) says 0.02 BTC is 20 USDT, above 10; the venue's average (~115) says 2.3.
-      const b = await CcxtBroker.create(jEx, { symbols: [SYMBOL], rateBudget: new RateBudget({ burst: 100, perSecond: 100 }), referencePriceQuote: () => 1000 });
+      const b = await CcxtBroker.create(jEx, {
+        symbols: [SYMBOL],
+        rateBudget: new RateBudget({ burst: 100, perSecond: 100 }),
+        referencePriceQuote: () => 1000,
+      });
       const id = cid('avg');
       const r = await b.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.02 });
       expect(r).toMatchObject({ status: 'denied', reason: { code: 'BELOW_MIN_NOTIONAL' } });
@@ -149,11 +223,27 @@ describe('simulator fidelity (Binance behaviours wick relies on)', () => {
   it('open algo orders are capped at 5 per symbol: the sixth stop is denied cleanly (TOO_MANY_OPEN_ORDERS), one order per client id', async () => {
     await broker.placeOrder({ clientOrderId: cid('own6'), symbol: SYMBOL, side: 'buy', type: 'market', purpose: 'entry', qtyBase: 0.7 });
     for (let i = 0; i < 5; i++) {
-      const r = await broker.placeOrder({ clientOrderId: cid(`s${i}`), symbol: SYMBOL, side: 'sell', type: 'stop_loss_limit', purpose: 'stop', qtyBase: 0.1, triggerPriceQuote: 95 });
+      const r = await broker.placeOrder({
+        clientOrderId: cid(`s${i}`),
+        symbol: SYMBOL,
+        side: 'sell',
+        type: 'stop_loss_limit',
+        purpose: 'stop',
+        qtyBase: 0.1,
+        triggerPriceQuote: 95,
+      });
       expect(r.status, JSON.stringify(r)).toBe('accepted');
     }
     const id = cid('s6');
-    const sixth = await broker.placeOrder({ clientOrderId: id, symbol: SYMBOL, side: 'sell', type: 'stop_loss_limit', purpose: 'stop', qtyBase: 0.1, triggerPriceQuote: 95 });
+    const sixth = await broker.placeOrder({
+      clientOrderId: id,
+      symbol: SYMBOL,
+      side: 'sell',
+      type: 'stop_loss_limit',
+      purpose: 'stop',
+      qtyBase: 0.1,
+      triggerPriceQuote: 95,
+    });
     expect(sixth).toMatchObject({ status: 'denied', reason: { code: 'TOO_MANY_OPEN_ORDERS' } });
     expect((await ex.fetchOrders(SYMBOL, undefined, 1000)).filter((o) => o.clientOrderId === id)).toHaveLength(0);
     await ex.cancelAllOrders(SYMBOL);

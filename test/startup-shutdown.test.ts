@@ -23,7 +23,21 @@ let model: string;
 beforeAll(async () => {
   model = await randomModelFolder({ seed: 11 });
   const now = Date.now();
-  sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', pricePath: [{ timeMs: now - 400 * H, price: 100 }, { timeMs: now + 10 * H, price: 101 }] }], startTimeMs: now, playbackSpeed: 1, apiKey: 'startup-key-1234', apiSecret: 'startup-secret-1234' });
+  sim = await startExchangeSimulator({
+    markets: [
+      {
+        symbol: 'BTC/USDT',
+        pricePath: [
+          { timeMs: now - 400 * H, price: 100 },
+          { timeMs: now + 10 * H, price: 101 },
+        ],
+      },
+    ],
+    startTimeMs: now,
+    playbackSpeed: 1,
+    apiKey: 'startup-key-1234',
+    apiSecret: 'startup-secret-1234',
+  });
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); // never leave a daemon behind
@@ -35,7 +49,18 @@ afterAll(async () => {
 function wick(args: string[], env: Record<string, string>): { child: ChildProcess; out: () => string; exited: Promise<{ code: number | null; ms: number }> } {
   const started = Date.now();
   const child = spawn(tsx, [cli, ...args], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', WICK_SYMBOLS: 'BTC/USDT', WICK_MODEL_DIR: model, WICK_EXECUTION_PROVIDER: 'cpu', WICK_LOG_FORMAT: 'json', WICK_LOG_LEVEL: 'info', WICK_EXCHANGE_REST_URL: sim.restUrl, WICK_EXCHANGE_WS_URL: sim.wsUrl, ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      WICK_SYMBOLS: 'BTC/USDT',
+      WICK_MODEL_DIR: model,
+      WICK_EXECUTION_PROVIDER: 'cpu',
+      WICK_LOG_FORMAT: 'json',
+      WICK_LOG_LEVEL: 'info',
+      WICK_EXCHANGE_REST_URL: sim.restUrl,
+      WICK_EXCHANGE_WS_URL: sim.wsUrl,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -122,9 +147,15 @@ describe('shutdown is bounded', () => {
       }),
     );
     const prefix = `wicktest-hang-${process.pid}`;
-    const run = wick(['paper', '--seed', '200'], { WICK_HTTP_PORT: '0', WICK_REDIS_URL: `redis://127.0.0.1:${proxyPort}`, WICK_REDIS_PREFIX: prefix, WICK_SHUTDOWN_TIMEOUT_SECONDS: '3' });
+    const run = wick(['paper', '--seed', '200'], {
+      WICK_HTTP_PORT: '0',
+      WICK_REDIS_URL: `redis://127.0.0.1:${proxyPort}`,
+      WICK_REDIS_PREFIX: prefix,
+      WICK_SHUTDOWN_TIMEOUT_SECONDS: '3',
+    });
     const deadline = Date.now() + 60_000;
-    while (!run.out().includes('health, metrics and operator API listening') && Date.now() < deadline && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    while (!run.out().includes('health, metrics and operator API listening') && Date.now() < deadline && run.child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100));
     expect(run.out(), run.out().slice(-2000)).toContain('health, metrics and operator API listening');
     frozen = true;
     const signalledAt = Date.now();

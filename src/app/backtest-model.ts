@@ -14,7 +14,12 @@ export const THREADED_SCORING_MIN_CANDLES = 20_000;
  * session per window.
  */
 export async function loadBacktestModel(dir: string, config: Config, logger: Logger, candles: number): Promise<OnnxSignalModel | ThreadedSignalModel> {
-  const model = await OnnxSignalModel.load(dir, { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger, cpuThreads: 2 });
+  const model = await OnnxSignalModel.load(dir, {
+    executionProvider: config.model.executionProvider,
+    cudaStrict: config.model.cudaStrict,
+    logger,
+    cpuThreads: 2,
+  });
   const cores = availableParallelism();
   if (model.info.executionProvider !== 'cpu' || cores < 2 || candles < THREADED_SCORING_MIN_CANDLES) return model;
   try {

@@ -18,7 +18,10 @@ export function parseOptions(args: readonly string[], options: NonNullable<Parse
 }
 
 /** As parseOptions, for commands that also take positional arguments (`wick model show ID`). */
-export function parseOptionsAndPositionals(args: readonly string[], options: NonNullable<ParseArgsConfig['options']>): { values: OptionValues; positionals: string[] } {
+export function parseOptionsAndPositionals(
+  args: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: OptionValues; positionals: string[] } {
   try {
     const parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options });
     return { values: parsed.values as OptionValues, positionals: parsed.positionals };
@@ -74,7 +77,11 @@ export function parseDaemonArgs(
   defaultRole: string,
   flags: { readonly fresh?: boolean; readonly retrainEnabled?: boolean } = {},
 ): { roles: PipelineRole[]; seed: number; fresh: boolean; trainer: boolean } {
-  const values = parseOptions(args, { role: { type: 'string' }, seed: { type: 'string' }, ...(flags.fresh === true ? { fresh: { type: 'boolean' as const } } : {}) });
+  const values = parseOptions(args, {
+    role: { type: 'string' },
+    seed: { type: 'string' },
+    ...(flags.fresh === true ? { fresh: { type: 'boolean' as const } } : {}),
+  });
   const role = stringOption(values, 'role') ?? defaultRole;
   const roles = parseRoles(role);
   const retrainEnabled = flags.retrainEnabled === true;

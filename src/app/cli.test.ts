@@ -86,7 +86,21 @@ describe('wick live never starts by accident', () => {
     expect(r.err).toContain('WICK_LIVE_CONFIRM is not set');
   });
   it('with a complete configuration trades; keys the exchange refuses halt it: /health 503, nothing sent, no secret logged', async () => {
-    const sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', pricePath: [{ timeMs: 0, price: 100 }, { timeMs: Date.now() + 86_400_000, price: 100 }] }], balances: { USDT: 1000 }, apiKey: 'good-key-1234', apiSecret: 'good-secret-1234', playbackSpeed: 1 });
+    const sim = await startExchangeSimulator({
+      markets: [
+        {
+          symbol: 'BTC/USDT',
+          pricePath: [
+            { timeMs: 0, price: 100 },
+            { timeMs: Date.now() + 86_400_000, price: 100 },
+          ],
+        },
+      ],
+      balances: { USDT: 1000 },
+      apiKey: 'good-key-1234',
+      apiSecret: 'good-secret-1234',
+      playbackSpeed: 1,
+    });
     try {
       const { ctx, out, err } = context();
       const abort = new AbortController();
@@ -106,7 +120,11 @@ describe('wick live never starts by accident', () => {
       const running = runCli(['live', '--role', 'trader'], { ...ctx, env, signal: abort.signal });
       const deadline = Date.now() + 20_000;
       while (!out().includes('operator API listening') && err() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const url = /"url":"([^"]+)"/.exec(out().split('\n').find((l) => l.includes('operator API listening')) ?? '')?.[1];
+      const url = /"url":"([^"]+)"/.exec(
+        out()
+          .split('\n')
+          .find((l) => l.includes('operator API listening')) ?? '',
+      )?.[1];
       expect(url, err()).toBeDefined();
       const health = await fetch(`${url as string}/health`);
       expect(health.status).toBe(503);

@@ -7,7 +7,6 @@ import { UsageError, type CliCommand, type CliContext, type CommandEntry } from 
 import { COMMANDS } from './commands/index.js';
 import { version } from './version.js';
 
-
 function mainHelp(commands: readonly CommandEntry[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [

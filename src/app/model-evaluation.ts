@@ -25,7 +25,12 @@ function symbolOf(name: string): string {
 }
 
 /** Scores the candles of [fromMs, toMs) of every series (with warm-up history before fromMs) with the model. */
-export async function scorePeriod(model: SignalModel & { readonly manifest: ModelManifest }, inputs: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[], fromMs: number, toMs: number): Promise<ScoredSeries[]> {
+export async function scorePeriod(
+  model: SignalModel & { readonly manifest: ModelManifest },
+  inputs: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[],
+  fromMs: number,
+  toMs: number,
+): Promise<ScoredSeries[]> {
   const series = inputs.map((s) => {
     const first = s.candles.findIndex((c) => c.openTimeMs >= fromMs);
     const start = first < 0 ? s.candles.length : Math.max(0, first - WARMUP_CANDLES - model.info.windowLength);
@@ -56,7 +61,10 @@ export async function calibrateModelFolder(dir: string, inputs: readonly NamedSe
     const { validationFromMs, validationToMs } = m.training.splits;
     const scored = await scorePeriod(model, keyed(inputs, m.timeframe), validationFromMs, validationToMs + 1);
     const calibration: PolicyCalibration = calibratePolicy(scored, model.info, validationFromMs, validationToMs + 1, Math.max(...m.horizons));
-    return await updateManifest(dir, { ...m, policyCalibration: { ...calibration, quantiles: [...calibration.quantiles], deciles: calibration.deciles.map((d) => ({ ...d })) } });
+    return await updateManifest(dir, {
+      ...m,
+      policyCalibration: { ...calibration, quantiles: [...calibration.quantiles], deciles: calibration.deciles.map((d) => ({ ...d })) },
+    });
   } finally {
     await model.close();
   }
@@ -75,7 +83,13 @@ export interface PeriodEvaluation {
  * policy, risk, costs) and computes its diagnostics: what `wick train` shows for the validation
  * and test splits.
  */
-export async function evaluateModelPeriods(dir: string, inputs: readonly NamedSeries[], periods: readonly { name: string; fromMs: number; toMs: number }[], config: Config, timingShifts: number): Promise<PeriodEvaluation[]> {
+export async function evaluateModelPeriods(
+  dir: string,
+  inputs: readonly NamedSeries[],
+  periods: readonly { name: string; fromMs: number; toMs: number }[],
+  config: Config,
+  timingShifts: number,
+): Promise<PeriodEvaluation[]> {
   const model = await OnnxSignalModel.load(join(dir), { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger, cpuThreads: 1 });
   try {
     const out: PeriodEvaluation[] = [];
@@ -93,7 +107,14 @@ export async function evaluateModelPeriods(dir: string, inputs: readonly NamedSe
         fromMs: p.fromMs,
       });
       const run = await tradeScoredSeries(makeSetup(), scored);
-      const diagnostics = await diagnoseBacktest({ scored, run, makeSetup, timingShifts, exposureCap: exposureCapFor(config, symbols.length), initialEquityQuote: initial });
+      const diagnostics = await diagnoseBacktest({
+        scored,
+        run,
+        makeSetup,
+        timingShifts,
+        exposureCap: exposureCapFor(config, symbols.length),
+        initialEquityQuote: initial,
+      });
       out.push({ ...p, run, diagnostics });
     }
     return out;

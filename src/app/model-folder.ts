@@ -19,11 +19,16 @@ const OPSET = 14;
 /** Writes a model folder for wick's own LSTM: model.onnx (exported from the TypeScript LSTM) and manifest.json. */
 export async function writeModelFolder(dir: string, model: LstmModel, input: ManifestInput, now: Date = new Date()): Promise<ModelManifest> {
   const bytes = exportOnnx(model, { windowLength: input.windowLength, metadata: { specHash: input.specHash }, producerVersion: version() });
-  return writeModelFiles(dir, bytes, {
-    ...input,
-    architecture: { layers: model.config.numLayers, hidden: model.config.hiddenSize, outputs: model.config.outputSize },
-    onnx: { inputName: ONNX_INPUT, outputName: ONNX_OUTPUT, opset: OPSET },
-  }, { idPrefix: 'wick', now });
+  return writeModelFiles(
+    dir,
+    bytes,
+    {
+      ...input,
+      architecture: { layers: model.config.numLayers, hidden: model.config.hiddenSize, outputs: model.config.outputSize },
+      onnx: { inputName: ONNX_INPUT, outputName: ONNX_OUTPUT, opset: OPSET },
+    },
+    { idPrefix: 'wick', now },
+  );
 }
 
 /**
@@ -31,7 +36,12 @@ export async function writeModelFolder(dir: string, model: LstmModel, input: Man
  * renamed, manifest last, so a crash never leaves a folder whose manifest describes a different
  * model.onnx. The manifest's modelId is `<idPrefix>-` + the first 12 hex digits of the ONNX sha256.
  */
-export async function writeModelFiles(dir: string, bytes: Uint8Array, fields: ManifestFields, options: { readonly idPrefix: string; readonly now?: Date }): Promise<ModelManifest> {
+export async function writeModelFiles(
+  dir: string,
+  bytes: Uint8Array,
+  fields: ManifestFields,
+  options: { readonly idPrefix: string; readonly now?: Date },
+): Promise<ModelManifest> {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const manifest: ModelManifest = manifestSchema.parse({
     format: 'wick-model',

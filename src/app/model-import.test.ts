@@ -29,8 +29,27 @@ function pythonWithOnnx(): string | null {
 }
 
 const importArgs = (out: string, extra: string[] = []): string[] => [
-  'model', 'import', '--onnx', foreign, '--spec', 'scale-free', '--window', '32', '--horizons', '3', '--target', 'ratio', '--target-scale', '100',
-  '--data', btc, '--train-to', '2022-03-15', '--out', out, ...extra,
+  'model',
+  'import',
+  '--onnx',
+  foreign,
+  '--spec',
+  'scale-free',
+  '--window',
+  '32',
+  '--horizons',
+  '3',
+  '--target',
+  'ratio',
+  '--target-scale',
+  '100',
+  '--data',
+  btc,
+  '--train-to',
+  '2022-03-15',
+  '--out',
+  out,
+  ...extra,
 ];
 
 let dir: string;
@@ -50,7 +69,13 @@ describe('the foreign ONNX fixture', () => {
 
   it('was not written by wick: other names, opset and graph layout', async () => {
     const sig = inspectOnnx(await readFile(foreign), { window: 32, features: F, outputs: 3 });
-    expect(sig).toMatchObject({ opset: 17, inputName: 'input_seq', outputName: 'y_hat', inputDims: ['batch_size', 'seq_len', F], outputDims: ['batch_size', 3] });
+    expect(sig).toMatchObject({
+      opset: 17,
+      inputName: 'input_seq',
+      outputName: 'y_hat',
+      inputDims: ['batch_size', 'seq_len', F],
+      outputDims: ['batch_size', 3],
+    });
     expect(sig.operators).toEqual(expect.arrayContaining(['Gather', 'MatMul', 'LSTM']));
     expect(sig.operators).not.toContain('Gemm');
   });
@@ -63,7 +88,14 @@ describe('wick model import', () => {
     expect(r.err).toContain('imported');
     expect(r.code).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));
-    expect(manifest).toMatchObject({ modelId: expect.stringMatching(/^import-[0-9a-f]{12}$/), windowLength: 32, horizons: [1, 2, 3], target: { kind: 'ratio', scale: 100 }, onnx: { inputName: 'input_seq', outputName: 'y_hat', opset: 17 }, origin: { kind: 'imported', sourceFile: 'foreign-lstm.onnx' } });
+    expect(manifest).toMatchObject({
+      modelId: expect.stringMatching(/^import-[0-9a-f]{12}$/),
+      windowLength: 32,
+      horizons: [1, 2, 3],
+      target: { kind: 'ratio', scale: 100 },
+      onnx: { inputName: 'input_seq', outputName: 'y_hat', opset: 17 },
+      origin: { kind: 'imported', sourceFile: 'foreign-lstm.onnx' },
+    });
     expect(manifest.training.splits.trainToMs).toBe(Date.UTC(2022, 2, 15));
     // The normalisation is fitted on the training range only: the first feature (close ratio) has a mean near 1.
     expect(manifest.normalisation.mean[0]).toBeCloseTo(1, 2);
@@ -98,7 +130,9 @@ describe('wick model import', () => {
   });
 
   it('refuses a model with a fixed batch, naming the export option that fixes it', async () => {
-    const decoded = ModelProto.toObject(ModelProto.decode(await readFile(foreign))) as { graph: { input: { type: { tensorType: { shape: { dim: { dimValue?: number; dimParam?: string }[] } } } }[] } };
+    const decoded = ModelProto.toObject(ModelProto.decode(await readFile(foreign))) as {
+      graph: { input: { type: { tensorType: { shape: { dim: { dimValue?: number; dimParam?: string }[] } } } }[] };
+    };
     decoded.graph.input[0]!.type.tensorType.shape.dim[0] = { dimValue: 1 };
     const fixed = join(dir, 'fixed-batch.onnx');
     await writeFile(fixed, ModelProto.encode(ModelProto.fromObject(decoded)).finish());
@@ -129,7 +163,24 @@ describe('wick model import', () => {
   });
 
   it('rejects missing options with usage status 2', async () => {
-    const r = await runWick(['model', 'import', '--onnx', foreign, '--spec', 'scale-free', '--window', '32', '--horizons', '3', '--target', 'ratio', '--data', btc, '--out', join(dir, 'x')]);
+    const r = await runWick([
+      'model',
+      'import',
+      '--onnx',
+      foreign,
+      '--spec',
+      'scale-free',
+      '--window',
+      '32',
+      '--horizons',
+      '3',
+      '--target',
+      'ratio',
+      '--data',
+      btc,
+      '--out',
+      join(dir, 'x'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--train-to ISO is required');
   });

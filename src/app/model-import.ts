@@ -4,7 +4,16 @@ import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
 import { timeframeMs, type Timeframe } from '../core/candle.js';
 import { DataError, ModelMismatchError } from '../core/errors.js';
-import { calibrateDrift, computeFeatures, fitNormalisation, getSpec, specHash, writeWindow, type ComputedFeatures, type Normalisation } from '../features/index.js';
+import {
+  calibrateDrift,
+  computeFeatures,
+  fitNormalisation,
+  getSpec,
+  specHash,
+  writeWindow,
+  type ComputedFeatures,
+  type Normalisation,
+} from '../features/index.js';
 import type { ModelManifest } from '../model/manifest.js';
 import { ModelProto } from '../train/onnx-proto.js';
 import { writeModelFiles } from './model-folder.js';
@@ -51,7 +60,8 @@ type Decoded = {
   graph?: { node?: { opType?: string }[]; input?: ValueInfo[]; output?: ValueInfo[]; initializer?: { name?: string }[] };
 };
 
-const num = (v: number | { toNumber(): number } | null | undefined): number | undefined => (v === null || v === undefined ? undefined : typeof v === 'number' ? v : v.toNumber());
+const num = (v: number | { toNumber(): number } | null | undefined): number | undefined =>
+  v === null || v === undefined ? undefined : typeof v === 'number' ? v : v.toNumber();
 /** A dimension as a number, or its symbolic name ('?' when unnamed): symbolic = dynamic. */
 const dimOf = (d: Dim): number | string => {
   const v = num(d.dimValue);
@@ -64,7 +74,8 @@ function pick(kind: 'input' | 'output', list: readonly ValueInfo[], wanted: stri
     if (found === undefined) throw new ModelMismatchError(`the graph has no ${kind} "${wanted}"; its ${kind}s are [${list.map((v) => v.name).join(', ')}]`);
     return found;
   }
-  if (list.length !== 1) throw new ModelMismatchError(`the graph has ${list.length} ${kind}s [${list.map((v) => v.name).join(', ')}]; name the one to use with --${kind} NAME`);
+  if (list.length !== 1)
+    throw new ModelMismatchError(`the graph has ${list.length} ${kind}s [${list.map((v) => v.name).join(', ')}]; name the one to use with --${kind} NAME`);
   return list[0] as ValueInfo;
 }
 
@@ -73,40 +84,73 @@ function pick(kind: 'input' | 'output', list: readonly ValueInfo[], wanted: stri
  * (batch, window, features) with a dynamic batch, one float output (batch, horizons), a default-domain
  * opset wick's onnxruntime runs. Throws ModelMismatchError naming what is wrong and how to export it right.
  */
-export function inspectOnnx(bytes: Uint8Array, expect: { readonly window: number; readonly features: number; readonly outputs: number; readonly inputName?: string | undefined; readonly outputName?: string | undefined }): OnnxSignature {
+export function inspectOnnx(
+  bytes: Uint8Array,
+  expect: {
+    readonly window: number;
+    readonly features: number;
+    readonly outputs: number;
+    readonly inputName?: string | undefined;
+    readonly outputName?: string | undefined;
+  },
+): OnnxSignature {
   let model: Decoded;
   try {
     model = ModelProto.toObject(ModelProto.decode(bytes), { defaults: false }) as Decoded;
   } catch (error) {
-    throw new ModelMismatchError(`not an ONNX model (protobuf decoding failed: ${(error as Error).message}); pass the .onnx file written by torch.onnx.export or tf2onnx`);
+    throw new ModelMismatchError(
+      `not an ONNX model (protobuf decoding failed: ${(error as Error).message}); pass the .onnx file written by torch.onnx.export or tf2onnx`,
+    );
   }
   const graph = model.graph;
-  if (graph === undefined || (graph.node ?? []).length === 0) throw new ModelMismatchError('the ONNX file holds no graph; pass the .onnx file written by torch.onnx.export or tf2onnx');
+  if (graph === undefined || (graph.node ?? []).length === 0)
+    throw new ModelMismatchError('the ONNX file holds no graph; pass the .onnx file written by torch.onnx.export or tf2onnx');
   const opsetEntry = (model.opsetImport ?? []).find((o) => o.domain === undefined || o.domain === '' || o.domain === 'ai.onnx');
   const opset = num(opsetEntry?.version);
   if (opset === undefined) throw new ModelMismatchError('the ONNX file imports no default-domain opset; re-export it with an explicit opset_version (e.g. 17)');
   if (opset < MIN_OPSET) throw new ModelMismatchError(`opset ${opset} is older than ${MIN_OPSET}; re-export with opset_version=17`);
 
   const initialisers = new Set((graph.initializer ?? []).map((t) => t.name));
-  const input = pick('input', (graph.input ?? []).filter((v) => !initialisers.has(v.name)), expect.inputName);
+  const input = pick(
+    'input',
+    (graph.input ?? []).filter((v) => !initialisers.has(v.name)),
+    expect.inputName,
+  );
   const output = pick('output', graph.output ?? [], expect.outputName);
   const shape = (v: ValueInfo, kind: string): (number | string)[] => {
     const t = v.type?.tensorType;
     if (t === undefined) throw new ModelMismatchError(`${kind} "${v.name}" is not a tensor`);
-    if (t.elemType !== ONNX_FLOAT) throw new ModelMismatchError(`${kind} "${v.name}" has element type ${t.elemType ?? '?'}; wick feeds and reads float32 tensors (export the model in float32)`);
+    if (t.elemType !== ONNX_FLOAT)
+      throw new ModelMismatchError(
+        `${kind} "${v.name}" has element type ${t.elemType ?? '?'}; wick feeds and reads float32 tensors (export the model in float32)`,
+      );
     return (t.shape?.dim ?? []).map(dimOf);
   };
   const inputDims = shape(input, 'input');
   const outputDims = shape(output, 'output');
   const inShape = `[${inputDims.join(', ')}]`;
-  if (inputDims.length !== 3) throw new ModelMismatchError(`input "${input.name}" has shape ${inShape}; wick feeds (batch, window, features), batch first. Export with batch_first=True and a 3-d input`);
-  if (typeof inputDims[0] === 'number') throw new ModelMismatchError(`input "${input.name}" has a fixed batch of ${inputDims[0]} (${inShape}); export with a dynamic batch: dynamic_axes={"${input.name}": {0: "batch"}, "${output.name}": {0: "batch"}}`);
-  if (typeof inputDims[1] === 'number' && inputDims[1] !== expect.window) throw new ModelMismatchError(`input "${input.name}" has a fixed window of ${inputDims[1]} candles (${inShape}) but --window is ${expect.window}`);
-  if (typeof inputDims[2] === 'number' && inputDims[2] !== expect.features) throw new ModelMismatchError(`input "${input.name}" takes ${inputDims[2]} features (${inShape}) but the spec computes ${expect.features}; use the --spec the model was trained on`);
+  if (inputDims.length !== 3)
+    throw new ModelMismatchError(
+      `input "${input.name}" has shape ${inShape}; wick feeds (batch, window, features), batch first. Export with batch_first=True and a 3-d input`,
+    );
+  if (typeof inputDims[0] === 'number')
+    throw new ModelMismatchError(
+      `input "${input.name}" has a fixed batch of ${inputDims[0]} (${inShape}); export with a dynamic batch: dynamic_axes={"${input.name}": {0: "batch"}, "${output.name}": {0: "batch"}}`,
+    );
+  if (typeof inputDims[1] === 'number' && inputDims[1] !== expect.window)
+    throw new ModelMismatchError(`input "${input.name}" has a fixed window of ${inputDims[1]} candles (${inShape}) but --window is ${expect.window}`);
+  if (typeof inputDims[2] === 'number' && inputDims[2] !== expect.features)
+    throw new ModelMismatchError(
+      `input "${input.name}" takes ${inputDims[2]} features (${inShape}) but the spec computes ${expect.features}; use the --spec the model was trained on`,
+    );
   const outShape = `[${outputDims.join(', ')}]`;
   if (outputDims.length !== 2) throw new ModelMismatchError(`output "${output.name}" has shape ${outShape}; wick reads (batch, horizons)`);
-  if (typeof outputDims[0] === 'number') throw new ModelMismatchError(`output "${output.name}" has a fixed batch of ${outputDims[0]} (${outShape}); export with a dynamic batch axis on the output too`);
-  if (typeof outputDims[1] === 'number' && outputDims[1] !== expect.outputs) throw new ModelMismatchError(`output "${output.name}" has ${outputDims[1]} values per window (${outShape}) but --horizons gives ${expect.outputs}`);
+  if (typeof outputDims[0] === 'number')
+    throw new ModelMismatchError(
+      `output "${output.name}" has a fixed batch of ${outputDims[0]} (${outShape}); export with a dynamic batch axis on the output too`,
+    );
+  if (typeof outputDims[1] === 'number' && outputDims[1] !== expect.outputs)
+    throw new ModelMismatchError(`output "${output.name}" has ${outputDims[1]} values per window (${outShape}) but --horizons gives ${expect.outputs}`);
   const operators = [...new Set((graph.node ?? []).map((n) => n.opType ?? '?'))].sort();
   const producer = [model.producerName, model.producerVersion].filter((s) => s !== undefined && s !== '').join(' ');
   return { opset, inputName: input.name, outputName: output.name, inputDims, outputDims, operators, producer };
@@ -139,7 +183,10 @@ function windowsIn(features: readonly { f: ComputedFeatures; series: SeriesFile 
 async function run(session: ort.InferenceSession, sig: OnnxSignature, x: Float32Array, n: number, T: number, F: number, K: number): Promise<Float32Array> {
   const out = await session.run({ [sig.inputName]: new ort.Tensor('float32', x.subarray(0, n * T * F), [n, T, F]) });
   const y = out[sig.outputName];
-  if (y === undefined || y.data.length !== n * K) throw new ModelMismatchError(`for a batch of ${n} windows the model returned ${y?.data.length ?? 0} values in "${sig.outputName}" (dims [${y?.dims.join(', ') ?? ''}]); expected ${n}×${K}`);
+  if (y === undefined || y.data.length !== n * K)
+    throw new ModelMismatchError(
+      `for a batch of ${n} windows the model returned ${y?.data.length ?? 0} values in "${sig.outputName}" (dims [${y?.dims.join(', ') ?? ''}]); expected ${n}×${K}`,
+    );
   return y.data as Float32Array;
 }
 
@@ -175,11 +222,19 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
       }
     });
   }
-  if (trainRows.length < T) throw new DataError(`only ${trainRows.length} candles with ready features before --train-to; the normalisation needs more history (at least the window, ${T})`, { file: options.series.map((s) => s.path).join(', ') });
+  if (trainRows.length < T)
+    throw new DataError(
+      `only ${trainRows.length} candles with ready features before --train-to; the normalisation needs more history (at least the window, ${T})`,
+      { file: options.series.map((s) => s.path).join(', ') },
+    );
   const norm = fitNormalisation(Float64Array.from(pooled), new Uint8Array(trainRows.length).fill(1), F, 0, trainRows.length);
   const purgeMs = (T + Math.max(...options.horizons)) * timeframeMs(options.timeframe);
   const validation = windowsIn(features, T, norm, options.trainToMs + purgeMs, Number.POSITIVE_INFINITY);
-  if (validation.n < 3) throw new DataError(`only ${validation.n} full windows after --train-to (plus a ${T + Math.max(...options.horizons)}-candle purge gap); give data that extends past the training range for validation and drift calibration`, { file: options.series.map((s) => s.path).join(', ') });
+  if (validation.n < 3)
+    throw new DataError(
+      `only ${validation.n} full windows after --train-to (plus a ${T + Math.max(...options.horizons)}-candle purge gap); give data that extends past the training range for validation and drift calibration`,
+      { file: options.series.map((s) => s.path).join(', ') },
+    );
 
   let session: ort.InferenceSession;
   try {
@@ -196,8 +251,12 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
       for (let k = 0; k < K; k++) {
         const a = one[k]!;
         const b = three[i * K + k]!;
-        if (!Number.isFinite(a) || !Number.isFinite(b)) throw new ModelMismatchError(`the model gives a non-finite output (${a}) on a sample window; check its export and the feature spec`);
-        if (Math.abs(a - b) > 1e-4 * Math.max(1, Math.abs(a))) throw new ModelMismatchError(`window ${i} gives ${a} alone but ${b} in a batch of 3: the batch axis mixes windows (export with batch_first=True and a dynamic batch axis)`);
+        if (!Number.isFinite(a) || !Number.isFinite(b))
+          throw new ModelMismatchError(`the model gives a non-finite output (${a}) on a sample window; check its export and the feature spec`);
+        if (Math.abs(a - b) > 1e-4 * Math.max(1, Math.abs(a)))
+          throw new ModelMismatchError(
+            `window ${i} gives ${a} alone but ${b} in a batch of 3: the batch axis mixes windows (export with batch_first=True and a dynamic batch axis)`,
+          );
       }
     }
     predictions = new Float32Array(validation.n * K);
@@ -210,7 +269,10 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
     await session.release();
   }
   const bad = predictions.findIndex((v) => !Number.isFinite(v) || (options.target.kind === 'probability' && (v < 0 || v > 1)));
-  if (bad >= 0) throw new ModelMismatchError(`validation window ${Math.floor(bad / K)} gives ${predictions[bad]}${options.target.kind === 'probability' ? ' (a probability model must output values in [0, 1]: put the sigmoid in the graph)' : ''}`);
+  if (bad >= 0)
+    throw new ModelMismatchError(
+      `validation window ${Math.floor(bad / K)} gives ${predictions[bad]}${options.target.kind === 'probability' ? ' (a probability model must output values in [0, 1]: put the sigmoid in the graph)' : ''}`,
+    );
 
   let hits = 0;
   for (let i = 0; i < validation.n; i++) {
@@ -221,7 +283,8 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
   const hash = createHash('sha256').update(bytes).digest('hex');
   const lastMs = Math.max(...options.series.map((s) => s.candles.at(-1)?.openTimeMs ?? 0));
   const scale = options.target.kind === 'ratio' ? options.target.scale : 1;
-  const target: ModelManifest['target'] = options.target.kind === 'ratio' ? { kind: 'ratio', scale: options.target.scale } : { kind: 'probability', horizon: options.horizons[0] as number };
+  const target: ModelManifest['target'] =
+    options.target.kind === 'ratio' ? { kind: 'ratio', scale: options.target.scale } : { kind: 'probability', horizon: options.horizons[0] as number };
   return writeModelFiles(
     outDir,
     bytes,
@@ -236,9 +299,26 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
       normalisation: { mean: [...norm.mean], std: [...norm.std], clipSigma: norm.clip ?? null },
       architecture: { kind: 'external', outputs: K, operators: [...sig.operators] },
       training: {
-        data: options.series.map((s) => ({ file: basename(s.path), fromMs: s.candles[0]?.openTimeMs ?? 0, toMs: s.candles.at(-1)?.openTimeMs ?? 0, rows: s.candles.length })),
-        splits: { trainToMs: options.trainToMs, validationFromMs: options.trainToMs + purgeMs, validationToMs: lastMs, testFromMs: null, testToMs: null, purgeCandles: T + Math.max(...options.horizons) },
-        hyperParameters: { importedFrom: basename(options.onnxPath), sourceSha256: hash, inputDims: sig.inputDims.join('x'), outputDims: sig.outputDims.join('x') },
+        data: options.series.map((s) => ({
+          file: basename(s.path),
+          fromMs: s.candles[0]?.openTimeMs ?? 0,
+          toMs: s.candles.at(-1)?.openTimeMs ?? 0,
+          rows: s.candles.length,
+        })),
+        splits: {
+          trainToMs: options.trainToMs,
+          validationFromMs: options.trainToMs + purgeMs,
+          validationToMs: lastMs,
+          testFromMs: null,
+          testToMs: null,
+          purgeCandles: T + Math.max(...options.horizons),
+        },
+        hyperParameters: {
+          importedFrom: basename(options.onnxPath),
+          sourceSha256: hash,
+          inputDims: sig.inputDims.join('x'),
+          outputDims: sig.outputDims.join('x'),
+        },
         seed: 0,
         epochsRun: 0,
         bestEpoch: 0,
@@ -246,7 +326,14 @@ export async function importOnnxModel(options: ImportOptions, outDir: string, no
       metrics: { validation: { windows: validation.n, directionalAccuracy: hits / validation.n }, test: null },
       origin: { kind: 'imported', sourceFile: basename(options.onnxPath), ...(sig.producer !== '' ? { producer: sig.producer } : {}) },
       // Prediction statistics in the units the daemon sees (close ratios, or probabilities).
-      drift: calibrateDrift(validation.x, validation.n, T * F, options.target.kind === 'ratio' ? Float64Array.from(predictions, (v) => 1 + v / scale) : predictions, K, options.drift),
+      drift: calibrateDrift(
+        validation.x,
+        validation.n,
+        T * F,
+        options.target.kind === 'ratio' ? Float64Array.from(predictions, (v) => 1 + v / scale) : predictions,
+        K,
+        options.drift,
+      ),
       onnx: { inputName: sig.inputName, outputName: sig.outputName, opset: sig.opset },
     },
     { idPrefix: 'import', ...(now !== undefined ? { now } : {}) },

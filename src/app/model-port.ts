@@ -57,6 +57,9 @@ export function registryModelPort(registry: ModelRegistry): ModelPort {
 /** GET/POST /api/models when WICK_MODEL_REGISTRY is set; undefined otherwise. */
 export function modelApiFor(config: Config, cwd: string, logger: Logger): ReturnType<typeof createModelApi> | undefined {
   if (config.model.registry === undefined) return undefined;
-  const registry = new ModelRegistry(resolve(cwd, config.model.registry), { nowMs: () => Date.now(), verify: loadingVerifier(logger.child({ component: 'model-registry' })) });
+  const registry = new ModelRegistry(resolve(cwd, config.model.registry), {
+    nowMs: () => Date.now(),
+    verify: loadingVerifier(logger.child({ component: 'model-registry' })),
+  });
   return createModelApi({ port: registryModelPort(registry), token: config.http.apiToken, logger });
 }

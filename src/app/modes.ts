@@ -1,5 +1,17 @@
 import type { Redis } from 'ioredis';
-import { DataError, ManualClock, seriesId, timeframeMs, type Broker, type CandleSource, type Clock, type Logger, type MarketRules, type SeriesKey, type Timeframe } from '../core/index.js';
+import {
+  DataError,
+  ManualClock,
+  seriesId,
+  timeframeMs,
+  type Broker,
+  type CandleSource,
+  type Clock,
+  type Logger,
+  type MarketRules,
+  type SeriesKey,
+  type Timeframe,
+} from '../core/index.js';
 import { PaperBroker, Reconciler, SimulatedVenueFeed, type AccountState, type FillModelConfig } from '../execution/index.js';
 import { CcxtCandleSource } from '../market/ccxt-candle-source.js';
 import { createCcxtExchange } from '../market/ccxt-client.js';
@@ -32,7 +44,12 @@ export function accountFor(mode: 'replay' | 'paper' | 'live', config: Config): s
 }
 
 /** A simulated venue (PaperBroker + simulated clock) that resumes the venue state saved with the account. */
-export function simulatedVenue(options: { readonly rules: Readonly<Record<string, MarketRules>>; readonly fillModel: FillModelConfig; readonly initialCashQuote: number; readonly timeframe: Timeframe }): (saved: AccountState | null) => Venue {
+export function simulatedVenue(options: {
+  readonly rules: Readonly<Record<string, MarketRules>>;
+  readonly fillModel: FillModelConfig;
+  readonly initialCashQuote: number;
+  readonly timeframe: Timeframe;
+}): (saved: AccountState | null) => Venue {
   return (saved) => {
     const tfMs = timeframeMs(options.timeframe);
     const last = saved === null ? [] : Object.values(saved.lastCandleOpenTimeMs);
@@ -45,17 +62,37 @@ export function simulatedVenue(options: { readonly rules: Readonly<Record<string
 }
 
 /** A real venue: the broker is polled before each candle and reconciled at start-up and periodically. */
-export function exchangeVenue(options: { readonly broker: Broker; readonly account: string; readonly symbols: readonly string[]; readonly clock: Clock; readonly logger: Logger; readonly fillLookbackMs?: number }): (saved: AccountState | null, priceOf: (symbol: string) => number | undefined) => Venue {
+export function exchangeVenue(options: {
+  readonly broker: Broker;
+  readonly account: string;
+  readonly symbols: readonly string[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly fillLookbackMs?: number;
+}): (saved: AccountState | null, priceOf: (symbol: string) => number | undefined) => Venue {
   return (saved, priceOf) => {
     const since = options.clock.nowMs() - (options.fillLookbackMs ?? 86_400_000);
     const fillCursorMs = saved?.fillCursorMs ?? Object.fromEntries(options.symbols.map((s) => [s, since]));
-    const reconciler = new Reconciler({ broker: options.broker, account: options.account, symbols: options.symbols, clock: options.clock, logger: options.logger, fillCursorMs, referencePriceQuote: priceOf });
+    const reconciler = new Reconciler({
+      broker: options.broker,
+      account: options.account,
+      symbols: options.symbols,
+      clock: options.clock,
+      logger: options.logger,
+      fillCursorMs,
+      referencePriceQuote: priceOf,
+    });
     return { broker: options.broker, clock: options.clock, feed: reconciler, reconciler, snapshot: () => null };
   };
 }
 
 /** The account store in Redis (its own connection) and how to close it. */
-export function redisAccountStore(config: Config, prefix: string, account: string, logger: Logger): { readonly store: AccountStore; readonly redis: Redis; close(): Promise<void> } {
+export function redisAccountStore(
+  config: Config,
+  prefix: string,
+  account: string,
+  logger: Logger,
+): { readonly store: AccountStore; readonly redis: Redis; close(): Promise<void> } {
   const redis = createRedisConnection(config.redis.url, 'worker', `wick.account.${account}`, logger.child({ component: 'account-store' }));
   return { store: new AccountStore(redis, prefix, account, logger.child({ component: 'account-store' })), redis, close: () => closeRedis(redis) };
 }
@@ -97,7 +134,15 @@ export async function simulatedTrader(options: {
 }
 
 /** The trader wiring of a live account: the CcxtBroker, reconciled; the account persisted in Redis. */
-export function liveTrader(options: { readonly config: Config; readonly broker: Broker; readonly initialCashQuote: number; readonly prefix: string; readonly logger: Logger; readonly clock?: Clock; readonly fillLookbackMs?: number }): TraderWiring {
+export function liveTrader(options: {
+  readonly config: Config;
+  readonly broker: Broker;
+  readonly initialCashQuote: number;
+  readonly prefix: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly fillLookbackMs?: number;
+}): TraderWiring {
   const { config } = options;
   const account = accountFor('live', config);
   const clock = options.clock ?? { nowMs: () => Date.now() };
@@ -106,7 +151,14 @@ export function liveTrader(options: { readonly config: Config; readonly broker: 
     account,
     initialEquityQuote: options.initialCashQuote,
     kernel: { orderManager: orderManagerConfigFor(config, account, options.initialCashQuote), risk: riskConfigFor(config, options.initialCashQuote) },
-    venue: exchangeVenue({ broker: options.broker, account, symbols: config.market.symbols, clock, logger: options.logger.child({ component: 'reconcile' }), ...(options.fillLookbackMs !== undefined ? { fillLookbackMs: options.fillLookbackMs } : {}) }),
+    venue: exchangeVenue({
+      broker: options.broker,
+      account,
+      symbols: config.market.symbols,
+      clock,
+      logger: options.logger.child({ component: 'reconcile' }),
+      ...(options.fillLookbackMs !== undefined ? { fillLookbackMs: options.fillLookbackMs } : {}),
+    }),
     accountStore: store.store,
     memory: { maxTrades: 500, maxPoints: 5_000 },
     close: () => store.close(),
@@ -115,7 +167,8 @@ export function liveTrader(options: { readonly config: Config; readonly broker: 
 
 /** The exchange's websocket candles (public data), resuming after the last candle the pipeline processed. */
 export async function ccxtCandleSource(daemon: Daemon, config: Config, series: readonly SeriesKey[], seed: number, logger: Logger): Promise<CandleSource> {
-  const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
+  const urls =
+    config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
   const exchange = await createCcxtExchange({ exchangeId: config.market.exchange, timeoutMs: config.market.timeoutMs, ...urls });
   const resume: Record<string, number> = {};
   for (const s of series) {
@@ -131,7 +184,13 @@ export async function ccxtCandleSource(daemon: Daemon, config: Config, series: r
     seedCount,
     resumeAfterOpenTimeMs: resume,
     plausibility: config.market.plausibility,
-    onQuarantine: (q) => daemon.notifier?.notify(notifyEvents.error(new DataError(`${q.series.symbol} ${q.series.timeframe} candle ${new Date(q.candle.openTimeMs).toISOString()} quarantined: ${q.reason}`), 'ingest')),
+    onQuarantine: (q) =>
+      daemon.notifier?.notify(
+        notifyEvents.error(
+          new DataError(`${q.series.symbol} ${q.series.timeframe} candle ${new Date(q.candle.openTimeMs).toISOString()} quarantined: ${q.reason}`),
+          'ingest',
+        ),
+      ),
   });
 }
 

@@ -26,14 +26,25 @@ export function symbolFromFileName(path: string): string {
  */
 export async function loadSeriesFiles(
   paths: readonly string[],
-  options: { readonly cwd: string; readonly exchange: string; readonly timeframe?: Timeframe | undefined; readonly resample?: Timeframe | undefined; readonly plausibility?: PlausibilityBounds | undefined },
+  options: {
+    readonly cwd: string;
+    readonly exchange: string;
+    readonly timeframe?: Timeframe | undefined;
+    readonly resample?: Timeframe | undefined;
+    readonly plausibility?: PlausibilityBounds | undefined;
+  },
 ): Promise<SeriesFile[]> {
   const out: SeriesFile[] = [];
   let timeframe = options.timeframe;
   for (const path of paths) {
-    const file = await readCandleFile(resolve(options.cwd, path), { displayName: path, ...(options.plausibility ? { plausibility: options.plausibility } : {}), ...(options.timeframe ? { timeframe: options.timeframe } : {}) });
+    const file = await readCandleFile(resolve(options.cwd, path), {
+      displayName: path,
+      ...(options.plausibility ? { plausibility: options.plausibility } : {}),
+      ...(options.timeframe ? { timeframe: options.timeframe } : {}),
+    });
     if (file.timeframe === undefined) throw new DataError('too few rows to infer the timeframe; pass --timeframe', { file: path });
-    if (timeframe !== undefined && file.timeframe !== timeframe) throw new DataError(`timeframe ${file.timeframe} differs from the other files' ${timeframe}`, { file: path });
+    if (timeframe !== undefined && file.timeframe !== timeframe)
+      throw new DataError(`timeframe ${file.timeframe} differs from the other files' ${timeframe}`, { file: path });
     timeframe = file.timeframe;
     const tf = options.resample ?? file.timeframe;
     const candles = options.resample ? resample(file.candles, file.timeframe, options.resample) : file.candles;

@@ -44,7 +44,9 @@ describe('policies calibrated to the model', () => {
   });
 
   it('rejects an exit quantile at or above the entry quantile with a clear message', () => {
-    expect(() => loadConfig({ WICK_ENTRY_QUANTILE: '0.5', WICK_EXIT_QUANTILE: '0.6' })).toThrow(/WICK_EXIT_QUANTILE = 0.6 must be below WICK_ENTRY_QUANTILE = 0.5/);
+    expect(() => loadConfig({ WICK_ENTRY_QUANTILE: '0.5', WICK_EXIT_QUANTILE: '0.6' })).toThrow(
+      /WICK_EXIT_QUANTILE = 0.6 must be below WICK_ENTRY_QUANTILE = 0.5/,
+    );
   });
 
   it('vol-target sizing from the configuration; the exposure cap across markets', () => {

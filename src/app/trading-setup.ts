@@ -15,7 +15,12 @@ export function policyFor(model: Pick<SignalModelInfo, 'target'>, config: Config
     if (levels !== null) return new HorizonAveragingPolicy({ threshold: 0, scale: s.fullPositionMove, cap: s.maxPositionFraction, levels });
     return new HorizonAveragingPolicy({ threshold: s.entryThreshold, exitThreshold: s.exitThreshold, scale: s.fullPositionMove, cap: s.maxPositionFraction });
   }
-  if (levels !== null) return new ThresholdHysteresisPolicy({ pEnter: Math.min(1, levels.entry), pExit: Math.max(0, Math.min(levels.exit, Math.min(1, levels.entry) - 1e-9)), targetFraction: s.maxPositionFraction });
+  if (levels !== null)
+    return new ThresholdHysteresisPolicy({
+      pEnter: Math.min(1, levels.entry),
+      pExit: Math.max(0, Math.min(levels.exit, Math.min(1, levels.entry) - 1e-9)),
+      targetFraction: s.maxPositionFraction,
+    });
   return new ThresholdHysteresisPolicy({ pEnter: s.enterProbability, pExit: s.exitProbability, targetFraction: s.maxPositionFraction });
 }
 
@@ -39,7 +44,8 @@ export function policyLevelsFor(config: Config, calibration: PolicyCalibration |
 export function describePolicy(config: Config, calibration: PolicyCalibration | undefined): string {
   const levels = policyLevelsFor(config, calibration);
   const s = config.strategy;
-  if (levels === null) return `fixed thresholds (entry ${s.entryThreshold}, exit ${s.exitThreshold}; probabilities ${s.enterProbability}/${s.exitProbability})${s.thresholds === 'calibrated' ? ': the model carries no calibration' : ''}`;
+  if (levels === null)
+    return `fixed thresholds (entry ${s.entryThreshold}, exit ${s.exitThreshold}; probabilities ${s.enterProbability}/${s.exitProbability})${s.thresholds === 'calibrated' ? ': the model carries no calibration' : ''}`;
   return `calibrated on validation: enter above q${s.entryQuantile} = ${levels.entry.toPrecision(6)}${s.costAware ? ' (cost-aware)' : ''}, exit below q${s.exitQuantile} = ${levels.exit.toPrecision(6)}`;
 }
 
@@ -56,7 +62,14 @@ export function orderManagerConfigFor(config: Config, account: string, initialCa
   return {
     account,
     initialCashQuote,
-    sizing: { mode: config.strategy.sizing === 'vol_target' ? { kind: 'annual_volatility_target', targetAnnualVol: config.strategy.targetAnnualVol, barsPerYear: barsPerYear(config.market.timeframe) } : { kind: 'proportional' }, maxFraction: config.strategy.maxPositionFraction, maxNotionalQuote: config.risk.maxPositionNotionalQuote },
+    sizing: {
+      mode:
+        config.strategy.sizing === 'vol_target'
+          ? { kind: 'annual_volatility_target', targetAnnualVol: config.strategy.targetAnnualVol, barsPerYear: barsPerYear(config.market.timeframe) }
+          : { kind: 'proportional' },
+      maxFraction: config.strategy.maxPositionFraction,
+      maxNotionalQuote: config.risk.maxPositionNotionalQuote,
+    },
     stops: stopConfigFor(config),
   };
 }

@@ -12,7 +12,11 @@ describe('walk-forward folds', () => {
   it('merges a last fold shorter than half a fold into the one before', () => {
     const from = Date.UTC(2022, 2, 1);
     const plan = planFolds({ trainDays: 10, testDays: 20, fromMs: from, toMs: from + 61 * DAY }, from - 100 * DAY);
-    expect(plan.map((f) => [(f.testFromMs - from) / DAY, (f.testToMs - from) / DAY])).toEqual([[0, 20], [20, 40], [40, 61]]);
+    expect(plan.map((f) => [(f.testFromMs - from) / DAY, (f.testToMs - from) / DAY])).toEqual([
+      [0, 20],
+      [20, 40],
+      [40, 61],
+    ]);
     const exact = planFolds({ trainDays: 10, testDays: 20, fromMs: from, toMs: from + 70 * DAY }, from - 100 * DAY);
     expect(exact.map((f) => (f.testToMs - f.testFromMs) / DAY)).toEqual([20, 20, 20, 10]); // half a fold is kept
   });
@@ -22,7 +26,9 @@ describe('walk-forward folds', () => {
     const plan = planFolds({ trainDays: 30, testDays: 10, fromMs: from, toMs: from + 20 * DAY }, from - 28 * DAY);
     expect(plan[0]).toMatchObject({ trainFromMs: from - 28 * DAY, trainDays: 28 });
     expect(plan[1]).toMatchObject({ trainFromMs: from - 20 * DAY, trainDays: 30 });
-    expect(() => planFolds({ trainDays: 40, testDays: 10, fromMs: from, toMs: from + 20 * DAY }, from - 28 * DAY)).toThrow(/has only 28.0 days of data before it, but --train-days is 40/);
+    expect(() => planFolds({ trainDays: 40, testDays: 10, fromMs: from, toMs: from + 20 * DAY }, from - 28 * DAY)).toThrow(
+      /has only 28.0 days of data before it, but --train-days is 40/,
+    );
   });
 
   it('one account across folds: a long opened in fold 1 is still held in fold 2 (no free close at the boundary)', async () => {
@@ -49,7 +55,10 @@ describe('walk-forward folds', () => {
     const run = await tradeScoredSeries(
       {
         model: { modelId: 'wf', target: 'ratio', horizons: [1] },
-        policy: new FoldPolicy([{ fromMs: candles[150]!.openTimeMs, policy: spy(make(), 1) }, { fromMs: boundary, policy: spy(make(), 2) }]),
+        policy: new FoldPolicy([
+          { fromMs: candles[150]!.openTimeMs, policy: spy(make(), 1) },
+          { fromMs: boundary, policy: spy(make(), 2) },
+        ]),
         orderManager: { account: 'wf', initialCashQuote: 10_000, rebalanceBandFraction: 0.5, stops: { stopLoss: { kind: 'pct', pct: 0.5 } } },
         risk: DEFAULT_RISK,
         rules: { 'SYN/USDT': { symbol: 'SYN/USDT', tickSize: 0.0001, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } },

@@ -56,7 +56,10 @@ const TRAIN_SPAN_TOLERANCE = 0.9;
  * `trainDays` before it. Refuses (UsageError) a fold whose data before it covers less than 90 % of
  * `trainDays`, naming the first date that would work.
  */
-export function planFolds(options: Pick<WalkForwardOptions, 'trainDays' | 'testDays' | 'fromMs' | 'toMs'>, firstCandleMs: number): { trainFromMs: number; trainDays: number; testFromMs: number; testToMs: number }[] {
+export function planFolds(
+  options: Pick<WalkForwardOptions, 'trainDays' | 'testDays' | 'fromMs' | 'toMs'>,
+  firstCandleMs: number,
+): { trainFromMs: number; trainDays: number; testFromMs: number; testToMs: number }[] {
   const step = options.testDays * DAY_MS;
   const bounds: [number, number][] = [];
   for (let from = options.fromMs; from < options.toMs; from += step) bounds.push([from, Math.min(from + step, options.toMs)]);
@@ -96,7 +99,11 @@ export class FoldPolicy implements Policy {
  * Copies each fold's predictions into one (N, K) array per series over `series`' candles: row i
  * gets the prediction of the fold whose test period holds candle i (NaN elsewhere).
  */
-export function stitchFoldPredictions(series: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[], K: number, folds: readonly { readonly fromMs: number; readonly toMs: number; readonly scored: readonly ScoredSeries[] }[]): ScoredSeries[] {
+export function stitchFoldPredictions(
+  series: readonly { readonly key: SeriesKey; readonly candles: readonly Candle[] }[],
+  K: number,
+  folds: readonly { readonly fromMs: number; readonly toMs: number; readonly scored: readonly ScoredSeries[] }[],
+): ScoredSeries[] {
   return series.map((s, si) => {
     const index = new Map(s.candles.map((c, i) => [c.openTimeMs, i]));
     const predictions = new Float64Array(s.candles.length * K).fill(Number.NaN);
@@ -180,7 +187,12 @@ export async function runWalkForward(
         ctx,
         true,
       );
-      const model = await loadBacktestModel(dir, config, logger, series.reduce((n, s) => n + s.candles.length, 0));
+      const model = await loadBacktestModel(
+        dir,
+        config,
+        logger,
+        series.reduce((n, s) => n + s.candles.length, 0),
+      );
       try {
         info = model.info;
         parts.push({ fromMs: fold.testFromMs, toMs: fold.testToMs, scored: await scorePeriod(model, traded, fold.testFromMs, fold.testToMs) });

@@ -100,7 +100,12 @@ describe('runBacktest', () => {
   });
 
   it('runs several series on one account in time order, against an equal-weight buy-and-hold', async () => {
-    const run = await runBacktest(setup([{ key: BTC, candles: btc }, { key: ETH, candles: eth }]));
+    const run = await runBacktest(
+      setup([
+        { key: BTC, candles: btc },
+        { key: ETH, candles: eth },
+      ]),
+    );
     const symbols = new Set(run.trades.map((t) => t.symbol));
     expect(symbols).toEqual(new Set(['BTC/USDT', 'ETH/USDT']));
     for (let i = 1; i < run.equity.length; i++) expect(run.equity[i]![0]).toBeGreaterThan(run.equity[i - 1]![0]);

@@ -13,7 +13,15 @@ import {
   type Timeframe,
 } from '../core/index.js';
 import { atrGauge, FeatureBuilder, type FeatureSpec, type Normalisation } from '../features/index.js';
-import { AccountLedger, PaperBroker, SimulatedVenueFeed, TradingKernel, type FillModelConfig, type OrderManagerConfig, type RiskConfig } from '../execution/index.js';
+import {
+  AccountLedger,
+  PaperBroker,
+  SimulatedVenueFeed,
+  TradingKernel,
+  type FillModelConfig,
+  type OrderManagerConfig,
+  type RiskConfig,
+} from '../execution/index.js';
 import type { Policy } from '../strategy/index.js';
 import { finishRun, SteppedMarkets, type SessionResult } from './run-result.js';
 
@@ -56,7 +64,6 @@ export type BacktestRun = SessionResult & {
   /** The levels the signal is compared with (enter above, exit below); absent when the policy has none. */
   readonly signalLevels?: { readonly enter: number; readonly exit: number };
 };
-
 
 /**
  * Scores every candle's window with the model, in batches. A prediction for candle i uses the
@@ -145,7 +152,9 @@ function seriesTimeframe(series: readonly { readonly key: SeriesKey }[], caller:
  * Score phase: drops candles at or after `toMs` and scores every remaining candle's window with the
  * model (see scoreSeries). The result can be traded as is or altered first (e.g. shifted in time).
  */
-export async function scoreBacktestSeries(setup: Pick<BacktestSetup, 'series' | 'model' | 'featureSpec' | 'normalisation' | 'toMs' | 'inferenceBatch'>): Promise<ScoredSeries[]> {
+export async function scoreBacktestSeries(
+  setup: Pick<BacktestSetup, 'series' | 'model' | 'featureSpec' | 'normalisation' | 'toMs' | 'inferenceBatch'>,
+): Promise<ScoredSeries[]> {
   const tfMs = timeframeMs(seriesTimeframe(setup.series, 'runBacktest'));
   const toMs = setup.toMs ?? Number.POSITIVE_INFINITY;
   const batch = setup.inferenceBatch ?? 512;
@@ -215,8 +224,14 @@ export async function tradeScoredSeries(setup: TradeSetup, series: readonly Scor
   }
   const finished = finishRun(ledger, { timeframe, initialCashQuote: setup.orderManager.initialCashQuote, fillModel: setup.fillModel, markets: stepped.list() });
   const levels = setup.policy.signalLevels;
-  const run: BacktestRun = { ...finished, signals: series.map((s, i) => ({ symbol: s.key.symbol, points: signals[i] as [number, number][] })), ...(levels !== undefined ? { signalLevels: levels } : {}) };
-  setup.logger?.child({ component: 'backtest' }).info({ candles: run.candlesProcessed, trades: run.trades.length, intents: run.intents, denied: run.deniedByRisk }, 'backtest finished');
+  const run: BacktestRun = {
+    ...finished,
+    signals: series.map((s, i) => ({ symbol: s.key.symbol, points: signals[i] as [number, number][] })),
+    ...(levels !== undefined ? { signalLevels: levels } : {}),
+  };
+  setup.logger
+    ?.child({ component: 'backtest' })
+    .info({ candles: run.candlesProcessed, trades: run.trades.length, intents: run.intents, denied: run.deniedByRisk }, 'backtest finished');
   return run;
 }
 

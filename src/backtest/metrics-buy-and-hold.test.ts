@@ -45,7 +45,11 @@ describe('buyAndHold', () => {
 
   it('degenerate inputs', () => {
     expect(buyAndHold([], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 })).toEqual({ equity: [], trades: [], exposed: [] });
-    expect(buyAndHold([candle(3, 50)], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 })).toEqual({ equity: [[3 * HOUR, 1]], trades: [], exposed: [false] });
+    expect(buyAndHold([candle(3, 50)], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 })).toEqual({
+      equity: [[3 * HOUR, 1]],
+      trades: [],
+      exposed: [false],
+    });
     expect(() => buyAndHold([candle(0, 0)], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 })).toThrow(InvariantError);
     expect(() => buyAndHold([candle(0, 1)], { initialEquityQuote: 0, feeBps: 0, slippageBps: 0 })).toThrow(InvariantError);
     expect(() => buyAndHold([candle(0, 1)], { initialEquityQuote: 1, feeBps: -1, slippageBps: 0 })).toThrow(InvariantError);
@@ -59,11 +63,20 @@ describe('buyAndHoldEqualWeight', () => {
     // total: h0 1000, h1 1050, h2 855
     const a = [candle(0, 100), candle(1, 110), candle(2, 121)];
     const b = [candle(1, 50), candle(2, 25)];
-    const bh = buyAndHoldEqualWeight([{ symbol: 'A/USDT', candles: a }, { symbol: 'B/USDT', candles: b }], { initialEquityQuote: 1000, feeBps: 0, slippageBps: 0 });
+    const bh = buyAndHoldEqualWeight(
+      [
+        { symbol: 'A/USDT', candles: a },
+        { symbol: 'B/USDT', candles: b },
+      ],
+      { initialEquityQuote: 1000, feeBps: 0, slippageBps: 0 },
+    );
     expect(bh.equity.map(([t]) => t)).toEqual([0, HOUR, 2 * HOUR]);
     expect(bh.equity.map(([, e]) => e)).toEqual([1000, 1050, 855]);
     expect(bh.exposed).toEqual([false, true, true]);
-    expect(bh.trades.map((t) => [t.symbol, t.pnl])).toEqual([['A/USDT', 105], ['B/USDT', -250]]);
+    expect(bh.trades.map((t) => [t.symbol, t.pnl])).toEqual([
+      ['A/USDT', 105],
+      ['B/USDT', -250],
+    ]);
     expect(buyAndHoldEqualWeight([], { initialEquityQuote: 1, feeBps: 0, slippageBps: 0 }).equity).toEqual([]);
   });
 });

@@ -79,8 +79,14 @@ export function buyAndHoldEqualWeight(
   if (markets.length === 0) return { equity: [], trades: [], exposed: [] };
   const share = options.initialEquityQuote / markets.length;
   const legs = markets.map((m) => buyAndHold(m.candles, { ...options, initialEquityQuote: share, symbol: m.symbol }));
-  const equity = sumCurvesOnUnion(legs.map((leg) => leg.equity), legs.map(() => share));
-  const invested = sumCurvesOnUnion(legs.map((leg) => leg.equity.map(([t], i) => [t, leg.exposed[i] === true ? 1 : 0] as const)), legs.map(() => 0));
+  const equity = sumCurvesOnUnion(
+    legs.map((leg) => leg.equity),
+    legs.map(() => share),
+  );
+  const invested = sumCurvesOnUnion(
+    legs.map((leg) => leg.equity.map(([t], i) => [t, leg.exposed[i] === true ? 1 : 0] as const)),
+    legs.map(() => 0),
+  );
   const exposed = invested.map(([, n]) => n > 0);
   return { equity, trades: legs.flatMap((leg) => leg.trades), exposed };
 }

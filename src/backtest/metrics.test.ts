@@ -79,14 +79,27 @@ describe('computeMetrics on a hand-computed curve', () => {
 describe('computeMetrics definitions', () => {
   it('cagr over exactly two 365-day years', () => {
     // 100 → 121 over 730 days: (1.21)^(1/2) - 1 = 0.1
-    const m = computeMetrics({ equity: [[0, 100], [730 * DAY, 121]], trades: [], exposed: [false, false], barsPerYear: 365 });
+    const m = computeMetrics({
+      equity: [
+        [0, 100],
+        [730 * DAY, 121],
+      ],
+      trades: [],
+      exposed: [false, false],
+      barsPerYear: 365,
+    });
     expect(m.cagr).toBeCloseTo(0.1, 12);
     expect(m.totalReturn).toBeCloseTo(0.21, 12);
   });
 
   it('drawdown duration runs from the peak to the first point back at the peak', () => {
     // peak 110 at h1, 99 at h2, 105 at h3, 110 at h4 (recovered: 3 h), 120 at h5, 108 at h6 (open: 1 h)
-    const m = computeMetrics({ equity: curve([100, 110, 99, 105, 110, 120, 108], HOUR), trades: [], exposed: Array<boolean>(7).fill(false), barsPerYear: 8760 });
+    const m = computeMetrics({
+      equity: curve([100, 110, 99, 105, 110, 120, 108], HOUR),
+      trades: [],
+      exposed: Array<boolean>(7).fill(false),
+      barsPerYear: 8760,
+    });
     expect(m.maxDrawdownDurationMs).toBe(3 * HOUR);
     expect(m.maxDrawdown).toBeCloseTo(0.1, 12); // 1 - 99/110 = 1 - 108/120 = 0.1
     expect(drawdownCurve(curve([100, 110, 99, 105, 110])).map(([, d]) => Number(d.toFixed(12)))).toEqual([0, 0, 0.1, Number((1 - 105 / 110).toFixed(12)), 0]);
@@ -229,7 +242,17 @@ describe('computeMetrics edge cases', () => {
   });
 
   it('rejects broken input loudly', () => {
-    expect(() => computeMetrics({ equity: [[0, 1], [0, 2]], trades: [], exposed: [false, false], barsPerYear: 1 })).toThrow(InvariantError);
+    expect(() =>
+      computeMetrics({
+        equity: [
+          [0, 1],
+          [0, 2],
+        ],
+        trades: [],
+        exposed: [false, false],
+        barsPerYear: 1,
+      }),
+    ).toThrow(InvariantError);
     expect(() => computeMetrics({ equity: [[0, Number.NaN]], trades: [], exposed: [false], barsPerYear: 1 })).toThrow(InvariantError);
     expect(() => computeMetrics({ equity: [[0, 1]], trades: [], exposed: [], barsPerYear: 1 })).toThrow(InvariantError);
     expect(() => computeMetrics({ equity: [[0, 1]], trades: [], exposed: [true], barsPerYear: 0 })).toThrow(InvariantError);

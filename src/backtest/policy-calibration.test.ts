@@ -53,10 +53,23 @@ describe('policy calibration', () => {
       const s = scored(2, scale);
       const from = s.candles[1000]!.openTimeMs;
       const cal = calibratePolicy([s], model, s.candles[100]!.openTimeMs, from, 2);
-      const policy = new HorizonAveragingPolicy({ threshold: 0, scale: 1, cap: 0.5, levels: { entry: calibratedLevel(cal, 0.8), exit: calibratedLevel(cal, 0.4) } });
+      const policy = new HorizonAveragingPolicy({
+        threshold: 0,
+        scale: 1,
+        cap: 0.5,
+        levels: { entry: calibratedLevel(cal, 0.8), exit: calibratedLevel(cal, 0.4) },
+      });
       runs.push(
         await tradeScoredSeries(
-          { model, policy, orderManager: { account: 'c', initialCashQuote: 10_000 }, risk: DEFAULT_RISK, rules: { 'SYN/USDT': { symbol: 'SYN/USDT', tickSize: 0.0001, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } }, fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 }, fromMs: from },
+          {
+            model,
+            policy,
+            orderManager: { account: 'c', initialCashQuote: 10_000 },
+            risk: DEFAULT_RISK,
+            rules: { 'SYN/USDT': { symbol: 'SYN/USDT', tickSize: 0.0001, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } },
+            fillModel: { slippageBps: 5, takerFeeBps: 10, makerFeeBps: 10 },
+            fromMs: from,
+          },
           [s],
         ),
       );

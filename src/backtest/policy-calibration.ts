@@ -22,7 +22,13 @@ export interface PolicyCalibration {
  * models the statistic comes from a HorizonAveragingPolicy itself (its `lastAverage`), so it is
  * exactly what the trading policy will compare.
  */
-export function policyStatistics(series: readonly ScoredSeries[], model: Pick<SignalModelInfo, 'target' | 'horizons' | 'modelId'>, fromMs: number, toMs: number, forwardBars: number): { statistic: number[]; forward: number[] } {
+export function policyStatistics(
+  series: readonly ScoredSeries[],
+  model: Pick<SignalModelInfo, 'target' | 'horizons' | 'modelId'>,
+  fromMs: number,
+  toMs: number,
+  forwardBars: number,
+): { statistic: number[]; forward: number[] } {
   const K = model.horizons.length;
   const statistic: number[] = [];
   const forward: number[] = [];
@@ -48,9 +54,16 @@ export function policyStatistics(series: readonly ScoredSeries[], model: Pick<Si
 }
 
 /** Fits the calibration on the statistics of a validation period (see policyStatistics). */
-export function calibratePolicy(series: readonly ScoredSeries[], model: Pick<SignalModelInfo, 'target' | 'horizons' | 'modelId'>, fromMs: number, toMs: number, forwardBars: number): PolicyCalibration {
+export function calibratePolicy(
+  series: readonly ScoredSeries[],
+  model: Pick<SignalModelInfo, 'target' | 'horizons' | 'modelId'>,
+  fromMs: number,
+  toMs: number,
+  forwardBars: number,
+): PolicyCalibration {
   const { statistic, forward } = policyStatistics(series, model, fromMs, toMs, forwardBars);
-  if (statistic.length < 100) throw new RangeError(`policy calibration needs at least 100 validation predictions, got ${statistic.length}: use a longer validation split`);
+  if (statistic.length < 100)
+    throw new RangeError(`policy calibration needs at least 100 validation predictions, got ${statistic.length}: use a longer validation split`);
   const order = statistic.map((_v, i) => i).sort((a, b) => (statistic[a] as number) - (statistic[b] as number));
   const sorted = order.map((i) => statistic[i] as number);
   const deciles = Array.from({ length: 10 }, (_v, d) => {

@@ -5,7 +5,10 @@ import { escapeHtml, formatDuration, formatNumber, formatPercent, formatPrice, f
 import type { EquityPoint } from './result.js';
 
 describe('downsampleMinMax', () => {
-  const wave: EquityPoint[] = Array.from({ length: 50_000 }, (_v, i) => [i * 1000, Math.sin(i / 700) * 100 + (i === 31_337 ? -500 : 0) + (i === 4_242 ? 900 : 0)] as const);
+  const wave: EquityPoint[] = Array.from(
+    { length: 50_000 },
+    (_v, i) => [i * 1000, Math.sin(i / 700) * 100 + (i === 31_337 ? -500 : 0) + (i === 4_242 ? 900 : 0)] as const,
+  );
 
   it('keeps ends and extremes, stays under the limit, keeps time order', () => {
     const out = downsampleMinMax(wave, 2000);
@@ -34,7 +37,16 @@ describe('chart axes', () => {
   it('log ticks are 1-2-5 × 10ⁿ inside the range; auto scale switches at a 4× range', () => {
     expect(logTicks(4_000, 160_000, 7)).toEqual([5_000, 10_000, 20_000, 50_000, 100_000]);
     expect(logTicks(0.5, 3, 7)).toEqual([0.5, 0.7, 1, 1.5, 2, 3]);
-    const series = (lo: number, hi: number) => [{ name: 's', color: '#000', points: [[0, lo], [1, hi]] as [number, number][] }];
+    const series = (lo: number, hi: number) => [
+      {
+        name: 's',
+        color: '#000',
+        points: [
+          [0, lo],
+          [1, hi],
+        ] as [number, number][],
+      },
+    ];
     expect(usesLogScale({ series: series(100, 399), scale: 'auto' })).toBe(false);
     expect(usesLogScale({ series: series(100, 400), scale: 'auto' })).toBe(true);
     expect(usesLogScale({ series: series(-1, 400), scale: 'auto' })).toBe(false);
@@ -47,13 +59,42 @@ describe('chart axes', () => {
   it('time ticks land on round UTC dates', () => {
     const jan = Date.UTC(2024, 0, 1);
     expect(timeTicks(jan, Date.UTC(2024, 3, 29)).map((t) => t.label)).toEqual(['Jan 2024', 'Feb 2024', 'Mar 2024', 'Apr 2024']);
-    expect(timeTicks(jan, jan + 3 * 86_400_000).map((t) => t.label).slice(0, 3)).toEqual(['1 Jan 00:00', '1 Jan 12:00', '2 Jan 00:00']);
-    expect(timeTicks(jan, jan + 7 * 86_400_000).map((t) => t.label)).toEqual(['1 Jan 2024', '2 Jan 2024', '3 Jan 2024', '4 Jan 2024', '5 Jan 2024', '6 Jan 2024', '7 Jan 2024', '8 Jan 2024']);
+    expect(
+      timeTicks(jan, jan + 3 * 86_400_000)
+        .map((t) => t.label)
+        .slice(0, 3),
+    ).toEqual(['1 Jan 00:00', '1 Jan 12:00', '2 Jan 00:00']);
+    expect(timeTicks(jan, jan + 7 * 86_400_000).map((t) => t.label)).toEqual([
+      '1 Jan 2024',
+      '2 Jan 2024',
+      '3 Jan 2024',
+      '4 Jan 2024',
+      '5 Jan 2024',
+      '6 Jan 2024',
+      '7 Jan 2024',
+      '8 Jan 2024',
+    ]);
     expect(timeTicks(jan, Date.UTC(2030, 0, 1)).map((t) => t.label)).toContain('2027');
   });
 
   it('renders paths in the viewBox and a placeholder without data', () => {
-    const svg = renderChart({ id: 'c', label: 'x', height: 200, series: [{ name: 'a', color: '#000', points: [[0, 1], [1, 2], [2, 1.5]] }], formatTick: String });
+    const svg = renderChart({
+      id: 'c',
+      label: 'x',
+      height: 200,
+      series: [
+        {
+          name: 'a',
+          color: '#000',
+          points: [
+            [0, 1],
+            [1, 2],
+            [2, 1.5],
+          ],
+        },
+      ],
+      formatTick: String,
+    });
     const d = /d="([^"]+)"/.exec(svg)?.[1] ?? '';
     for (const [, x, y] of d.matchAll(/[ML]([\d.]+) ([\d.]+)/g)) {
       expect(Number(x)).toBeGreaterThanOrEqual(0);

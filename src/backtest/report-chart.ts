@@ -94,7 +94,9 @@ export function renderChart(spec: ChartSpec): string {
   for (const v of yTicks) {
     const yy = fmt(y(v));
     parts.push(`<line x1="${MARGIN.left}" x2="${CHART_WIDTH - MARGIN.right}" y1="${yy}" y2="${yy}"/>`);
-    parts.push(`<text class="tick y" x="${MARGIN.left - 8}" y="${yy}" text-anchor="end" dominant-baseline="middle">${escapeHtml(spec.formatTick(v, yStep))}</text>`);
+    parts.push(
+      `<text class="tick y" x="${MARGIN.left - 8}" y="${yy}" text-anchor="end" dominant-baseline="middle">${escapeHtml(spec.formatTick(v, yStep))}</text>`,
+    );
   }
   for (const tick of timeTicks(t0, t1)) {
     const xx = fmt(x(tick.t));
@@ -115,7 +117,9 @@ export function renderChart(spec: ChartSpec): string {
     parts.push(`<path class="series" data-series="${escapeHtml(s.name)}" d="${d}" stroke="${escapeHtml(s.color)}"${dash}/>`);
   }
   // a transparent layer the inline script uses for the hover read-out
-  parts.push(`<rect class="hover-area" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" data-t0="${t0}" data-t1="${t1}" data-scale="${log ? 'log' : 'linear'}"/>`);
+  parts.push(
+    `<rect class="hover-area" x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" data-t0="${t0}" data-t1="${t1}" data-scale="${log ? 'log' : 'linear'}"/>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }

@@ -22,18 +22,35 @@ export function renderDiagnosticsCards(d: BacktestDiagnostics | undefined, strat
   if (d === undefined) return '';
   const ic = table(
     ['Horizon', 'IC (Pearson)', 'Rank IC', 'Pairs', ...d.bySymbol.map((s) => `Rank IC ${s.symbol}`)],
-    d.signal.ic.map((x, k) => [`${x.horizon} bar${x.horizon === 1 ? '' : 's'}`, formatNumber(x.pearson, 3), formatNumber(x.rank, 3), formatInteger(x.n), ...d.bySymbol.map((s) => formatNumber(s.ic[k]?.rank ?? null, 3))]),
+    d.signal.ic.map((x, k) => [
+      `${x.horizon} bar${x.horizon === 1 ? '' : 's'}`,
+      formatNumber(x.pearson, 3),
+      formatNumber(x.rank, 3),
+      formatInteger(x.n),
+      ...d.bySymbol.map((s) => formatNumber(s.ic[k]?.rank ?? null, 3)),
+    ]),
   );
   const deciles = table(
     ['Decile', 'Predictions', d.signal.kind === 'ratio' ? 'Mean predicted move' : 'Mean probability', 'Mean realised', 'Hit rate'],
-    d.signal.deciles.map((r) => [String(r.decile), formatInteger(r.n), d.signal.kind === 'ratio' ? bp(r.meanSignal) : formatNumber(r.meanSignal, 3), bp(r.meanRealised), formatPercent(r.hitRate, 1)]),
+    d.signal.deciles.map((r) => [
+      String(r.decile),
+      formatInteger(r.n),
+      d.signal.kind === 'ratio' ? bp(r.meanSignal) : formatNumber(r.meanSignal, 3),
+      bp(r.meanRealised),
+      formatPercent(r.hitRate, 1),
+    ]),
   );
   const calibration =
     d.signal.calibration === null
       ? ''
       : table(
           ['Predicted P(up)', 'Predictions', 'Mean predicted', 'Observed up'],
-          d.signal.calibration.map((r) => [`${formatNumber(r.fromP, 1)}–${formatNumber(r.toP, 1)}`, formatInteger(r.n), formatNumber(r.meanP, 3), formatPercent(r.observedUp, 1)]),
+          d.signal.calibration.map((r) => [
+            `${formatNumber(r.fromP, 1)}–${formatNumber(r.toP, 1)}`,
+            formatInteger(r.n),
+            formatNumber(r.meanP, 3),
+            formatPercent(r.observedUp, 1),
+          ]),
         );
   const signal = section(
     'signal-quality',
@@ -44,7 +61,12 @@ export function renderDiagnosticsCards(d: BacktestDiagnostics | undefined, strat
   let timing = '';
   if (d.timing !== null) {
     const t = d.timing;
-    const rows = [t.real, ...[...t.shifted].sort((a, b) => a.shift - b.shift)].map((v) => [v.shift === 0 ? 'real timing' : `${v.shift > 0 ? '+' : ''}${v.shift} bars`, formatNumber(v.sharpe), formatSignedPercent(v.totalReturn), formatInteger(v.trades)]);
+    const rows = [t.real, ...[...t.shifted].sort((a, b) => a.shift - b.shift)].map((v) => [
+      v.shift === 0 ? 'real timing' : `${v.shift > 0 ? '+' : ''}${v.shift} bars`,
+      formatNumber(v.sharpe),
+      formatSignedPercent(v.totalReturn),
+      formatInteger(v.trades),
+    ]);
     timing = section(
       'timing-test',
       `Timing test: real timing ranks ${t.rank} of ${t.of} (p = ${formatNumber(t.pValue, 3)})`,
@@ -55,12 +77,42 @@ export function renderDiagnosticsCards(d: BacktestDiagnostics | undefined, strat
   const tr = d.trading;
   const trading = table(
     ['Trades', 'Avg holding', 'Annual turnover', 'Time in market', 'Capital deployed', 'Fees / gross profit', 'Exits by reason'],
-    [[formatInteger(tr.trades), tr.avgHoldingHours === null ? MISSING : `${formatNumber(tr.avgHoldingHours, 1)} h`, tr.annualTurnover === null ? MISSING : `${formatNumber(tr.annualTurnover, 1)}×`, formatPercent(tr.timeInMarket, 1), formatPercent(tr.avgCapitalDeployed, 1), formatPercent(tr.feesShareOfGrossProfit, 0), Object.entries(tr.exitsByReason).map(([k, v]) => `${k} ${formatPercent(v, 0)}`).join(', ') || MISSING]],
+    [
+      [
+        formatInteger(tr.trades),
+        tr.avgHoldingHours === null ? MISSING : `${formatNumber(tr.avgHoldingHours, 1)} h`,
+        tr.annualTurnover === null ? MISSING : `${formatNumber(tr.annualTurnover, 1)}×`,
+        formatPercent(tr.timeInMarket, 1),
+        formatPercent(tr.avgCapitalDeployed, 1),
+        formatPercent(tr.feesShareOfGrossProfit, 0),
+        Object.entries(tr.exitsByReason)
+          .map(([k, v]) => `${k} ${formatPercent(v, 0)}`)
+          .join(', ') || MISSING,
+      ],
+    ],
   );
-  const candidates = [{ name: 'strategy', metrics: strategy, timeInMarket: tr.timeInMarket, avgCapitalDeployed: tr.avgCapitalDeployed, feesShareOfGrossProfit: tr.feesShareOfGrossProfit }, ...d.baselines];
+  const candidates = [
+    {
+      name: 'strategy',
+      metrics: strategy,
+      timeInMarket: tr.timeInMarket,
+      avgCapitalDeployed: tr.avgCapitalDeployed,
+      feesShareOfGrossProfit: tr.feesShareOfGrossProfit,
+    },
+    ...d.baselines,
+  ];
   const baselines = table(
     ['Candidate', 'Total return', 'Sharpe', 'Max drawdown', 'Trades', 'Time in market', 'Capital deployed', 'Fees / gross profit'],
-    candidates.map((c) => [c.name, formatSignedPercent(c.metrics.totalReturn), formatNumber(c.metrics.sharpe), formatPercent(c.metrics.maxDrawdown), formatInteger(c.metrics.trades), formatPercent(c.timeInMarket, 1), formatPercent(c.avgCapitalDeployed, 1), formatPercent(c.feesShareOfGrossProfit, 0)]),
+    candidates.map((c) => [
+      c.name,
+      formatSignedPercent(c.metrics.totalReturn),
+      formatNumber(c.metrics.sharpe),
+      formatPercent(c.metrics.maxDrawdown),
+      formatInteger(c.metrics.trades),
+      formatPercent(c.timeInMarket, 1),
+      formatPercent(c.avgCapitalDeployed, 1),
+      formatPercent(c.feesShareOfGrossProfit, 0),
+    ]),
   );
   const versus = section(
     'baselines',

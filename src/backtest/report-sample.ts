@@ -84,7 +84,16 @@ export function sampleBacktestResult(options: SampleOptions = {}): BacktestResul
   const bh = buyAndHold(candles, { initialEquityQuote, feeBps, slippageBps, symbol });
   return {
     version: RESULT_VERSION,
-    config: { mode: 'backtest', exchange: 'binance', symbols: [symbol], timeframe: '1h', initialEquityQuote, feeBps, slippageBps, modelId: 'sample-ma-crossover' },
+    config: {
+      mode: 'backtest',
+      exchange: 'binance',
+      symbols: [symbol],
+      timeframe: '1h',
+      initialEquityQuote,
+      feeBps,
+      slippageBps,
+      modelId: 'sample-ma-crossover',
+    },
     metrics: {
       strategy: computeMetrics({ equity, trades, exposed, barsPerYear: bpy }),
       buyAndHold: computeMetrics({ ...bh, barsPerYear: bpy }),
@@ -105,5 +114,16 @@ function closeTrade(
   exitReason: string,
 ): Trade {
   const fee = entry.fee + exitFee;
-  return { symbol, side: 'long', entryTimeMs: entry.timeMs, entryPrice: entry.price, exitTimeMs, exitPrice, qty, fee, pnl: qty * (exitPrice - entry.price) - fee, exitReason };
+  return {
+    symbol,
+    side: 'long',
+    entryTimeMs: entry.timeMs,
+    entryPrice: entry.price,
+    exitTimeMs,
+    exitPrice,
+    qty,
+    fee,
+    pnl: qty * (exitPrice - entry.price) - fee,
+    exitReason,
+  };
 }

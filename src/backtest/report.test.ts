@@ -72,7 +72,16 @@ describe('renderReport', () => {
   });
 
   it('shows undefined metrics as a dash and a lossless profit factor as ∞', () => {
-    const m = computeMetrics({ equity: [[0, 100], [3_600_000, 100], [7_200_000, 100]], trades: [{ ...(result.trades[0] ?? fail()), pnl: 5 }], exposed: [false, true, false], barsPerYear: 8760 });
+    const m = computeMetrics({
+      equity: [
+        [0, 100],
+        [3_600_000, 100],
+        [7_200_000, 100],
+      ],
+      trades: [{ ...(result.trades[0] ?? fail()), pnl: 5 }],
+      exposed: [false, true, false],
+      barsPerYear: 8760,
+    });
     const out = renderReport({ ...result, metrics: { strategy: m, buyAndHold: m } });
     expect(out).toMatch(/<td class="l">Sharpe<\/td><td>—<\/td>/);
     expect(out).toMatch(/<td class="l">Profit factor<\/td><td>∞<\/td>/);

@@ -21,7 +21,16 @@ describe('BacktestResult JSON', () => {
   });
 
   it('writes undefined metrics as null, never NaN', () => {
-    const flat = computeMetrics({ equity: [[0, 100], [1, 100], [2, 100]], trades: [], exposed: [false, false, false], barsPerYear: 8760 });
+    const flat = computeMetrics({
+      equity: [
+        [0, 100],
+        [1, 100],
+        [2, 100],
+      ],
+      trades: [],
+      exposed: [false, false, false],
+      barsPerYear: 8760,
+    });
     const withNulls: BacktestResult = { ...result, metrics: { strategy: flat, buyAndHold: flat }, trades: [] };
     const text = serializeBacktestResult(withNulls);
     expect(text).not.toMatch(/NaN|Infinity/);

@@ -169,12 +169,9 @@ export function parseBacktestResult(json: unknown): BacktestResult {
  * compact. Ends with a newline.
  */
 export function serializeBacktestResult(result: BacktestResult): string {
-  const json = (value: unknown): string =>
-    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) ?? 'null';
-  const block = (value: unknown, indent: string): string =>
-    (JSON.stringify(JSON.parse(json(value)), null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
-  const list = (items: readonly unknown[]): string =>
-    items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${json(item)}`).join(',\n')}\n  ]`;
+  const json = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) ?? 'null';
+  const block = (value: unknown, indent: string): string => (JSON.stringify(JSON.parse(json(value)), null, 2) ?? 'null').replace(/\n/g, `\n${indent}`);
+  const list = (items: readonly unknown[]): string => (items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${json(item)}`).join(',\n')}\n  ]`);
   // Sections beyond the core ones (e.g. `diagnostics`) follow them as indented blocks.
   const core = new Set(['version', 'config', 'metrics', 'trades', 'equity', 'buyAndHoldEquity']);
   const extra = Object.entries(result).filter(([key, value]) => !core.has(key) && value !== undefined);

@@ -42,7 +42,11 @@ export function finishRun(ledger: AccountLedger, config: RunResultConfig): Sessi
     done.equity.length > 0
       ? computeMetrics({ equity: done.equity, trades: done.trades, exposed: done.exposed, barsPerYear: bpy, feesPaidQuote: ledger.feesPaidQuote })
       : computeMetrics({ equity: [], trades: [], exposed: [], barsPerYear: bpy });
-  const bh = buyAndHoldEqualWeight(config.markets, { initialEquityQuote: config.initialCashQuote, feeBps: config.fillModel.takerFeeBps, slippageBps: config.fillModel.slippageBps });
+  const bh = buyAndHoldEqualWeight(config.markets, {
+    initialEquityQuote: config.initialCashQuote,
+    feeBps: config.fillModel.takerFeeBps,
+    slippageBps: config.fillModel.slippageBps,
+  });
   return {
     timeframe: config.timeframe,
     equity: done.equity,

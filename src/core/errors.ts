@@ -29,7 +29,11 @@ export class DataError extends WickError {
     readonly reason: string,
     readonly location: { readonly file?: string; readonly line?: number; readonly column?: string } = {},
   ) {
-    const where = [location.file, location.line !== undefined ? `line ${location.line}` : undefined, location.column !== undefined ? `column ${location.column}` : undefined]
+    const where = [
+      location.file,
+      location.line !== undefined ? `line ${location.line}` : undefined,
+      location.column !== undefined ? `column ${location.column}` : undefined,
+    ]
       .filter((p) => p !== undefined)
       .join(', ');
     super(where ? `${where}: ${reason}` : reason);

@@ -130,7 +130,13 @@ export class AccountLedger {
    * marked at the last close and reported apart (exitReason 'open'): they are not closed trades.
    * Returns the full curve with its exposure flags.
    */
-  finish(): { readonly equity: readonly LedgerEquityPoint[]; readonly exposed: readonly boolean[]; readonly trades: readonly Trade[]; readonly openTrades: readonly Trade[]; readonly fills: readonly Fill[] } {
+  finish(): {
+    readonly equity: readonly LedgerEquityPoint[];
+    readonly exposed: readonly boolean[];
+    readonly trades: readonly Trade[];
+    readonly openTrades: readonly Trade[];
+    readonly fills: readonly Fill[];
+  } {
     if (this.pending !== null) {
       this.record(this.pending);
       this.pending = null;

@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT_STATE_VERSION, AccountStateError, EMPTY_LEDGER, parseAccountState, serialiseAccountState, type AccountState } from './account-state.js';
 
-const risk = { mode: 'HALTED', entriesPaused: true, haltReason: 'drawdown 12% from peak', peakEquityQuote: 11_000, dayIndex: 19_700, dayStartEquityQuote: 10_500, lastEquityQuote: 9_600, orderTimesMs: [1], stopOutAtMs: { 'BTC/USDT': 5 } } as const;
+const risk = {
+  mode: 'HALTED',
+  entriesPaused: true,
+  haltReason: 'drawdown 12% from peak',
+  peakEquityQuote: 11_000,
+  dayIndex: 19_700,
+  dayStartEquityQuote: 10_500,
+  lastEquityQuote: 9_600,
+  orderTimesMs: [1],
+  stopOutAtMs: { 'BTC/USDT': 5 },
+} as const;
 const orderManager = { cashQuote: 9_600, duplicateFills: 0, emergencyExits: 0, seenTradeIds: ['t1'], orders: [], fillTotals: [], positions: [] };
 
 function state(): AccountState {
@@ -10,7 +20,12 @@ function state(): AccountState {
     schemaVersion: ACCOUNT_STATE_VERSION,
     account: 'paper',
     savedAtMs: 1,
-    kernel: { orderManager, risk, killSwitchResets: [{ by: '127.0.0.1 tok:ab', atMs: 3, equityQuote: 9_000, previousReason: 'x' }], volatility: { 'binance.BTC-USDT.1h': [100, 14, 0, 3.5] } },
+    kernel: {
+      orderManager,
+      risk,
+      killSwitchResets: [{ by: '127.0.0.1 tok:ab', atMs: 3, equityQuote: 9_000, previousReason: 'x' }],
+      volatility: { 'binance.BTC-USDT.1h': [100, 14, 0, 3.5] },
+    },
     ledger: { ...EMPTY_LEDGER, equity: [[0, 10_000]], exposed: [false], totalTrades: 0 },
     lastCandleOpenTimeMs: { 'binance.BTC-USDT.1h': 0 },
     fillCursorMs: {},
@@ -36,9 +51,13 @@ describe('the account state schema', () => {
   });
 
   it('refuses an unknown version, text that is not JSON, a record that does not validate, another account — saying what to do', () => {
-    expect(() => parseAccountState(JSON.stringify({ ...state(), schemaVersion: 99 }), 'wick:account:paper:state', 'paper')).toThrow(/schema version 99.*run the wick version that wrote it/);
+    expect(() => parseAccountState(JSON.stringify({ ...state(), schemaVersion: 99 }), 'wick:account:paper:state', 'paper')).toThrow(
+      /schema version 99.*run the wick version that wrote it/,
+    );
     expect(() => parseAccountState('{"schemaVersion":2,', 'k', 'paper')).toThrow(/not JSON.*--fresh/);
-    expect(() => parseAccountState(JSON.stringify({ ...state(), kernel: { ...state().kernel, risk: { ...risk, mode: 'MAYBE' } } }), 'k', 'paper')).toThrow(/does not validate \(kernel\.risk\.mode/);
+    expect(() => parseAccountState(JSON.stringify({ ...state(), kernel: { ...state().kernel, risk: { ...risk, mode: 'MAYBE' } } }), 'k', 'paper')).toThrow(
+      /does not validate \(kernel\.risk\.mode/,
+    );
     expect(() => parseAccountState(serialiseAccountState(state()), 'k', 'live-binance')).toThrow(/belongs to account "paper"/);
     for (const bad of ['{"schemaVersion":99}', 'null', '[]', 'garbage']) expect(() => parseAccountState(bad, 'k', 'paper')).toThrow(AccountStateError);
   });

@@ -162,7 +162,12 @@ export const accountStateSchema = z.object({
   schemaVersion: z.literal(ACCOUNT_STATE_VERSION),
   account: z.string().min(1),
   savedAtMs: z.number(),
-  kernel: z.object({ orderManager: orderManagerSchema, risk: riskSchema, killSwitchResets: z.array(resetSchema), volatility: z.record(z.string(), z.array(z.number().nullable())).default({}) }),
+  kernel: z.object({
+    orderManager: orderManagerSchema,
+    risk: riskSchema,
+    killSwitchResets: z.array(resetSchema),
+    volatility: z.record(z.string(), z.array(z.number().nullable())).default({}),
+  }),
   ledger: ledgerSchema,
   lastCandleOpenTimeMs: z.record(z.string(), z.number()),
   fillCursorMs: z.record(z.string(), z.number()),
@@ -207,16 +212,22 @@ export function parseAccountState(raw: string, where: string, account: string): 
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new AccountStateError(`account state ${where} is not JSON; refusing to trade on it (inspect it; then delete the key only if no position or order is open, or start paper with --fresh)`);
+    throw new AccountStateError(
+      `account state ${where} is not JSON; refusing to trade on it (inspect it; then delete the key only if no position or order is open, or start paper with --fresh)`,
+    );
   }
   const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== ACCOUNT_STATE_VERSION && version !== 1) {
-    throw new AccountStateError(`account state ${where} has schema version ${JSON.stringify(version)}; this wick reads versions 1 and ${ACCOUNT_STATE_VERSION} only — run the wick version that wrote it, or flatten and delete the key`);
+    throw new AccountStateError(
+      `account state ${where} has schema version ${JSON.stringify(version)}; this wick reads versions 1 and ${ACCOUNT_STATE_VERSION} only — run the wick version that wrote it, or flatten and delete the key`,
+    );
   }
   const parsed = version === 1 ? stateV1Schema.safeParse(json) : accountStateSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new AccountStateError(`account state ${where} does not validate (${issues.join('; ')}); refusing to trade on it — inspect the key, and delete it only if no position or order is open`);
+    throw new AccountStateError(
+      `account state ${where} does not validate (${issues.join('; ')}); refusing to trade on it — inspect the key, and delete it only if no position or order is open`,
+    );
   }
   if (parsed.data.account !== account) throw new AccountStateError(`account state ${where} belongs to account "${parsed.data.account}", not "${account}"`);
   if (parsed.data.schemaVersion === 1) {

@@ -35,12 +35,20 @@ describe('backtest-style loop over PaperBroker + OrderManager', () => {
     const data = candles(20_000, nativeStops ? 7 : 8);
     const clock = new ManualClock(0);
     const broker = new PaperBroker(
-      { rules: { 'BTC/USDT': { symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } }, initialQuote: 10_000, nativeStops },
+      {
+        rules: { 'BTC/USDT': { symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 } },
+        initialQuote: 10_000,
+        nativeStops,
+      },
       clock,
     );
     const risk = new RiskEngine({ ...DEFAULT_RISK, cooldownAfterStopMs: 3 * H }, clock);
     const om = new OrderManager(
-      { account: 'bt', initialCashQuote: 10_000, stops: { stopLoss: { kind: 'pct', pct: 0.015 }, takeProfit: { kind: 'pct', pct: 0.03 }, trailing: { kind: 'pct', pct: 0.02 } } },
+      {
+        account: 'bt',
+        initialCashQuote: 10_000,
+        stops: { stopLoss: { kind: 'pct', pct: 0.015 }, takeProfit: { kind: 'pct', pct: 0.03 }, trailing: { kind: 'pct', pct: 0.02 } },
+      },
       { broker, risk, clock },
     );
     const rng = new Rng(99);
@@ -51,7 +59,15 @@ describe('backtest-style loop over PaperBroker + OrderManager', () => {
       await stepCandle(broker, om, series, c);
       const u = rng.next();
       if (u < 0.1 || u > 0.9) {
-        const intent: OrderIntent = { intentId: `i${c.openTimeMs}`, series, candleOpenTimeMs: c.openTimeMs, referencePriceQuote: c.close, targetFraction: u < 0.1 ? 0 : 0.5, reason: 'rand', signal: 0 };
+        const intent: OrderIntent = {
+          intentId: `i${c.openTimeMs}`,
+          series,
+          candleOpenTimeMs: c.openTimeMs,
+          referencePriceQuote: c.close,
+          targetFraction: u < 0.1 ? 0 : 0.5,
+          reason: 'rand',
+          signal: 0,
+        };
         if ((await om.onIntent(intent)).status === 'sent') sent++;
       }
       const pos = om.position('BTC/USDT');

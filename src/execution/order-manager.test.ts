@@ -30,13 +30,29 @@ interface Rig {
   intent(fraction: number, ref: number): OrderIntent;
 }
 
-function rig(opts: { om?: Partial<OrderManagerConfig>; risk?: Partial<RiskConfig>; broker?: Partial<PaperBrokerConfig>; wrap?: (b: PaperBroker) => Broker; logger?: Logger } = {}): Rig {
+function rig(
+  opts: {
+    om?: Partial<OrderManagerConfig>;
+    risk?: Partial<RiskConfig>;
+    broker?: Partial<PaperBrokerConfig>;
+    wrap?: (b: PaperBroker) => Broker;
+    logger?: Logger;
+  } = {},
+): Rig {
   const clock = new ManualClock(T0);
-  const broker = new PaperBroker({ rules: { 'BTC/USDT': rules }, initialQuote: 10_000, fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 }, ...opts.broker }, clock);
+  const broker = new PaperBroker(
+    { rules: { 'BTC/USDT': rules }, initialQuote: 10_000, fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 }, ...opts.broker },
+    clock,
+  );
   const risk = new RiskEngine({ ...DEFAULT_RISK, ...opts.risk }, clock);
   const front = opts.wrap ? opts.wrap(broker) : broker;
   const om = new OrderManager(
-    { account: 'test', initialCashQuote: 10_000, sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY }, ...opts.om },
+    {
+      account: 'test',
+      initialCashQuote: 10_000,
+      sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY },
+      ...opts.om,
+    },
     { broker: front, risk, clock, ...(opts.logger ? { logger: opts.logger } : {}) },
   );
   let t = T0 - H;
@@ -141,7 +157,12 @@ describe('OrderManager with PaperBroker', () => {
     await r.step(100, 105, 97, 100);
     expect(r.om.position('BTC/USDT')!.realisedPnlQuote).toBeCloseTo(-100, 8);
     expect(await r.broker.fetchOpenOrders()).toHaveLength(0);
-    expect(r.om.orders().filter((o) => o.purpose === 'take_profit').map((o) => o.status)).toEqual(['canceled']);
+    expect(
+      r.om
+        .orders()
+        .filter((o) => o.purpose === 'take_profit')
+        .map((o) => o.status),
+    ).toEqual(['canceled']);
   });
 
   it('trailing stop ratchets on closed candles and replaces the native stop', async () => {
@@ -166,7 +187,12 @@ describe('OrderManager with PaperBroker', () => {
     expect(r.om.guard('BTC/USDT')).toMatchObject({ native: false, stopPriceQuote: 98 });
     expect(await r.broker.fetchOpenOrders()).toHaveLength(0);
     await r.step(100, 100, 97.5, 97.8); // low below 98 → market exit queued
-    expect(r.om.orders().filter((o) => o.purpose === 'stop').map((o) => o.status)).toEqual(['open']);
+    expect(
+      r.om
+        .orders()
+        .filter((o) => o.purpose === 'stop')
+        .map((o) => o.status),
+    ).toEqual(['open']);
     await r.step(97, 98, 96, 97);
     const p = r.om.position('BTC/USDT')!;
     expect(p.qtyBase).toBe(0);
@@ -177,7 +203,15 @@ describe('OrderManager with PaperBroker', () => {
   it('a stop that cannot be placed triggers an emergency exit', async () => {
     const errors: unknown[][] = [];
     const noop: LogFn = () => undefined;
-    const logger: Logger = { trace: noop, debug: noop, info: noop, warn: noop, fatal: noop, error: ((...args: unknown[]) => void errors.push(args)) as LogFn, child: () => logger };
+    const logger: Logger = {
+      trace: noop,
+      debug: noop,
+      info: noop,
+      warn: noop,
+      fatal: noop,
+      error: ((...args: unknown[]) => void errors.push(args)) as LogFn,
+      child: () => logger,
+    };
     const r = rig({
       logger,
       wrap: (b) =>
@@ -185,7 +219,9 @@ describe('OrderManager with PaperBroker', () => {
           get(target, prop, receiver) {
             if (prop === 'placeOrder') {
               return (req: OrderRequest): Promise<PlaceOrderResult> =>
-                req.purpose === 'stop' ? Promise.resolve({ status: 'denied', reason: { code: 'INVALID_ORDER', message: 'venue says no' } }) : target.placeOrder(req);
+                req.purpose === 'stop'
+                  ? Promise.resolve({ status: 'denied', reason: { code: 'INVALID_ORDER', message: 'venue says no' } })
+                  : target.placeOrder(req);
             }
             return Reflect.get(target, prop, receiver) as unknown;
           },
@@ -318,7 +354,11 @@ describe('OrderManager order life cycle against a scripted broker', () => {
       placeOrder: (req: OrderRequest) => {
         const next = results.shift();
         if (next !== undefined) return Promise.resolve(next);
-        return Promise.resolve({ status: 'accepted', order: { ...req, status: 'open', filledQtyBase: 0, avgFillPriceQuote: 0, createdAtMs: T0, updatedAtMs: T0 }, fills: [] });
+        return Promise.resolve({
+          status: 'accepted',
+          order: { ...req, status: 'open', filledQtyBase: 0, avgFillPriceQuote: 0, createdAtMs: T0, updatedAtMs: T0 },
+          fills: [],
+        });
       },
       cancelOrder: (_s: string, id: string) => {
         cancels.push(id);
@@ -449,7 +489,8 @@ describe('OrderManager reconciliation', () => {
       wrap: (b) =>
         new Proxy(b, {
           get(target, prop, receiver) {
-            if (prop === 'placeOrder') return (): Promise<PlaceOrderResult> => Promise.resolve({ status: 'unknown', reason: { code: 'TIMEOUT', message: 'lost' } });
+            if (prop === 'placeOrder')
+              return (): Promise<PlaceOrderResult> => Promise.resolve({ status: 'unknown', reason: { code: 'TIMEOUT', message: 'lost' } });
             return Reflect.get(target, prop, receiver) as unknown;
           },
         }),
@@ -495,7 +536,11 @@ describe('OrderManager shorts and ATR', () => {
 
 describe('OrderManager persistence', () => {
   it('a restart from JSON mid-position continues exactly like an uninterrupted run', async () => {
-    const stops = { stopLoss: { kind: 'pct' as const, pct: 0.02 }, takeProfit: { kind: 'pct' as const, pct: 0.1 }, trailing: { kind: 'pct' as const, pct: 0.03 } };
+    const stops = {
+      stopLoss: { kind: 'pct' as const, pct: 0.02 },
+      takeProfit: { kind: 'pct' as const, pct: 0.1 },
+      trailing: { kind: 'pct' as const, pct: 0.03 },
+    };
     const path: [number, number, number, number][] = [
       [100, 100, 100, 100],
       [100, 101, 99.5, 100.5],
@@ -514,7 +559,16 @@ describe('OrderManager persistence', () => {
         if (i === 0) await om.onIntent({ intentId: 'i0', series, candleOpenTimeMs: t, referencePriceQuote: c, targetFraction: 0.5, reason: 't', signal: 0 });
         if (i === restartAfter) {
           const json = JSON.parse(JSON.stringify(om)) as ReturnType<OrderManager['toJSON']>;
-          om = OrderManager.fromJSON(json, { account: 'test', initialCashQuote: 0, sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY }, stops }, { broker: r.broker, risk: r.risk, clock: r.clock });
+          om = OrderManager.fromJSON(
+            json,
+            {
+              account: 'test',
+              initialCashQuote: 0,
+              sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY },
+              stops,
+            },
+            { broker: r.broker, risk: r.risk, clock: r.clock },
+          );
         }
       }
       return { state: om.toJSON(), position: om.position('BTC/USDT'), equity: om.equityQuote() };

@@ -1,4 +1,18 @@
-import type { Broker, Candle, Clock, Fill, Logger, MarketRules, Order, OrderIntent, OrderPurpose, OrderRequest, OrderSide, Position, SeriesKey } from '../core/index.js';
+import type {
+  Broker,
+  Candle,
+  Clock,
+  Fill,
+  Logger,
+  MarketRules,
+  Order,
+  OrderIntent,
+  OrderPurpose,
+  OrderRequest,
+  OrderSide,
+  Position,
+  SeriesKey,
+} from '../core/index.js';
 import { InvariantError, silentLogger } from '../core/index.js';
 import type { KernelEventSink } from './kernel/events.js';
 import { makeOrder } from './order-record.js';
@@ -183,7 +197,8 @@ export class OrderManager {
   async onIntent(intent: OrderIntent, atrQuote?: number): Promise<IntentOutcome> {
     const symbol = intent.series.symbol;
     const price = intent.referencePriceQuote;
-    if (!(price > 0) || !Number.isFinite(intent.targetFraction)) throw new InvariantError(`intent ${intent.intentId} has price ${price}, target ${intent.targetFraction}`);
+    if (!(price > 0) || !Number.isFinite(intent.targetFraction))
+      throw new InvariantError(`intent ${intent.intentId} has price ${price}, target ${intent.targetFraction}`);
     const rec = this.books.record(symbol);
     rec.markPriceQuote = price;
     if (atrQuote !== undefined) rec.entryAtrQuote = atrQuote;
@@ -201,7 +216,10 @@ export class OrderManager {
     if (cur !== 0 && target !== 0 && Math.sign(target) !== Math.sign(cur)) target = 0;
     if (target === 0 && cur === 0) return { status: 'skipped', reason: { code: 'NO_CHANGE', message: `${symbol} flat and target flat` } };
     if (target !== 0 && cur !== 0 && Math.abs(target - cur) * price < this.band * equity) {
-      return { status: 'skipped', reason: { code: 'WITHIN_REBALANCE_BAND', message: `re-size of ${symbol} by ${Math.abs(target - cur) * price} quote is inside the band` } };
+      return {
+        status: 'skipped',
+        reason: { code: 'WITHIN_REBALANCE_BAND', message: `re-size of ${symbol} by ${Math.abs(target - cur) * price} quote is inside the band` },
+      };
     }
     const reducing = Math.abs(target) < Math.abs(cur);
     const side: OrderSide = target > cur ? 'buy' : 'sell';
@@ -278,7 +296,15 @@ export class OrderManager {
     const decision = this.checkRisk(symbol, side, 'exit', qty, rec.markPriceQuote, rec.qtyBase);
     if (decision.status === 'denied') return decision;
     await this.protection.cancelAll(rec);
-    const result = await this.submit({ clientOrderId: clientOrderId(this.config.account, symbol, candleOpenTimeMs, 'exit', 1), symbol, side, type: 'market', purpose: 'exit', qtyBase: qty, reduceOnly: true });
+    const result = await this.submit({
+      clientOrderId: clientOrderId(this.config.account, symbol, candleOpenTimeMs, 'exit', 1),
+      symbol,
+      side,
+      type: 'market',
+      purpose: 'exit',
+      qtyBase: qty,
+      reduceOnly: true,
+    });
     if (result.status === 'sent' && isLive(result.order.status)) rec.pendingOrderId = result.order.clientOrderId;
     else if (result.status !== 'sent') await this.protection.ensure(rec, candleOpenTimeMs);
     return result as IntentOutcome;
@@ -298,18 +324,30 @@ export class OrderManager {
    * cancellation of leftover protective orders when flat.
    */
   async applyFill(fill: Fill): Promise<boolean> {
-    if (!(fill.qtyBase > 0) || !(fill.priceQuote > 0) || !Number.isFinite(fill.feeQuote)) throw new InvariantError(`bad fill ${fill.tradeId}: qty ${fill.qtyBase}, price ${fill.priceQuote}, fee ${fill.feeQuote}`);
+    if (!(fill.qtyBase > 0) || !(fill.priceQuote > 0) || !Number.isFinite(fill.feeQuote))
+      throw new InvariantError(`bad fill ${fill.tradeId}: qty ${fill.qtyBase}, price ${fill.priceQuote}, fee ${fill.feeQuote}`);
     const recorded = this.records.recordFill(fill);
     if (recorded.status === 'duplicate') return false;
     const purpose = recorded.purpose;
-    if (!recorded.known) this.log.warn({ tradeId: fill.tradeId, clientOrderId: fill.clientOrderId, symbol: fill.symbol }, 'fill for an order this manager did not place; applied to the position');
+    if (!recorded.known)
+      this.log.warn(
+        { tradeId: fill.tradeId, clientOrderId: fill.clientOrderId, symbol: fill.symbol },
+        'fill for an order this manager did not place; applied to the position',
+      );
     const rec = this.books.record(fill.symbol);
     const before = rec.qtyBase;
     const level = rec.guard;
     this.books.bookFill(rec, fill, this.rules(rec.symbol).stepSize);
     this.emit({ type: 'OrderFilled', fill, purpose, positionQtyBase: rec.qtyBase });
     if ((purpose === 'stop' || purpose === 'take_profit') && level !== null) {
-      this.emit({ type: 'StopTriggered', symbol: fill.symbol, purpose, levelQuote: purpose === 'stop' ? level.stopPriceQuote : level.takeProfitPriceQuote, native: true, timeMs: fill.timeMs });
+      this.emit({
+        type: 'StopTriggered',
+        symbol: fill.symbol,
+        purpose,
+        levelQuote: purpose === 'stop' ? level.stopPriceQuote : level.takeProfitPriceQuote,
+        native: true,
+        timeMs: fill.timeMs,
+      });
     }
     if (rec.qtyBase === 0) {
       await this.protection.cancelAll(rec);
@@ -327,7 +365,8 @@ export class OrderManager {
   /** Applies an order status report; illegal transitions throw InvariantError. */
   async applyOrderUpdate(report: Order): Promise<void> {
     const result = this.records.recordReport(report);
-    if (result.lateFor !== undefined) this.log.debug({ clientOrderId: report.clientOrderId, known: result.lateFor, reported: report.status }, 'late report for a closed order');
+    if (result.lateFor !== undefined)
+      this.log.debug({ clientOrderId: report.clientOrderId, known: result.lateFor, reported: report.status }, 'late report for a closed order');
     if (result.changed !== 'status') return;
     const status = report.status;
     if (status === 'canceled') this.emit({ type: 'OrderCanceled', clientOrderId: report.clientOrderId, symbol: report.symbol, purpose: report.purpose });
@@ -380,7 +419,15 @@ export class OrderManager {
     }
   }
 
-  private checkRisk(symbol: string, side: OrderSide, purpose: OrderPurpose, qtyBase: number, priceQuote: number, positionQtyBase: number, intentId: string | null = null): RiskDecision {
+  private checkRisk(
+    symbol: string,
+    side: OrderSide,
+    purpose: OrderPurpose,
+    qtyBase: number,
+    priceQuote: number,
+    positionQtyBase: number,
+    intentId: string | null = null,
+  ): RiskDecision {
     const decision = this.risk.check({
       symbol,
       side,
@@ -417,7 +464,10 @@ export class OrderManager {
     }
     const cur = this.records.mutable(req.clientOrderId) ?? draft;
     cur.status = transition(cur.status, result.status === 'denied' ? 'rejected' : 'unknown', req.clientOrderId);
-    this.log.warn({ clientOrderId: req.clientOrderId, symbol: req.symbol, purpose: req.purpose, reason: result.reason }, result.status === 'denied' ? 'order rejected by broker' : 'order outcome unknown: reconcile');
+    this.log.warn(
+      { clientOrderId: req.clientOrderId, symbol: req.symbol, purpose: req.purpose, reason: result.reason },
+      result.status === 'denied' ? 'order rejected by broker' : 'order outcome unknown: reconcile',
+    );
     const base = { clientOrderId: req.clientOrderId, symbol: req.symbol, purpose: req.purpose, code: result.reason.code, message: result.reason.message };
     this.emit(result.status === 'denied' ? { type: 'OrderRejected', ...base } : { type: 'OrderOutcomeUnknown', ...base });
     return result.status === 'denied' ? { status: 'rejected', reason: result.reason } : { status: 'unknown', reason: result.reason };
@@ -441,4 +491,3 @@ export class OrderManager {
     return r;
   }
 }
-

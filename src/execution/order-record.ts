@@ -7,7 +7,14 @@ export type MutableOrder = { -readonly [K in keyof Order]: Order[K] };
  * Builds an Order with a fixed property order (one hidden class per optional-field combination),
  * which is markedly cheaper than object spread in the per-candle hot path.
  */
-export function makeOrder(req: OrderRequest, status: OrderStatus, filledQtyBase: number, avgFillPriceQuote: number, createdAtMs: number, updatedAtMs: number): MutableOrder {
+export function makeOrder(
+  req: OrderRequest,
+  status: OrderStatus,
+  filledQtyBase: number,
+  avgFillPriceQuote: number,
+  createdAtMs: number,
+  updatedAtMs: number,
+): MutableOrder {
   const o: MutableOrder = {
     clientOrderId: req.clientOrderId,
     symbol: req.symbol,

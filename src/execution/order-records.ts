@@ -14,7 +14,8 @@ export interface OrderRecordsState {
 }
 
 /** What applying a fill to the records found. */
-export type FillRecordResult = { readonly status: 'duplicate' } | { readonly status: 'applied'; readonly purpose: OrderPurpose | undefined; readonly known: boolean };
+export type FillRecordResult =
+  { readonly status: 'duplicate' } | { readonly status: 'applied'; readonly purpose: OrderPurpose | undefined; readonly known: boolean };
 
 /**
  * Every order the account placed, by client order id, moved along the order state machine; fills

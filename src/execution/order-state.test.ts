@@ -46,7 +46,12 @@ describe('clientOrderId', () => {
   });
 
   it('fits Binance: <= 36 chars of [A-Za-z0-9_-], even at extreme times and seqs', () => {
-    for (const [time, seq] of [[0, 0], [t, 0], [Number.MAX_SAFE_INTEGER, 0], [Number.MAX_SAFE_INTEGER, 46655]] as const) {
+    for (const [time, seq] of [
+      [0, 0],
+      [t, 0],
+      [Number.MAX_SAFE_INTEGER, 0],
+      [Number.MAX_SAFE_INTEGER, 46655],
+    ] as const) {
       const id = clientOrderId('an-account-with-a-very-long-name', 'SOMELONGCOIN/USDT:USDT', time, 'emergency_exit', seq);
       expect(id.length).toBeLessThanOrEqual(MAX_CLIENT_ORDER_ID_LENGTH);
       expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -77,13 +82,20 @@ describe('parseClientOrderId', () => {
   const purposes = ['entry', 'exit', 'stop', 'take_profit', 'emergency_exit'] as const;
   it('inverts clientOrderId for its own account and symbol (property)', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('BTC/USDT', 'ETH/USDT'), fc.integer({ min: 0, max: 4_102_444_800_000 }), fc.constantFrom(...purposes), fc.integer({ min: 0, max: 1_000 }), (account, symbol, t, purpose, seq) => {
-        const id = clientOrderId(account, symbol, t, purpose, seq);
-        expect(parseClientOrderId(id, account, symbol)).toEqual({ purpose, candleOpenTimeMs: t, seq });
-        // Another account's id of the same shape is not ours; nor is the id for another symbol.
-        expect(parseClientOrderId(id, `${account}x`, symbol)).toBeNull();
-        expect(parseClientOrderId(id, account, symbol === 'BTC/USDT' ? 'ETH/USDT' : 'BTC/USDT')).toBeNull();
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 20 }),
+        fc.constantFrom('BTC/USDT', 'ETH/USDT'),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        fc.constantFrom(...purposes),
+        fc.integer({ min: 0, max: 1_000 }),
+        (account, symbol, t, purpose, seq) => {
+          const id = clientOrderId(account, symbol, t, purpose, seq);
+          expect(parseClientOrderId(id, account, symbol)).toEqual({ purpose, candleOpenTimeMs: t, seq });
+          // Another account's id of the same shape is not ours; nor is the id for another symbol.
+          expect(parseClientOrderId(id, `${account}x`, symbol)).toBeNull();
+          expect(parseClientOrderId(id, account, symbol === 'BTC/USDT' ? 'ETH/USDT' : 'BTC/USDT')).toBeNull();
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -11,10 +11,21 @@ let t = 0;
 const c = (open: number, high: number, low: number, close: number): Candle => ({ openTimeMs: (t += H), open, high, low, close, volume: 1 });
 
 function broker(over: Partial<PaperBrokerConfig> = {}): PaperBroker {
-  return new PaperBroker({ rules: { 'BTC/USDT': rules }, initialQuote: 10_000, fillModel: { slippageBps: 10, takerFeeBps: 10, makerFeeBps: 2 }, ...over }, new ManualClock(0));
+  return new PaperBroker(
+    { rules: { 'BTC/USDT': rules }, initialQuote: 10_000, fillModel: { slippageBps: 10, takerFeeBps: 10, makerFeeBps: 2 }, ...over },
+    new ManualClock(0),
+  );
 }
 
-const req = (over: Partial<OrderRequest>): OrderRequest => ({ clientOrderId: 'id1', symbol: 'BTC/USDT', side: 'buy', type: 'market', purpose: 'entry', qtyBase: 10, ...over });
+const req = (over: Partial<OrderRequest>): OrderRequest => ({
+  clientOrderId: 'id1',
+  symbol: 'BTC/USDT',
+  side: 'buy',
+  type: 'market',
+  purpose: 'entry',
+  qtyBase: 10,
+  ...over,
+});
 
 describe('PaperBroker', () => {
   it('fills a market order at the NEXT candle open, adverse slippage, taker fee', async () => {
@@ -131,7 +142,10 @@ describe('PaperBroker', () => {
   it('without native stops, refuses stop orders', async () => {
     const b = broker({ nativeStops: false });
     expect(b.supportsNativeStops()).toBe(false);
-    expect(await b.placeOrder(req({ side: 'sell', type: 'stop_market', triggerPriceQuote: 90 }))).toMatchObject({ status: 'denied', reason: { code: 'STOPS_UNSUPPORTED' } });
+    expect(await b.placeOrder(req({ side: 'sell', type: 'stop_market', triggerPriceQuote: 90 }))).toMatchObject({
+      status: 'denied',
+      reason: { code: 'STOPS_UNSUPPORTED' },
+    });
   });
 
   it('cancels, fetches orders and fills', async () => {

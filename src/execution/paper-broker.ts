@@ -127,7 +127,8 @@ export class PaperBroker implements Broker {
     if ((isStop || req.type === 'take_profit_limit') && !(req.triggerPriceQuote! > 0)) {
       return { status: 'denied', reason: { code: 'INVALID_PRICE', message: 'stop/take-profit order needs a trigger price' } };
     }
-    if (req.type === 'limit' && !(req.limitPriceQuote! > 0)) return { status: 'denied', reason: { code: 'INVALID_PRICE', message: 'limit order needs a limit price' } };
+    if (req.type === 'limit' && !(req.limitPriceQuote! > 0))
+      return { status: 'denied', reason: { code: 'INVALID_PRICE', message: 'limit order needs a limit price' } };
     const now = this.clock.nowMs();
     const o: LiveOrder = { req, status: 'open', filledQtyBase: 0, avgFillPriceQuote: 0, createdAtMs: now, updatedAtMs: now };
     this.all.set(req.clientOrderId, o);
@@ -184,7 +185,7 @@ export class PaperBroker implements Broker {
     if (list === undefined || list.length === 0) return EMPTY_UPDATE;
     let out: { orders: Order[]; fills: Fill[] } | null = null;
     // Index loop without a copy: execute() removes the order from `list` when it ends.
-    for (let i = 0; i < list.length; ) {
+    for (let i = 0; i < list.length;) {
       const o = list[i] as LiveOrder;
       if (o.req.type === 'market') {
         out ??= { orders: [], fills: [] };
@@ -201,7 +202,7 @@ export class PaperBroker implements Broker {
     if (list === undefined || list.length === 0) return EMPTY_UPDATE;
     let out: { orders: Order[]; fills: Fill[] } | null = null;
     for (let pass = 0; pass < 2; pass++) {
-      for (let i = 0; i < list.length; ) {
+      for (let i = 0; i < list.length;) {
         const o = list[i] as LiveOrder;
         if (this.rangeFill(o, pass, candle)) {
           out ??= { orders: [], fills: [] };
@@ -286,8 +287,25 @@ export class PaperBroker implements Broker {
     b.fills.push(...state.fills);
     for (const o of state.orders) {
       const { clientOrderId, symbol, side, type, purpose, qtyBase, limitPriceQuote, triggerPriceQuote, reduceOnly } = o;
-      const req: OrderRequest = { clientOrderId, symbol, side, type, purpose, qtyBase, ...(limitPriceQuote !== undefined ? { limitPriceQuote } : {}), ...(triggerPriceQuote !== undefined ? { triggerPriceQuote } : {}), ...(reduceOnly !== undefined ? { reduceOnly } : {}) };
-      const lo: LiveOrder = { req, status: o.status, filledQtyBase: o.filledQtyBase, avgFillPriceQuote: o.avgFillPriceQuote, createdAtMs: o.createdAtMs, updatedAtMs: o.updatedAtMs };
+      const req: OrderRequest = {
+        clientOrderId,
+        symbol,
+        side,
+        type,
+        purpose,
+        qtyBase,
+        ...(limitPriceQuote !== undefined ? { limitPriceQuote } : {}),
+        ...(triggerPriceQuote !== undefined ? { triggerPriceQuote } : {}),
+        ...(reduceOnly !== undefined ? { reduceOnly } : {}),
+      };
+      const lo: LiveOrder = {
+        req,
+        status: o.status,
+        filledQtyBase: o.filledQtyBase,
+        avgFillPriceQuote: o.avgFillPriceQuote,
+        createdAtMs: o.createdAtMs,
+        updatedAtMs: o.updatedAtMs,
+      };
       b.all.set(clientOrderId, lo);
       if (o.status === 'open' || o.status === 'partially_filled') {
         let list = b.live.get(symbol);

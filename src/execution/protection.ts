@@ -21,7 +21,15 @@ export type SubmitResult =
 
 /** The order desk protection works through: risk checks, placement and cancellation, market rules. */
 export interface OrderDesk {
-  checkRisk(symbol: string, side: OrderSide, purpose: OrderPurpose, qtyBase: number, priceQuote: number, positionQtyBase: number, intentId?: string | null): RiskDecision;
+  checkRisk(
+    symbol: string,
+    side: OrderSide,
+    purpose: OrderPurpose,
+    qtyBase: number,
+    priceQuote: number,
+    positionQtyBase: number,
+    intentId?: string | null,
+  ): RiskDecision;
   submit(req: OrderRequest): Promise<SubmitResult>;
   cancel(symbol: string, clientOrderId: string): Promise<void>;
   rules(symbol: string): MarketRules;
@@ -94,7 +102,11 @@ export class Protection {
       rec.takeProfitOrderId = null;
       const tp = await this.submitProtective(rec, 'take_profit', 'take_profit_limit', exitSide, qty, g.takeProfitPriceQuote, timeMs);
       if (tp.status === 'sent' && isLive(tp.order.status)) rec.takeProfitOrderId = tp.order.clientOrderId;
-      else this.log.warn({ symbol: rec.symbol, takeProfitPriceQuote: g.takeProfitPriceQuote }, 'take-profit order could not be placed; position stays protected by its stop');
+      else
+        this.log.warn(
+          { symbol: rec.symbol, takeProfitPriceQuote: g.takeProfitPriceQuote },
+          'take-profit order could not be placed; position stays protected by its stop',
+        );
     }
   }
 
@@ -143,7 +155,15 @@ export class Protection {
     const side: OrderSide = rec.qtyBase > 0 ? 'sell' : 'buy';
     const decision = this.desk.checkRisk(rec.symbol, side, purpose, qty, rec.markPriceQuote, rec.qtyBase);
     if (decision.status === 'denied') return decision;
-    return this.desk.submit({ clientOrderId: this.desk.orderId(rec.symbol, timeMs, purpose, rec.protectSeq++), symbol: rec.symbol, side, type: 'market', purpose, qtyBase: qty, reduceOnly: true });
+    return this.desk.submit({
+      clientOrderId: this.desk.orderId(rec.symbol, timeMs, purpose, rec.protectSeq++),
+      symbol: rec.symbol,
+      side,
+      type: 'market',
+      purpose,
+      qtyBase: qty,
+      reduceOnly: true,
+    });
   }
 
   private matches(id: string | null, qty: number, triggerQuote: number): boolean {
@@ -152,7 +172,15 @@ export class Protection {
     return o !== undefined && isLive(o.status) && Math.abs(o.qtyBase - o.filledQtyBase - qty) <= EPS_QTY && o.triggerPriceQuote === triggerQuote;
   }
 
-  private async submitProtective(rec: PositionRecord, purpose: 'stop' | 'take_profit', type: 'stop_market' | 'take_profit_limit', side: OrderSide, qty: number, triggerQuote: number, timeMs: number): Promise<SubmitResult> {
+  private async submitProtective(
+    rec: PositionRecord,
+    purpose: 'stop' | 'take_profit',
+    type: 'stop_market' | 'take_profit_limit',
+    side: OrderSide,
+    qty: number,
+    triggerQuote: number,
+    timeMs: number,
+  ): Promise<SubmitResult> {
     const decision = this.desk.checkRisk(rec.symbol, side, purpose, qty, rec.markPriceQuote > 0 ? rec.markPriceQuote : triggerQuote, rec.qtyBase);
     if (decision.status === 'denied') return decision;
     return this.desk.submit({

@@ -77,7 +77,10 @@ export class Reconciler implements BrokerFeed {
         listed.add(o.clientOrderId);
         if (!this.ours(o.clientOrderId, symbol)) {
           foreign++;
-          log.warn({ clientOrderId: o.clientOrderId, symbol, side: o.side, type: o.type, qtyBase: o.qtyBase }, 'open order wick did not place: left alone (give wick an account of its own)');
+          log.warn(
+            { clientOrderId: o.clientOrderId, symbol, side: o.side, type: o.type, qtyBase: o.qtyBase },
+            'open order wick did not place: left alone (give wick an account of its own)',
+          );
           continue;
         }
         const known = om.order(o.clientOrderId);
@@ -103,7 +106,8 @@ export class Reconciler implements BrokerFeed {
     }
     if (om.orders().some((o) => o.status === 'unknown')) await om.reconcile();
     const stillUnknown = om.orders().filter((o) => o.status === 'unknown');
-    if (stillUnknown.length > 0) throw new Error(`${stillUnknown.length} order(s) still in unknown state (${stillUnknown.map((o) => o.clientOrderId).join(', ')})`);
+    if (stillUnknown.length > 0)
+      throw new Error(`${stillUnknown.length} order(s) still in unknown state (${stillUnknown.map((o) => o.clientOrderId).join(', ')})`);
     // 4. Balances against positions.
     await this.reconcileBalances(om);
     // 5. Protective orders of ours that no position references: cancel.
@@ -116,12 +120,18 @@ export class Reconciler implements BrokerFeed {
     this.cursor[f.symbol] = Math.max(this.cursor[f.symbol] ?? 0, f.timeMs);
     if (om.order(f.clientOrderId) === undefined) {
       if (!this.ours(f.clientOrderId, f.symbol)) {
-        log.warn({ tradeId: f.tradeId, clientOrderId: f.clientOrderId, symbol: f.symbol }, 'fill of an order wick did not place; not booked (the balance check accounts for it)');
+        log.warn(
+          { tradeId: f.tradeId, clientOrderId: f.clientOrderId, symbol: f.symbol },
+          'fill of an order wick did not place; not booked (the balance check accounts for it)',
+        );
         return;
       }
       const report = await this.options.broker.fetchOrder(f.symbol, f.clientOrderId);
       if (report !== null) {
-        log.warn({ clientOrderId: f.clientOrderId, symbol: f.symbol, status: report.status }, 'adopted an order of ours the saved state did not know (a crash before the state was written)');
+        log.warn(
+          { clientOrderId: f.clientOrderId, symbol: f.symbol, status: report.status },
+          'adopted an order of ours the saved state did not know (a crash before the state was written)',
+        );
         // Booked as just sent, so that its fills move it along like any other order.
         await om.applyOrderUpdate({ ...report, status: 'submitted', filledQtyBase: 0, avgFillPriceQuote: 0 });
         await om.applyFill(f);
@@ -135,7 +145,10 @@ export class Reconciler implements BrokerFeed {
 
   /** A report for an order the venue does not know: it cannot fill any more. */
   private closed(o: Order): Order {
-    this.options.logger.warn({ clientOrderId: o.clientOrderId, symbol: o.symbol, status: o.status }, 'order the books hold as live is unknown to the exchange: booked closed');
+    this.options.logger.warn(
+      { clientOrderId: o.clientOrderId, symbol: o.symbol, status: o.status },
+      'order the books hold as live is unknown to the exchange: booked closed',
+    );
     return { ...o, status: o.status === 'submitted' || o.status === 'new' ? 'rejected' : 'canceled', updatedAtMs: this.options.clock.nowMs() };
   }
 
@@ -150,7 +163,8 @@ export class Reconciler implements BrokerFeed {
       const mark = om.markPriceQuote(symbol);
       const price = this.options.referencePriceQuote(symbol) ?? (mark > 0 ? mark : undefined);
       if (Math.abs(diff) < Math.max(rules.stepSize, rules.minQtyBase) || (price !== undefined && Math.abs(diff) * price < rules.minNotionalQuote)) continue;
-      if (price === undefined || !(price > 0)) throw new Error(`${symbol}: the exchange holds ${held} ${base}, wick's books ${booked}, and no price is known to book the difference`);
+      if (price === undefined || !(price > 0))
+        throw new Error(`${symbol}: the exchange holds ${held} ${base}, wick's books ${booked}, and no price is known to book the difference`);
       const now = this.options.clock.nowMs();
       const qty = Math.floor(Math.abs(diff) / rules.stepSize + 1e-9) * rules.stepSize;
       if (qty <= 0) continue;
@@ -160,7 +174,16 @@ export class Reconciler implements BrokerFeed {
           ? `POSITION ON THE EXCHANGE THAT WICK DID NOT KNOW: ${symbol} ${diff} ${base} booked at ${price} and protected with a stop now`
           : `POSITION WICK BOOKED IS NOT ON THE EXCHANGE: ${symbol} ${-diff} ${base} booked closed at ${price}`,
       );
-      await om.applyFill({ tradeId: `reconcile:${symbol}:${now}`, clientOrderId: `reconcile:${symbol}`, symbol, side: diff > 0 ? 'buy' : 'sell', qtyBase: qty, priceQuote: price, feeQuote: 0, timeMs: now });
+      await om.applyFill({
+        tradeId: `reconcile:${symbol}:${now}`,
+        clientOrderId: `reconcile:${symbol}`,
+        symbol,
+        side: diff > 0 ? 'buy' : 'sell',
+        qtyBase: qty,
+        priceQuote: price,
+        feeQuote: 0,
+        timeMs: now,
+      });
     }
   }
 

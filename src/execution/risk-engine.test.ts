@@ -15,7 +15,17 @@ function engine(overrides: Partial<RiskConfig> = {}, equity = 10_000): { risk: R
 }
 
 function ctx(over: Partial<RiskCheckContext> = {}): RiskCheckContext {
-  return { symbol: 'BTC/USDT', side: 'buy', purpose: 'entry', qtyBase: 1, priceQuote: 100, positionQtyBase: 0, totalExposureQuote: 0, openPositions: 0, ...over };
+  return {
+    symbol: 'BTC/USDT',
+    side: 'buy',
+    purpose: 'entry',
+    qtyBase: 1,
+    priceQuote: 100,
+    positionQtyBase: 0,
+    totalExposureQuote: 0,
+    openPositions: 0,
+    ...over,
+  };
 }
 
 const code = (d: RiskDecision): string => (d.status === 'denied' ? d.reason.code : 'approved');
@@ -23,7 +33,16 @@ const exitCtx = (purpose: OrderPurpose = 'exit', side: OrderSide = 'sell'): Risk
 
 describe('RiskEngine', () => {
   it('exports a stable list of reason codes', () => {
-    expect(RISK_REASON_CODES).toEqual(['KILL_SWITCH', 'ENTRIES_PAUSED', 'DAILY_LOSS_LIMIT', 'COOLDOWN_AFTER_STOP', 'ORDER_RATE_EXCEEDED', 'NOTIONAL_ABOVE_MAX', 'EXPOSURE_ABOVE_MAX', 'TOO_MANY_POSITIONS']);
+    expect(RISK_REASON_CODES).toEqual([
+      'KILL_SWITCH',
+      'ENTRIES_PAUSED',
+      'DAILY_LOSS_LIMIT',
+      'COOLDOWN_AFTER_STOP',
+      'ORDER_RATE_EXCEEDED',
+      'NOTIONAL_ABOVE_MAX',
+      'EXPOSURE_ABOVE_MAX',
+      'TOO_MANY_POSITIONS',
+    ]);
   });
 
   it('approves within limits', () => {

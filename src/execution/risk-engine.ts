@@ -173,10 +173,14 @@ export class RiskEngine {
       if (this.mode === 'HALTED') return deny('KILL_SWITCH', `trading halted: ${this.haltReason ?? 'kill switch'}; operator reset required`);
       if (this.entriesPaused) return deny('ENTRIES_PAUSED', 'entries paused by operator');
       if (this.mode === 'REDUCING') {
-        return deny('DAILY_LOSS_LIMIT', `daily loss limit (${this.config.dailyLossLimitFraction * 100}%) reached; only reducing orders until the next UTC day`, {
-          dayStartEquityQuote: this.dayStartEquity,
-          equityQuote: this.lastEquity,
-        });
+        return deny(
+          'DAILY_LOSS_LIMIT',
+          `daily loss limit (${this.config.dailyLossLimitFraction * 100}%) reached; only reducing orders until the next UTC day`,
+          {
+            dayStartEquityQuote: this.dayStartEquity,
+            equityQuote: this.lastEquity,
+          },
+        );
       }
       const stoppedAt = this.stopOutAt.get(ctx.symbol);
       if (stoppedAt !== undefined && now < stoppedAt + this.config.cooldownAfterStopMs) {

@@ -48,7 +48,7 @@ describe('rounding to exchange steps', () => {
 describe('rounding agrees with decimal arithmetic', () => {
   it('matches a toFixed oracle over many awkward values', () => {
     let seed = 12345;
-    const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
     for (const step of [0.001, 0.00001, 0.01, 1e-8, 0.5, 5, 0.1, 0.25]) {
       const d = stepDecimals(step);
       for (let i = 0; i < 2000; i++) {

@@ -95,7 +95,10 @@ export function roundOrderQty(qtyBase: number, priceQuote: number, rules: Market
   const qty = floorToStep(qtyBase, rules.stepSize);
   const notionalQuote = qty * priceQuote;
   if (qty <= 0) {
-    return { status: 'skipped', reason: { code: 'ZERO_QTY', message: `quantity ${qtyBase} rounds to 0 at step ${rules.stepSize}`, qtyBase: qty, notionalQuote } };
+    return {
+      status: 'skipped',
+      reason: { code: 'ZERO_QTY', message: `quantity ${qtyBase} rounds to 0 at step ${rules.stepSize}`, qtyBase: qty, notionalQuote },
+    };
   }
   if (qty < rules.minQtyBase) {
     return { status: 'skipped', reason: { code: 'BELOW_MIN_QTY', message: `quantity ${qty} below minimum ${rules.minQtyBase}`, qtyBase: qty, notionalQuote } };

@@ -44,8 +44,15 @@ export interface ProtectiveLevels {
   readonly takeProfitPriceQuote: number;
 }
 
-export function protectiveLevels(config: StopConfig, positionSign: number, entryQuote: number, atrQuote: number | undefined, tickSize: number): ProtectiveLevels {
-  if (!(entryQuote > 0) || positionSign === 0) throw new InvariantError(`protective levels need an open position and a positive entry (sign ${positionSign}, entry ${entryQuote})`);
+export function protectiveLevels(
+  config: StopConfig,
+  positionSign: number,
+  entryQuote: number,
+  atrQuote: number | undefined,
+  tickSize: number,
+): ProtectiveLevels {
+  if (!(entryQuote > 0) || positionSign === 0)
+    throw new InvariantError(`protective levels need an open position and a positive entry (sign ${positionSign}, entry ${entryQuote})`);
   const stopDist = distanceQuote(config.stopLoss, entryQuote, atrQuote);
   let stop = roundStop(positionSign, entryQuote - positionSign * stopDist, tickSize);
   if (!(stop > 0)) stop = tickSize;

@@ -92,7 +92,18 @@ export class TradeJournal {
     while (Math.abs(remaining) > EPS) {
       let t = this.open.get(fill.symbol);
       if (t === undefined) {
-        t = { side: remaining > 0 ? 'long' : 'short', qtyOpen: 0, qtyMax: 0, entryNotional: 0, entryQty: 0, entryTimeMs: fill.timeMs, exitNotional: 0, exitQty: 0, fees: 0, realised: 0 };
+        t = {
+          side: remaining > 0 ? 'long' : 'short',
+          qtyOpen: 0,
+          qtyMax: 0,
+          entryNotional: 0,
+          entryQty: 0,
+          entryTimeMs: fill.timeMs,
+          exitNotional: 0,
+          exitQty: 0,
+          fees: 0,
+          realised: 0,
+        };
         this.open.set(fill.symbol, t);
       }
       const dir = t.side === 'long' ? 1 : -1;

@@ -107,5 +107,13 @@ export function calibrateDrift(
   const scores = new Float64Array(n);
   for (let i = 0; i < n; i++) scores[i] = windowDriftScore(windows.subarray(i * windowSize, (i + 1) * windowSize));
   const { mean, std } = columnStats(predictions, outputs);
-  return { method: 'window-z-rms', quantile: q, margin, threshold: quantile(scores, q) * margin, validationWindows: n, predictionMean: mean, predictionStd: std };
+  return {
+    method: 'window-z-rms',
+    quantile: q,
+    margin,
+    threshold: quantile(scores, q) * margin,
+    validationWindows: n,
+    predictionMean: mean,
+    predictionStd: std,
+  };
 }

@@ -8,4 +8,13 @@ export { DEFAULT_CLIP_SIGMA, fitNormalisation, normaliseInto, type Normalisation
 export { FeatureBuilder } from './builder.js';
 export { writeWindow } from './windows.js';
 export { atrGauge, KERNEL_ATR_PERIOD } from './atr-gauge.js';
-export { DEFAULT_DRIFT_MARGIN, DEFAULT_DRIFT_QUANTILE, PredictionDrift, calibrateDrift, columnStats, quantile, windowDriftScore, type DriftCalibrationValues } from './drift.js';
+export {
+  DEFAULT_DRIFT_MARGIN,
+  DEFAULT_DRIFT_QUANTILE,
+  PredictionDrift,
+  calibrateDrift,
+  columnStats,
+  quantile,
+  windowDriftScore,
+  type DriftCalibrationValues,
+} from './drift.js';

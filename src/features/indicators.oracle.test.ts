@@ -100,7 +100,12 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
 
     it('SMA matches trading-signals and technicalindicators', () => {
       const sma = new ts.SMA(20);
-      expectClose('sma ts', ours(candles, 'sma', { period: 20 }), streamed(candles, (c) => sma.update(c.close, false)), 1);
+      expectClose(
+        'sma ts',
+        ours(candles, 'sma', { period: 20 }),
+        streamed(candles, (c) => sma.update(c.close, false)),
+        1,
+      );
       expectClose('sma ti', ours(candles, 'sma', { period: 20 }), aligned(candles.length, ti.SMA.calculate({ period: 20, values: closes })), 1);
     });
 
@@ -122,11 +127,43 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
     it('MACD line, signal and histogram match technicalindicators', () => {
       const out = ti.MACD.calculate({ values: closes, fastPeriod: 12, slowPeriod: 26, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
       const n = candles.length;
-      expectClose('macd', ours(candles, 'macd', MACD), aligned(n, out.map((o) => o.MACD)), closes);
-      expectClose('macd_signal', ours(candles, 'macd_signal', MACD), aligned(n, out.map((o) => o.signal)), closes);
-      expectClose('macd_hist', ours(candles, 'macd_hist', MACD), aligned(n, out.map((o) => o.histogram)), closes);
+      expectClose(
+        'macd',
+        ours(candles, 'macd', MACD),
+        aligned(
+          n,
+          out.map((o) => o.MACD),
+        ),
+        closes,
+      );
+      expectClose(
+        'macd_signal',
+        ours(candles, 'macd_signal', MACD),
+        aligned(
+          n,
+          out.map((o) => o.signal),
+        ),
+        closes,
+      );
+      expectClose(
+        'macd_hist',
+        ours(candles, 'macd_hist', MACD),
+        aligned(
+          n,
+          out.map((o) => o.histogram),
+        ),
+        closes,
+      );
       const rel = ours(candles, 'macd_rel', MACD);
-      expectClose('macd_rel', rel, aligned(n, out.map((o) => o.MACD)).map((v, i) => v / closes[i]!), 1);
+      expectClose(
+        'macd_rel',
+        rel,
+        aligned(
+          n,
+          out.map((o) => o.MACD),
+        ).map((v, i) => v / closes[i]!),
+        1,
+      );
     });
 
     it('ATR (Wilder) matches trading-signals', () => {
@@ -136,7 +173,12 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
         return atr.isStable ? atr.getResultOrThrow() : null;
       });
       expectClose('atr_14', ours(candles, 'atr', { period: 14 }), want, closes);
-      expectClose('atr_rel_14', ours(candles, 'atr_rel', { period: 14 }), want.map((v, i) => v / closes[i]!), 1);
+      expectClose(
+        'atr_rel_14',
+        ours(candles, 'atr_rel', { period: 14 }),
+        want.map((v, i) => v / closes[i]!),
+        1,
+      );
     });
 
     it('Bollinger %B and width match trading-signals bands and technicalindicators %B', () => {
@@ -151,7 +193,15 @@ function runOracles(label: string, load: () => Promise<Candle[]>): void {
       expectClose('bb_pctb_20', ours(candles, 'bb_pctb', { period: 20, k: 2 }), Float64Array.from(pctb), 1);
       expectClose('bb_width_20', ours(candles, 'bb_width', { period: 20, k: 2 }), Float64Array.from(width), 1);
       const tiOut = ti.BollingerBands.calculate({ period: 20, stdDev: 2, values: closes });
-      expectClose('bb_pctb_20 ti', ours(candles, 'bb_pctb', { period: 20, k: 2 }), aligned(candles.length, tiOut.map((o) => o.pb)), 1);
+      expectClose(
+        'bb_pctb_20 ti',
+        ours(candles, 'bb_pctb', { period: 20, k: 2 }),
+        aligned(
+          candles.length,
+          tiOut.map((o) => o.pb),
+        ),
+        1,
+      );
     });
 
     it('vol (sample σ of log returns), volz (population σ) and vwap_dev match reference loops', () => {

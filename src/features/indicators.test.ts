@@ -136,7 +136,13 @@ describe('RollingStats', () => {
   const shared = sharedDataDir();
   it.skipIf(shared === undefined)('does not drift over the 55,740 real BTC closes and volumes (skipped without ../shared/data)', async () => {
     const real = await readCandles(path.join(shared!, 'BTC_USDT-1h.csv'));
-    checkNoDrift(Float64Array.from(real, (c) => c.close), 20);
-    checkNoDrift(Float64Array.from(real, (c) => c.volume + 1), 20);
+    checkNoDrift(
+      Float64Array.from(real, (c) => c.close),
+      20,
+    );
+    checkNoDrift(
+      Float64Array.from(real, (c) => c.volume + 1),
+      20,
+    );
   });
 });

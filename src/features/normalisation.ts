@@ -23,7 +23,14 @@ export const DEFAULT_CLIP_SIGMA = 5;
  * degenerate (zero, or below 1e-12 of the mean's size: a constant feature the model cannot learn
  * from, whose z-scores would be noise). A model is never shipped with such statistics.
  */
-export function fitNormalisation(raw: Float64Array, ready: Uint8Array, featureCount: number, rowFrom: number, rowTo: number, featureNames?: readonly string[]): Normalisation {
+export function fitNormalisation(
+  raw: Float64Array,
+  ready: Uint8Array,
+  featureCount: number,
+  rowFrom: number,
+  rowTo: number,
+  featureNames?: readonly string[],
+): Normalisation {
   const F = featureCount;
   const mean = new Float64Array(F);
   const m2 = new Float64Array(F);
@@ -50,10 +57,14 @@ export function fitNormalisation(raw: Float64Array, ready: Uint8Array, featureCo
     const s = std[f]!;
     const range = `over ${count} training rows`;
     if (!Number.isFinite(m) || !Number.isFinite(s)) {
-      throw new DataError(`normalisation of feature "${name}" is not finite (mean ${m}, σ ${s}) ${range}: the training data holds an absurd value; check the candle files (wick features --data FILE shows the values)`);
+      throw new DataError(
+        `normalisation of feature "${name}" is not finite (mean ${m}, σ ${s}) ${range}: the training data holds an absurd value; check the candle files (wick features --data FILE shows the values)`,
+      );
     }
     if (!(s > 1e-12 * Math.max(1, Math.abs(m)))) {
-      throw new DataError(`normalisation of feature "${name}" is degenerate (σ ${s}, mean ${m}) ${range}: the feature is constant in the training split; use more or other data, or a feature spec without it`);
+      throw new DataError(
+        `normalisation of feature "${name}" is degenerate (σ ${s}, mean ${m}) ${range}: the feature is constant in the training split; use more or other data, or a feature spec without it`,
+      );
     }
   }
   return { mean: Array.from(mean), std, clip: DEFAULT_CLIP_SIGMA };

@@ -7,7 +7,19 @@ import { DEFAULT_SPEC, FEATURE_DEFINITIONS_VERSION, SCALE_FREE_SPEC, SPEC_NAMES,
 
 describe('named specs', () => {
   it('default lists the 11 raw features in the agreed order', () => {
-    expect(DEFAULT_SPEC.features.map((f) => f.id)).toEqual(['ratio', 'logret', 'rsi_14', 'macd', 'macd_signal', 'macd_hist', 'atr_14', 'bb_pctb_20', 'bb_width_20', 'vol_20', 'volz_20']);
+    expect(DEFAULT_SPEC.features.map((f) => f.id)).toEqual([
+      'ratio',
+      'logret',
+      'rsi_14',
+      'macd',
+      'macd_signal',
+      'macd_hist',
+      'atr_14',
+      'bb_pctb_20',
+      'bb_width_20',
+      'vol_20',
+      'volz_20',
+    ]);
   });
 
   it('worked-example is ratio, rsi_14, macd, macd_signal', () => {
@@ -55,7 +67,10 @@ describe('specHash', () => {
   it('ignores the name and param key order, and changes with any param, id, kind or order', () => {
     const base = specHash(DEFAULT_SPEC);
     expect(base).toMatch(/^[0-9a-f]{64}$/);
-    const reordered: FeatureSpec = { name: 'other', features: DEFAULT_SPEC.features.map((f) => ({ ...f, params: Object.fromEntries(Object.entries(f.params).reverse()) })) };
+    const reordered: FeatureSpec = {
+      name: 'other',
+      features: DEFAULT_SPEC.features.map((f) => ({ ...f, params: Object.fromEntries(Object.entries(f.params).reverse()) })),
+    };
     expect(specHash(reordered)).toBe(base);
     const variants: FeatureSpec[] = [
       { name: 'default', features: DEFAULT_SPEC.features.map((f, i) => (i === 2 ? { ...f, params: { period: 15 } } : f)) },

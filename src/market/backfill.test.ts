@@ -23,8 +23,14 @@ describe('fetchClosedCandles', () => {
     const { candles } = await fetchClosedCandles(ex, { symbol: 'BTC/USDT', timeframe: '1h', fromOpenTimeMs: T0 + HOUR, nowMs: now }, silentLogger);
     expect(idx(candles)).toEqual([1, 2, 3, 4]);
     expect(ex.fetchCalls.map((c) => c.limit)).toEqual([1000]);
-    const overlapping = { fetchOHLCV: (_s: string, _tf: string, since?: number) => Promise.resolve(ROWS.filter((r) => r[0]! >= since! - 2 * HOUR && r[0]! < since! + 3 * HOUR)) };
-    const r = await fetchClosedCandles(overlapping, { symbol: 'BTC/USDT', timeframe: '1h', fromOpenTimeMs: T0 + 2 * HOUR, toOpenTimeMs: T0 + 9 * HOUR, nowMs: T0 + 40 * HOUR }, silentLogger);
+    const overlapping = {
+      fetchOHLCV: (_s: string, _tf: string, since?: number) => Promise.resolve(ROWS.filter((r) => r[0]! >= since! - 2 * HOUR && r[0]! < since! + 3 * HOUR)),
+    };
+    const r = await fetchClosedCandles(
+      overlapping,
+      { symbol: 'BTC/USDT', timeframe: '1h', fromOpenTimeMs: T0 + 2 * HOUR, toOpenTimeMs: T0 + 9 * HOUR, nowMs: T0 + 40 * HOUR },
+      silentLogger,
+    );
     expect(idx(r.candles)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -34,7 +40,9 @@ describe('fetchClosedCandles', () => {
     await fetchClosedCandles(stuck, { symbol: 'BTC/USDT', timeframe: '1h', fromOpenTimeMs: T0 + HOUR, nowMs: T0 + 40 * HOUR }, silentLogger);
     expect(calls).toBe(1);
     const empty = { fetchOHLCV: () => Promise.resolve([]) };
-    expect((await fetchClosedCandles(empty, { symbol: 'BTC/USDT', timeframe: '1h', fromOpenTimeMs: T0, nowMs: T0 + 40 * HOUR }, silentLogger)).candles).toEqual([]);
+    expect((await fetchClosedCandles(empty, { symbol: 'BTC/USDT', timeframe: '1h', fromOpenTimeMs: T0, nowMs: T0 + 40 * HOUR }, silentLogger)).candles).toEqual(
+      [],
+    );
   });
 
   it('has helpers that agree with the forming-candle rule', () => {

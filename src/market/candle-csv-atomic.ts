@@ -11,7 +11,11 @@ const FLUSH_CHARS = 1 << 20;
  * removed, so a reader never sees a partial file and a failed run leaves no output at all.
  * Numbers are written in shortest round-trip form; NaN and ±Infinity become empty cells.
  */
-export async function writeCsvAtomic(path: string, header: readonly string[], rows: Iterable<readonly CsvCell[]> | AsyncIterable<readonly CsvCell[]>): Promise<void> {
+export async function writeCsvAtomic(
+  path: string,
+  header: readonly string[],
+  rows: Iterable<readonly CsvCell[]> | AsyncIterable<readonly CsvCell[]>,
+): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await open(tmp, 'w');
   let closed = false;

@@ -137,12 +137,17 @@ export class CandleCsvParser {
     if (volume < 0) this.fail(`volume ${volume} must be >= 0`, lineNo, 'volume');
     const prev = this.prevTs;
     if (openTimeMs <= prev) {
-      this.fail(openTimeMs === prev ? `duplicate timestamp ${openTimeMs}` : `timestamp ${openTimeMs} is before the previous row's ${prev} (rows must be ascending)`, lineNo, 'timestamp');
+      this.fail(
+        openTimeMs === prev ? `duplicate timestamp ${openTimeMs}` : `timestamp ${openTimeMs} is before the previous row's ${prev} (rows must be ascending)`,
+        lineNo,
+        'timestamp',
+      );
     }
     this.prevTs = openTimeMs;
     const candle = { openTimeMs, open, high, low, close, volume };
     const implausible = this.plausibility.judge(candle);
-    if (implausible !== undefined) this.fail(`${implausible.reason}; fix or remove the row (the file is refused whole: corrupt data is worse than no data)`, lineNo, implausible.column);
+    if (implausible !== undefined)
+      this.fail(`${implausible.reason}; fix or remove the row (the file is refused whole: corrupt data is worse than no data)`, lineNo, implausible.column);
     return candle;
   }
 
@@ -170,7 +175,8 @@ export class CandleCsvParser {
       }
     }
     const tf = TIMEFRAMES.find((t) => timeframeMs(t) === step);
-    if (tf === undefined) this.fail(`cannot infer the timeframe: the smallest step between rows is ${step} ms, not one of ${TIMEFRAMES.join(', ')}`, stepLine, 'timestamp');
+    if (tf === undefined)
+      this.fail(`cannot infer the timeframe: the smallest step between rows is ${step} ms, not one of ${TIMEFRAMES.join(', ')}`, stepLine, 'timestamp');
     this.tf = tf;
     this.tfMs = timeframeMs(tf);
     for (const p of pending) {

@@ -17,7 +17,14 @@ afterAll(async () => {
 
 const candles: Candle[] = [
   { openTimeMs: 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000), open: 0.1 + 0.2, high: 0.31, low: 0.29, close: 0.3, volume: 0 },
-  { openTimeMs: 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000) + 3_600_000, open: 0.3, high: 0.32, low: 0.2999, close: 0.30000000000000004, volume: 1234.56789 },
+  {
+    openTimeMs: 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000) + 3_600_000,
+    open: 0.3,
+    high: 0.32,
+    low: 0.2999,
+    close: 0.30000000000000004,
+    volume: 1234.56789,
+  },
 ];
 
 describe('writeCandlesCsv', () => {
@@ -32,7 +39,14 @@ describe('writeCandlesCsv', () => {
 describe('writeCsvAtomic', () => {
   it('writes empty cells for NaN and quotes text that needs it', async () => {
     const p = path.join(dir, 'cells.csv');
-    await writeCsvAtomic(p, ['a', 'b,c'], [[1, Number.NaN], ['say "hi"', 2.5]]);
+    await writeCsvAtomic(
+      p,
+      ['a', 'b,c'],
+      [
+        [1, Number.NaN],
+        ['say "hi"', 2.5],
+      ],
+    );
     expect(await readFile(p, 'utf8')).toBe('a,"b,c"\n1,\n"say ""hi""",2.5\n');
   });
 

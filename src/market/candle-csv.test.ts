@@ -111,7 +111,25 @@ describe('readCandles', () => {
 describe('CandleCsvParser', () => {
   it('parses numbers bit-identically to Number(), fast path and fallback alike', () => {
     const rng = new Rng(7);
-    const fields: string[] = ['0', '-0', '0.0', '5.', '.5', '-.25', '1e3', '2.5E-3', '1e+2', '0.1', '0.30000000000000004', '123456789012345', '1234567890123456789', '9007199254740993', '0.' + '1'.repeat(25), '42283.58', '47.181009'];
+    const fields: string[] = [
+      '0',
+      '-0',
+      '0.0',
+      '5.',
+      '.5',
+      '-.25',
+      '1e3',
+      '2.5E-3',
+      '1e+2',
+      '0.1',
+      '0.30000000000000004',
+      '123456789012345',
+      '1234567890123456789',
+      '9007199254740993',
+      '0.' + '1'.repeat(25),
+      '42283.58',
+      '47.181009',
+    ];
     for (let i = 0; i < 2000; i++) {
       const intDigits = rng.int(12);
       const fracDigits = rng.int(14);

@@ -57,16 +57,20 @@ describe('CandlePlausibility', () => {
 
   it('property: any series of moves within ±2 % a candle, at any price level, is accepted whole', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -0.02, max: 0.02, noNaN: true }), { minLength: 2, maxLength: 300 }), fc.double({ min: 1e-6, max: 1e6, noNaN: true }), (moves, start) => {
-        const guard = new CandlePlausibility();
-        let price = start;
-        return moves.every((m, i) => {
-          const next = price * Math.exp(m);
-          const ok = guard.judge(c(i, price, Math.max(price, next), Math.min(price, next), next)) === undefined;
-          price = next;
-          return ok;
-        });
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -0.02, max: 0.02, noNaN: true }), { minLength: 2, maxLength: 300 }),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        (moves, start) => {
+          const guard = new CandlePlausibility();
+          let price = start;
+          return moves.every((m, i) => {
+            const next = price * Math.exp(m);
+            const ok = guard.judge(c(i, price, Math.max(price, next), Math.min(price, next), next)) === undefined;
+            price = next;
+            return ok;
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });

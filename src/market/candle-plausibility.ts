@@ -44,8 +44,17 @@ export class CandlePlausibility {
   private sumSq = 0;
 
   constructor(readonly bounds: PlausibilityBounds = DEFAULT_PLAUSIBILITY) {
-    if (!(bounds.maxRatio > 1) || !(bounds.maxSigmas > 0) || !(bounds.sigmaFloorLog >= 0) || !(bounds.windowCandles >= 1) || !(bounds.minHistory >= 1) || bounds.minHistory > bounds.windowCandles) {
-      throw new InvariantError(`plausibility bounds need maxRatio > 1, maxSigmas > 0, sigmaFloorLog >= 0, 1 <= minHistory <= windowCandles; got ${JSON.stringify(bounds)}`);
+    if (
+      !(bounds.maxRatio > 1) ||
+      !(bounds.maxSigmas > 0) ||
+      !(bounds.sigmaFloorLog >= 0) ||
+      !(bounds.windowCandles >= 1) ||
+      !(bounds.minHistory >= 1) ||
+      bounds.minHistory > bounds.windowCandles
+    ) {
+      throw new InvariantError(
+        `plausibility bounds need maxRatio > 1, maxSigmas > 0, sigmaFloorLog >= 0, 1 <= minHistory <= windowCandles; got ${JSON.stringify(bounds)}`,
+      );
     }
     this.returns = new Float64Array(bounds.windowCandles);
   }
@@ -74,7 +83,10 @@ export class CandlePlausibility {
     const excursion = Math.max(up, down);
     const price = column === 'high' ? c.high : c.low;
     if (!(excursion <= Math.log(maxRatio))) {
-      return { column, reason: `implausible candle: ${column} ${price} is ${fmt(Math.exp(excursion))}x away from the previous close ${prev} (limit ${maxRatio}x, WICK_PLAUSIBLE_MAX_RATIO)` };
+      return {
+        column,
+        reason: `implausible candle: ${column} ${price} is ${fmt(Math.exp(excursion))}x away from the previous close ${prev} (limit ${maxRatio}x, WICK_PLAUSIBLE_MAX_RATIO)`,
+      };
     }
     if (this.count >= minHistory && excursion > sigmaFloorLog) {
       const sigma = Math.sqrt(this.sumSq / this.count);

@@ -9,7 +9,14 @@ import { startExchangeSimulator, type SimulatorHandle } from '../simulator/simul
 import { createCcxtExchange } from './ccxt-client.js';
 import { CcxtCandleSource } from './ccxt-candle-source.js';
 
-const CANDLES: Candle[] = loadBtcUsdt1h().map(([openTimeMs, open, high, low, close, volume]) => ({ openTimeMs: openTimeMs!, open: open!, high: high!, low: low!, close: close!, volume: volume! }));
+const CANDLES: Candle[] = loadBtcUsdt1h().map(([openTimeMs, open, high, low, close, volume]) => ({
+  openTimeMs: openTimeMs!,
+  open: open!,
+  high: high!,
+  low: low!,
+  close: close!,
+  volume: volume!,
+}));
 const BTC: SeriesKey = { exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h' };
 const closers: Array<() => Promise<unknown>> = [];
 
@@ -31,7 +38,10 @@ async function take(it: AsyncIterator<ClosedCandle>, count: number, timeoutMs = 
 
 describe('CcxtCandleSource against the exchange simulator', () => {
   it('seeds over REST, emits closes from pushed klines, and survives a dropped and a silent socket without gaps', async () => {
-    const sim: SimulatorHandle = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', candles: CANDLES, timeframe: '1h' }], startTimeMs: T0 + 20 * HOUR + 30 * 60_000 });
+    const sim: SimulatorHandle = await startExchangeSimulator({
+      markets: [{ symbol: 'BTC/USDT', candles: CANDLES, timeframe: '1h' }],
+      startTimeMs: T0 + 20 * HOUR + 30 * 60_000,
+    });
     closers.push(() => sim.close());
     const exchange = await createCcxtExchange({ exchangeId: 'binance', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 3_000 });
     const log = recordingLogger();

@@ -21,7 +21,10 @@ async function flush(): Promise<void> {
 function harness(startMs: number, opts: Partial<CcxtCandleSourceOptions> = {}) {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
   vi.setSystemTime(startMs);
-  const fake = new FakeOhlcvExchange(ROWS.map((r) => [...r]), () => Date.now());
+  const fake = new FakeOhlcvExchange(
+    ROWS.map((r) => [...r]),
+    () => Date.now(),
+  );
   const log = recordingLogger();
   const source = new CcxtCandleSource({
     exchange: fake,
@@ -149,7 +152,7 @@ describe('CcxtCandleSource', () => {
     await h.done;
   });
 
-  it('never emits an unconfirmed copy: holds a grace-closed candle REST has not published yet, then emits the exchange\'s', async () => {
+  it("never emits an unconfirmed copy: holds a grace-closed candle REST has not published yet, then emits the exchange's", async () => {
     const h = harness(T0 + 10 * HOUR + 59 * MIN, { graceMs: 5_000, silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
     const [row10] = h.fake.history.splice(10, 1);
     h.fake.push(formingOf(ROWS[10]!, 59 / 60));
@@ -167,7 +170,7 @@ describe('CcxtCandleSource', () => {
     await h.done;
   });
 
-  it('a candle closed by its successor goes out as the exchange\'s closed candle, never the stale websocket copy (final kline lost)', async () => {
+  it("a candle closed by its successor goes out as the exchange's closed candle, never the stale websocket copy (final kline lost)", async () => {
     const h = harness(T0 + 10 * HOUR + 1 * MIN, { silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR } });
     await flush();
     // The only update of 10 is its first one (open = high = low = close, volume 0); the final is lost.
@@ -204,12 +207,18 @@ describe('CcxtCandleSource', () => {
 
   it('quarantines an implausible closed candle the exchange sent (high = 1e308): logged, reported, never emitted; the next one flows', async () => {
     const quarantined: QuarantinedCandle[] = [];
-    const h = harness(T0 + 10 * HOUR + 1 * MIN, { silenceMs: 10 * HOUR, resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR }, onQuarantine: (q) => quarantined.push(q) });
+    const h = harness(T0 + 10 * HOUR + 1 * MIN, {
+      silenceMs: 10 * HOUR,
+      resumeAfterOpenTimeMs: { [seriesId(BTC)]: T0 + 9 * HOUR },
+      onQuarantine: (q) => quarantined.push(q),
+    });
     h.fake.history[10] = [T0 + 10 * HOUR, ROWS[10]![1]!, 1e308, ROWS[10]![3]!, ROWS[10]![4]!, ROWS[10]![5]!];
     await h.live(T0 + 12 * HOUR + 1 * MIN);
     expect(h.got.map(index)).toEqual([11]);
     expect(h.source.stats.quarantined).toBe(1);
-    expect(quarantined).toEqual([{ series: BTC, candle: expect.objectContaining({ openTimeMs: T0 + 10 * HOUR, high: 1e308 }), reason: expect.stringContaining('implausible candle') }]);
+    expect(quarantined).toEqual([
+      { series: BTC, candle: expect.objectContaining({ openTimeMs: T0 + 10 * HOUR, high: 1e308 }), reason: expect.stringContaining('implausible candle') },
+    ]);
     expect(h.log.records.some((r) => r.level === 'error' && r.msg?.includes('quarantined'))).toBe(true);
     await h.source.close();
     await h.done;

@@ -136,7 +136,17 @@ const defaultTimers: SourceTimers = {
  *   the series waits and asks again (backoff); it never emits the unconfirmed copy.
  */
 export class CcxtCandleSource implements CandleSource {
-  readonly stats: CcxtCandleSourceStats = { emitted: 0, corrected: 0, confirmWaits: 0, backfilled: 0, rejectedRows: 0, reconnects: 0, watchdogTrips: 0, ignoredRows: 0, quarantined: 0 };
+  readonly stats: CcxtCandleSourceStats = {
+    emitted: 0,
+    corrected: 0,
+    confirmWaits: 0,
+    backfilled: 0,
+    rejectedRows: 0,
+    reconnects: 0,
+    watchdogTrips: 0,
+    ignoredRows: 0,
+    quarantined: 0,
+  };
   private readonly exchange: CcxtOhlcvExchange;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -391,7 +401,14 @@ export class CcxtCandleSource implements CandleSource {
         const result = await fetchClosedCandles(
           this.exchange,
           // A successor or the grace time proves `last` closed, whatever this clock says.
-          { symbol: s.key.symbol, timeframe: s.key.timeframe, fromOpenTimeMs: first, toOpenTimeMs: last, nowMs: Math.max(this.clock.nowMs(), last + s.tfMs), limit: this.fetchLimit },
+          {
+            symbol: s.key.symbol,
+            timeframe: s.key.timeframe,
+            fromOpenTimeMs: first,
+            toOpenTimeMs: last,
+            nowMs: Math.max(this.clock.nowMs(), last + s.tfMs),
+            limit: this.fetchLimit,
+          },
           s.log,
         );
         fetched = result.candles;
@@ -406,7 +423,10 @@ export class CcxtCandleSource implements CandleSource {
         const differing = candidates.filter((c, i) => !sameCandle(c, finals[i]!)).map((c) => c.openTimeMs);
         if (differing.length > 0) {
           this.stats.corrected += differing.length;
-          s.log.info({ openTimesMs: differing.slice(0, 10), count: differing.length }, "websocket copy differed from the exchange's closed candle; the exchange's went out");
+          s.log.info(
+            { openTimesMs: differing.slice(0, 10), count: differing.length },
+            "websocket copy differed from the exchange's closed candle; the exchange's went out",
+          );
         }
         return finals;
       }

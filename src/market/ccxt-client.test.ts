@@ -42,7 +42,8 @@ describe('createCcxtExchange', () => {
 
   it('maps the local origin to the market type Binance error tables are keyed by', async () => {
     const ex = await createCcxtExchange({ exchangeId: 'binance', urls: LOCAL, timeoutMs: 1000 });
-    const byUrl = (url: string): Record<string, unknown> => (ex as unknown as { getExceptionsByUrl(u: string, k: string): Record<string, unknown> }).getExceptionsByUrl(url, 'exact');
+    const byUrl = (url: string): Record<string, unknown> =>
+      (ex as unknown as { getExceptionsByUrl(u: string, k: string): Record<string, unknown> }).getExceptionsByUrl(url, 'exact');
     expect(byUrl('http://127.0.0.1:45678/api/v3/order')['-1004']).toBe(ccxt.OperationFailed);
     expect(byUrl('http://127.0.0.1:45678/fapi/v1/order')['-2019']).toBe(ccxt.InsufficientFunds);
     expect(byUrl('http://elsewhere:1/api/v3/order')).toEqual({});

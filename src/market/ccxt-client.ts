@@ -79,7 +79,11 @@ function localBinanceUrls(rest: string, ws: string): { api: Record<string, unkno
     margin: spotWs,
     future: futuresWs,
     delivery: `${wsUrl.protocol}//${wsUrl.host}/dapi-ws/ws`,
-    'ws-api': { spot: `${wsUrl.protocol}//${wsUrl.host}/ws-api/v3`, future: `${wsUrl.protocol}//${wsUrl.host}/ws-fapi/v1`, delivery: `${wsUrl.protocol}//${wsUrl.host}/ws-dapi/v1` },
+    'ws-api': {
+      spot: `${wsUrl.protocol}//${wsUrl.host}/ws-api/v3`,
+      future: `${wsUrl.protocol}//${wsUrl.host}/ws-fapi/v1`,
+      delivery: `${wsUrl.protocol}//${wsUrl.host}/ws-dapi/v1`,
+    },
   };
   return { api };
 }
@@ -94,7 +98,14 @@ function localBinanceClass(origin: string): ExchangeClass {
     override getExceptionsByUrl(url: string | undefined, exactOrBroad: string): Record<string, unknown> {
       if (url !== undefined && url.startsWith(`${origin}/`)) {
         const path = url.slice(origin.length);
-        const type: BinanceMarketType | undefined = path.startsWith('/api/') || path.startsWith('/sapi/') ? 'spot' : path.startsWith('/fapi/') ? 'linear' : path.startsWith('/dapi/') ? 'inverse' : undefined;
+        const type: BinanceMarketType | undefined =
+          path.startsWith('/api/') || path.startsWith('/sapi/')
+            ? 'spot'
+            : path.startsWith('/fapi/')
+              ? 'linear'
+              : path.startsWith('/dapi/')
+                ? 'inverse'
+                : undefined;
         if (type !== undefined) {
           const tables = (this.exceptions as Record<string, Record<string, Record<string, unknown>> | undefined>)[type];
           return tables?.[exactOrBroad] ?? {};

@@ -96,7 +96,7 @@ describe('fetchHistoryToCsv', () => {
     expect(await readFile(out, 'utf8')).toBe(text.slice(0, -7)); // left untouched
   });
 
-  it('refuses a corrupt existing file with the reader\'s line and column', async () => {
+  it("refuses a corrupt existing file with the reader's line and column", async () => {
     await writeFile(out, `timestamp,open,high,low,close,volume\n${ROWS[0]!.join(',')}\n${T0 + HOUR},1,2,3\n`);
     now = T0 + 10 * HOUR;
     const err = await run(new FakeOhlcvExchange(ROWS, () => now)).catch((e: unknown) => e);
@@ -121,7 +121,8 @@ describe('fetchHistoryToCsv', () => {
     const real = new FakeOhlcvExchange(ROWS, () => now);
     let failures = 1;
     const flaky = {
-      fetchOHLCV: (s: string, tf: string, since?: number, limit?: number) => (failures-- > 0 ? Promise.reject(ccxtError('RequestTimeout')) : real.fetchOHLCV(s, tf, since, limit)),
+      fetchOHLCV: (s: string, tf: string, since?: number, limit?: number) =>
+        failures-- > 0 ? Promise.reject(ccxtError('RequestTimeout')) : real.fetchOHLCV(s, tf, since, limit),
     };
     expect(await run(flaky)).toMatchObject({ appended: 5 });
     const down = { fetchOHLCV: () => Promise.reject(ccxtError('ExchangeNotAvailable', 'binance 502 Bad Gateway')) };

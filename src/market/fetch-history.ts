@@ -78,7 +78,10 @@ export async function fetchHistoryToCsv(opts: FetchHistoryOptions): Promise<Fetc
   const sinceAligned = Math.ceil(opts.sinceMs / tfMs) * tfMs;
   const startOpenTimeMs = existing.lastOpenTimeMs === undefined ? sinceAligned : Math.max(sinceAligned, existing.lastOpenTimeMs + tfMs);
   if (existing.firstOpenTimeMs !== undefined && existing.firstOpenTimeMs > sinceAligned) {
-    log.warn({ file: opts.outPath, fileStartsAtMs: existing.firstOpenTimeMs, sinceMs: sinceAligned }, 'the existing file starts after --since; only newer candles are appended (delete the file to refetch from the start)');
+    log.warn(
+      { file: opts.outPath, fileStartsAtMs: existing.firstOpenTimeMs, sinceMs: sinceAligned },
+      'the existing file starts after --since; only newer candles are appended (delete the file to refetch from the start)',
+    );
   }
   const nowMs = await exchangeNow(opts.exchange, opts.clock, log);
   const untilEnd = opts.untilMs === undefined ? Number.POSITIVE_INFINITY : opts.untilMs - 1;
@@ -88,7 +91,17 @@ export async function fetchHistoryToCsv(opts: FetchHistoryOptions): Promise<Fetc
   let rejected = 0;
   let last = existing.lastOpenTimeMs;
   const progress = (): void => opts.onProgress?.({ written, appended, lastOpenTimeMs: last, startOpenTimeMs, endOpenTimeMs });
-  log.info({ file: opts.outPath, symbol: opts.symbol, timeframe: opts.timeframe, existing: existing.count, fromOpenTimeMs: startOpenTimeMs, toOpenTimeMs: endOpenTimeMs }, existing.count > 0 ? 'resuming candle download' : 'starting candle download');
+  log.info(
+    {
+      file: opts.outPath,
+      symbol: opts.symbol,
+      timeframe: opts.timeframe,
+      existing: existing.count,
+      fromOpenTimeMs: startOpenTimeMs,
+      toOpenTimeMs: endOpenTimeMs,
+    },
+    existing.count > 0 ? 'resuming candle download' : 'starting candle download',
+  );
   progress();
   if (startOpenTimeMs > endOpenTimeMs) return { existing: existing.count, appended: 0, rejected: 0, lastOpenTimeMs: last, complete: true };
 
@@ -120,7 +133,10 @@ export async function fetchHistoryToCsv(opts: FetchHistoryOptions): Promise<Fetc
   if (complete && last !== undefined && last < endOpenTimeMs) {
     log.warn({ lastOpenTimeMs: last, endOpenTimeMs }, 'the exchange returned no candles for the end of the range');
   }
-  log.info({ file: opts.outPath, existing: existing.count, appended, rejected, lastOpenTimeMs: last, complete }, complete ? 'candle download done' : 'candle download stopped; run again to resume');
+  log.info(
+    { file: opts.outPath, existing: existing.count, appended, rejected, lastOpenTimeMs: last, complete },
+    complete ? 'candle download done' : 'candle download stopped; run again to resume',
+  );
   return { existing: existing.count, appended, rejected, lastOpenTimeMs: last, complete };
 }
 
@@ -140,7 +156,10 @@ async function readExisting(path: string, timeframe: Timeframe): Promise<Existin
       await fh.read(tail, 0, 1, size - 1);
       if (tail[0] !== 0x0a) {
         const lines = (await readFile(path, 'utf8')).split('\n').length;
-        throw new DataError('the last line is incomplete (no trailing newline): an earlier download was interrupted mid-write. Delete that line (or the file) and run again', { file: path, line: lines });
+        throw new DataError(
+          'the last line is incomplete (no trailing newline): an earlier download was interrupted mid-write. Delete that line (or the file) and run again',
+          { file: path, line: lines },
+        );
       }
     } finally {
       await fh.close();
@@ -176,7 +195,8 @@ async function exchangeNow(exchange: HistoryExchange, clock: Clock, log: Logger)
   try {
     const remote = await exchange.fetchTime();
     if (typeof remote === 'number' && Number.isFinite(remote) && remote > 0) {
-      if (remote < local - 1_000) log.warn({ exchangeTimeMs: remote, localTimeMs: local }, 'the exchange clock is behind the local clock; using the exchange clock');
+      if (remote < local - 1_000)
+        log.warn({ exchangeTimeMs: remote, localTimeMs: local }, 'the exchange clock is behind the local clock; using the exchange clock');
       return Math.min(local, remote);
     }
   } catch (error) {

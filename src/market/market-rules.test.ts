@@ -8,7 +8,9 @@ describe('marketRulesFromCcxt', () => {
     expect(marketRulesFromCcxt(btc, 4)).toEqual({ symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.00001, minQtyBase: 0.00001, minNotionalQuote: 5 });
   });
   it('refuses markets without precision, inactive ones, and other precision modes', () => {
-    expect(() => marketRulesFromCcxt({ ...btc, precision: { price: undefined, amount: 0.1 } }, 4)).toThrow(/BTC\/USDT has no usable precision.*precision.price/);
+    expect(() => marketRulesFromCcxt({ ...btc, precision: { price: undefined, amount: 0.1 } }, 4)).toThrow(
+      /BTC\/USDT has no usable precision.*precision.price/,
+    );
     expect(() => marketRulesFromCcxt({ ...btc, active: false }, 4)).toThrow(DataError);
     expect(() => marketRulesFromCcxt(btc, 2)).toThrow(/TICK_SIZE/);
   });

@@ -21,7 +21,9 @@ export function marketRulesFromCcxt(market: unknown, precisionMode: number | und
   const parsed = ccxtMarketSchema.safeParse(market);
   if (!parsed.success) {
     const symbol = (market as { symbol?: unknown } | null)?.symbol;
-    throw new DataError(`market ${String(symbol)} has no usable precision/limits from the exchange: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new DataError(
+      `market ${String(symbol)} has no usable precision/limits from the exchange: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const m = parsed.data;
   if (precisionMode !== undefined && precisionMode !== TICK_SIZE) {

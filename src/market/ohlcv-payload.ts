@@ -9,14 +9,7 @@ import type { Logger } from '../core/logger.js';
  * repaired: a zero volume would be a lie that volume features learn from, and corrupt data is worse
  * than no data. z.number() already refuses NaN and ±Infinity.
  */
-export const ohlcvRowSchema = z.tuple([
-  z.number().int().nonnegative(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-  z.number(),
-]);
+export const ohlcvRowSchema = z.tuple([z.number().int().nonnegative(), z.number(), z.number(), z.number(), z.number(), z.number()]);
 
 export type OhlcvRow = z.infer<typeof ohlcvRowSchema>;
 
@@ -30,7 +23,12 @@ export type OhlcvRowResult = { readonly ok: true; readonly candle: Candle } | { 
  */
 export function candleViolation(c: Candle, tfMs: number): string | undefined {
   if (!Number.isSafeInteger(c.openTimeMs) || c.openTimeMs < 0) return `open time ${c.openTimeMs} is not a non-negative integer epoch-ms timestamp`;
-  for (const [name, v] of [['open', c.open], ['high', c.high], ['low', c.low], ['close', c.close]] as const) {
+  for (const [name, v] of [
+    ['open', c.open],
+    ['high', c.high],
+    ['low', c.low],
+    ['close', c.close],
+  ] as const) {
     if (!Number.isFinite(v) || !(v > 0)) return `${name} ${v} must be a finite price > 0`;
   }
   if (c.high < c.open || c.high < c.close) return `high ${c.high} is below max(open, close) = ${Math.max(c.open, c.close)}`;

@@ -49,7 +49,7 @@ export class ReplayCandleSource implements CandleSource {
       return;
     }
     const tfMs = timeframeMs(events[0]?.series.timeframe ?? '1h');
-    for (let i = 0; i < events.length && !this.abort.signal.aborted; ) {
+    for (let i = 0; i < events.length && !this.abort.signal.aborted;) {
       const t = (events[i] as ClosedCandle).candle.openTimeMs;
       let j = i;
       while (j < events.length && (events[j] as ClosedCandle).candle.openTimeMs === t) j++;

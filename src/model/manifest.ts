@@ -15,9 +15,7 @@ const metricsSchema = z.record(z.string(), z.number().nullable());
 
 export const featureSpecSchema = z.object({
   name: z.string().min(1),
-  features: z
-    .array(z.object({ id: z.string().min(1), kind: z.string().min(1), params: z.record(z.string(), finite) }))
-    .min(1),
+  features: z.array(z.object({ id: z.string().min(1), kind: z.string().min(1), params: z.record(z.string(), finite) })).min(1),
 });
 
 /**
@@ -57,19 +55,42 @@ export const manifestSchema = z
      * returns ratios. probability: the network's output is already a probability (sigmoid in graph).
      */
     target: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('ratio'), scale: finite.refine((v) => v > 0, 'must be > 0'), loss: z.enum(['mse', 'huber']).optional().describe('training loss; absent for imported models') }),
+      z.object({
+        kind: z.literal('ratio'),
+        scale: finite.refine((v) => v > 0, 'must be > 0'),
+        loss: z.enum(['mse', 'huber']).optional().describe('training loss; absent for imported models'),
+      }),
       z.object({ kind: z.literal('probability'), horizon: z.number().int().min(1) }),
     ]),
     normalisation: z.object({ mean: z.array(finite), std: z.array(finite.refine((v) => v > 0, 'must be > 0')), clipSigma: finite.nullable() }),
     /** wick's LSTM (absent `kind`), or a network wick did not build and cannot retrain (imported). */
     architecture: z.union([
       z.object({ layers: z.number().int().min(1).max(2), hidden: z.number().int().min(1).max(1024), outputs: z.number().int().min(1) }).strict(),
-      z.object({ kind: z.literal('external'), outputs: z.number().int().min(1), operators: z.array(z.string()).describe('distinct ONNX operator types of the graph') }).strict(),
+      z
+        .object({
+          kind: z.literal('external'),
+          outputs: z.number().int().min(1),
+          operators: z.array(z.string()).describe('distinct ONNX operator types of the graph'),
+        })
+        .strict(),
     ]),
-    onnx: z.object({ file: z.literal('model.onnx'), sha256: z.string().regex(/^[0-9a-f]{64}$/), inputName: z.string(), outputName: z.string(), opset: z.number().int() }),
+    onnx: z.object({
+      file: z.literal('model.onnx'),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      inputName: z.string(),
+      outputName: z.string(),
+      opset: z.number().int(),
+    }),
     training: z.object({
       data: z.array(z.object({ file: z.string(), fromMs: z.number(), toMs: z.number(), rows: z.number().int() })),
-      splits: z.object({ trainToMs: z.number(), validationFromMs: z.number(), validationToMs: z.number(), testFromMs: z.number().nullable(), testToMs: z.number().nullable(), purgeCandles: z.number().int() }),
+      splits: z.object({
+        trainToMs: z.number(),
+        validationFromMs: z.number(),
+        validationToMs: z.number(),
+        testFromMs: z.number().nullable(),
+        testToMs: z.number().nullable(),
+        purgeCandles: z.number().int(),
+      }),
       hyperParameters: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
       seed: z.number().int(),
       epochsRun: z.number().int(),
@@ -106,10 +127,14 @@ export const manifestSchema = z
     drift: driftSchema.optional().describe('input-drift guard calibration (validation split); absent: no guard'),
   })
   .superRefine((m, ctx) => {
-    if (m.featureSpec.features.length !== m.featureCount) ctx.addIssue({ code: 'custom', path: ['featureCount'], message: `is ${m.featureCount} but featureSpec has ${m.featureSpec.features.length} features` });
-    if (m.normalisation.mean.length !== m.featureCount || m.normalisation.std.length !== m.featureCount) ctx.addIssue({ code: 'custom', path: ['normalisation'], message: `mean/std must have featureCount (${m.featureCount}) entries` });
-    if (m.drift !== undefined && (m.drift.predictionMean.length !== m.horizons.length || m.drift.predictionStd.length !== m.horizons.length)) ctx.addIssue({ code: 'custom', path: ['drift'], message: `predictionMean/predictionStd must have one entry per horizon (${m.horizons.length})` });
-    if (m.architecture.outputs !== m.horizons.length) ctx.addIssue({ code: 'custom', path: ['architecture', 'outputs'], message: `is ${m.architecture.outputs} but there are ${m.horizons.length} horizons` });
+    if (m.featureSpec.features.length !== m.featureCount)
+      ctx.addIssue({ code: 'custom', path: ['featureCount'], message: `is ${m.featureCount} but featureSpec has ${m.featureSpec.features.length} features` });
+    if (m.normalisation.mean.length !== m.featureCount || m.normalisation.std.length !== m.featureCount)
+      ctx.addIssue({ code: 'custom', path: ['normalisation'], message: `mean/std must have featureCount (${m.featureCount}) entries` });
+    if (m.drift !== undefined && (m.drift.predictionMean.length !== m.horizons.length || m.drift.predictionStd.length !== m.horizons.length))
+      ctx.addIssue({ code: 'custom', path: ['drift'], message: `predictionMean/predictionStd must have one entry per horizon (${m.horizons.length})` });
+    if (m.architecture.outputs !== m.horizons.length)
+      ctx.addIssue({ code: 'custom', path: ['architecture', 'outputs'], message: `is ${m.architecture.outputs} but there are ${m.horizons.length} horizons` });
   });
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
@@ -145,6 +170,9 @@ export interface LstmArchitecture {
 /** The LSTM a model was trained with; throws for an imported network, which wick cannot retrain. */
 export function lstmArchitectureOf(manifest: Pick<ModelManifest, 'architecture' | 'modelId'>): LstmArchitecture {
   const a = manifest.architecture;
-  if ('kind' in a) throw new ModelMismatchError(`model ${manifest.modelId} is an imported network (${a.operators.join(', ')}); wick can run it but not retrain it. Use a model trained by \`wick train\`.`);
+  if ('kind' in a)
+    throw new ModelMismatchError(
+      `model ${manifest.modelId} is an imported network (${a.operators.join(', ')}); wick can run it but not retrain it. Use a model trained by \`wick train\`.`,
+    );
   return a;
 }

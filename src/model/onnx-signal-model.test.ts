@@ -105,26 +105,32 @@ describe('OnnxSignalModel', () => {
     );
   });
 
-  it('refuses a model whose feature spec differs from the daemon\'s', async () => {
-    await expect(OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger, expectedSpec: WORKED_EXAMPLE_SPEC })).rejects.toThrow(
-      /expects feature spec "scale-free".*but this daemon computes "worked-example"/,
-    );
+  it("refuses a model whose feature spec differs from the daemon's", async () => {
+    await expect(
+      OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger, expectedSpec: WORKED_EXAMPLE_SPEC }),
+    ).rejects.toThrow(/expects feature spec "scale-free".*but this daemon computes "worked-example"/);
   });
 
   it('refuses a manifest whose spec hash does not match the definitions of this build', async () => {
     const folder = await copyFolder('hash', (m) => {
       m['specHash'] = 'a'.repeat(64);
     });
-    await expect(OnnxSignalModel.load(folder, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(/feature definitions that differ from this build's/);
+    await expect(OnnxSignalModel.load(folder, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(
+      /feature definitions that differ from this build's/,
+    );
   });
 
   it('refuses a changed model.onnx (checksum) and a corrupt one', async () => {
     const folder = await copyFolder('changed', () => undefined, new Uint8Array([1, 2, 3]));
-    await expect(OnnxSignalModel.load(folder, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(/does not match its manifest \(sha256/);
+    await expect(OnnxSignalModel.load(folder, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(
+      /does not match its manifest \(sha256/,
+    );
   });
 
   it('refuses a folder without manifest, and an invalid manifest, naming the fields', async () => {
-    await expect(OnnxSignalModel.load(root, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(/no manifest\.json in .*WICK_MODEL_DIR/);
+    await expect(OnnxSignalModel.load(root, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(
+      /no manifest\.json in .*WICK_MODEL_DIR/,
+    );
     const folder = await copyFolder('invalid', (m) => {
       m['windowLength'] = -1;
       delete m['horizons'];
@@ -139,6 +145,8 @@ describe('OnnxSignalModel', () => {
     const folder = await copyFolder('names', (m) => {
       (m['onnx'] as Record<string, unknown>)['inputName'] = 'candles';
     });
-    await expect(OnnxSignalModel.load(folder, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(/inputs \[features\].*input "candles"/);
+    await expect(OnnxSignalModel.load(folder, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger })).rejects.toThrow(
+      /inputs \[features\].*input "candles"/,
+    );
   });
 });

@@ -75,7 +75,10 @@ export class OnnxSignalModel implements SignalModel {
     let cudaFromBatch = cuda === null ? Number.POSITIVE_INFINITY : 1;
     if (cpu !== null && cuda !== null) {
       cudaFromBatch = await measureCrossover(cpu, cuda, manifest);
-      log.info({ cudaFromBatch }, Number.isFinite(cudaFromBatch) ? `auto: CUDA from batch ${cudaFromBatch}, CPU below` : 'auto: CUDA was not faster at any probed batch size; using CPU');
+      log.info(
+        { cudaFromBatch },
+        Number.isFinite(cudaFromBatch) ? `auto: CUDA from batch ${cudaFromBatch}, CPU below` : 'auto: CUDA was not faster at any probed batch size; using CPU',
+      );
       if (!Number.isFinite(cudaFromBatch)) {
         await cuda.release();
         cuda = null;
@@ -94,7 +97,10 @@ export class OnnxSignalModel implements SignalModel {
     const model = new OnnxSignalModel(manifest, info, cpu, cuda, cudaFromBatch);
     // warm-up: the first run allocates; checks the output shape too
     await model.predict(new Float32Array(manifest.windowLength * manifest.featureCount), 1);
-    log.info({ modelId: manifest.modelId, executionProvider: provider, window: manifest.windowLength, features: manifest.featureCount, horizons: manifest.horizons }, 'model loaded');
+    log.info(
+      { modelId: manifest.modelId, executionProvider: provider, window: manifest.windowLength, features: manifest.featureCount, horizons: manifest.horizons },
+      'model loaded',
+    );
     return model;
   }
 
@@ -156,7 +162,9 @@ function checkSpec(manifest: ModelManifest, folder: string, expected: FeatureSpe
   try {
     validateSpec(manifest.featureSpec);
   } catch (error) {
-    throw new ModelMismatchError(`model in ${folder} uses features this build does not know: ${(error as Error).message}. Retrain it with this version of wick.`);
+    throw new ModelMismatchError(
+      `model in ${folder} uses features this build does not know: ${(error as Error).message}. Retrain it with this version of wick.`,
+    );
   }
   const recomputed = specHash(manifest.featureSpec);
   if (recomputed !== manifest.specHash) {
@@ -181,7 +189,9 @@ async function readModelBytes(folder: string, manifest: ModelManifest): Promise<
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (digest !== manifest.onnx.sha256) {
-    throw new ModelMismatchError(`${path} does not match its manifest (sha256 ${digest.slice(0, 12)}…, manifest says ${manifest.onnx.sha256.slice(0, 12)}…): the file was changed or truncated. Restore the folder or retrain.`);
+    throw new ModelMismatchError(
+      `${path} does not match its manifest (sha256 ${digest.slice(0, 12)}…, manifest says ${manifest.onnx.sha256.slice(0, 12)}…): the file was changed or truncated. Restore the folder or retrain.`,
+    );
   }
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -190,13 +200,19 @@ async function createSession(bytes: Uint8Array, options: ort.InferenceSession.Se
   try {
     return await ort.InferenceSession.create(bytes, options);
   } catch (error) {
-    throw new ModelMismatchError(`onnxruntime could not load ${folder}/model.onnx: ${(error as Error).message}. The file is not a valid ONNX model for onnxruntime-node ${ort.env.versions.common}; retrain or restore it.`);
+    throw new ModelMismatchError(
+      `onnxruntime could not load ${folder}/model.onnx: ${(error as Error).message}. The file is not a valid ONNX model for onnxruntime-node ${ort.env.versions.common}; retrain or restore it.`,
+    );
   }
 }
 
 async function tryCreateCuda(bytes: Uint8Array, log: Logger, options: OnnxModelOptions): Promise<ort.InferenceSession | null> {
   try {
-    return await ort.InferenceSession.create(bytes, { executionProviders: [{ name: 'cuda', deviceId: 0 }], graphOptimizationLevel: 'all', logSeverityLevel: 4 });
+    return await ort.InferenceSession.create(bytes, {
+      executionProviders: [{ name: 'cuda', deviceId: 0 }],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 4,
+    });
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0] ?? 'unknown error';
     if (options.executionProvider === 'cuda' && options.cudaStrict) {
@@ -205,7 +221,10 @@ async function tryCreateCuda(bytes: Uint8Array, log: Logger, options: OnnxModelO
       );
     }
     const level = options.executionProvider === 'cuda' ? 'warn' : 'info';
-    log[level]({ reason }, `CUDA execution provider unavailable; using the CPU${options.executionProvider === 'cuda' ? ' (set WICK_CUDA_STRICT=true to refuse instead)' : ''}`);
+    log[level](
+      { reason },
+      `CUDA execution provider unavailable; using the CPU${options.executionProvider === 'cuda' ? ' (set WICK_CUDA_STRICT=true to refuse instead)' : ''}`,
+    );
     return null;
   }
 }

@@ -118,7 +118,8 @@ export class ModelRegistry {
     const id = contentId(onnx, manifestText);
     const existing = await this.find(id);
     if (existing !== null) return existing;
-    if (lineage.parent !== null && (await this.find(lineage.parent)) === null) throw new RegistryError(`parent model ${lineage.parent} is not in the registry`, 'NOT_FOUND');
+    if (lineage.parent !== null && (await this.find(lineage.parent)) === null)
+      throw new RegistryError(`parent model ${lineage.parent} is not in the registry`, 'NOT_FOUND');
     const staging = join(this.root, '.staging', `${id}-${randomBytes(4).toString('hex')}`);
     await mkdir(staging, { recursive: true });
     try {
@@ -163,7 +164,10 @@ export class ModelRegistry {
       raw = null;
     }
     const parsed = championSchema.safeParse(raw);
-    if (!parsed.success) throw new ModelMismatchError(`${this.championPath} is not a valid champion pointer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Restore it or promote a model again.`);
+    if (!parsed.success)
+      throw new ModelMismatchError(
+        `${this.championPath} is not a valid champion pointer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Restore it or promote a model again.`,
+      );
     return parsed.data;
   }
 
@@ -226,10 +230,21 @@ export class ModelRegistry {
       if (current !== null) {
         const champ = await this.find(current.id);
         if (champ !== null && champ.manifest.timeframe !== entry.manifest.timeframe) {
-          return this.refuse(entry.id, by, current.id, `model ${entry.id} was trained on ${entry.manifest.timeframe} candles but the champion trades ${champ.manifest.timeframe}; a model must match the daemon's timeframe`);
+          return this.refuse(
+            entry.id,
+            by,
+            current.id,
+            `model ${entry.id} was trained on ${entry.manifest.timeframe} candles but the champion trades ${champ.manifest.timeframe}; a model must match the daemon's timeframe`,
+          );
         }
       }
-      const pointer: ChampionPointer = { id: entry.id, previous: current === null ? [] : [current.id, ...current.previous].slice(0, 50), promotedAt: this.iso(), promotedBy: by, reason };
+      const pointer: ChampionPointer = {
+        id: entry.id,
+        previous: current === null ? [] : [current.id, ...current.previous].slice(0, 50),
+        promotedAt: this.iso(),
+        promotedBy: by,
+        reason,
+      };
       await this.writePointer(pointer);
       await this.record({ at: pointer.promotedAt, action: 'promote', id: entry.id, from: current?.id ?? null, by, reason });
       return pointer;
@@ -339,7 +354,10 @@ export async function readFolder(dir: string): Promise<{ manifest: ModelManifest
     throw new ModelMismatchError(`no ${parsed.manifest.onnx.file} in ${dir}`);
   }
   const digest = createHash('sha256').update(onnx).digest('hex');
-  if (digest !== parsed.manifest.onnx.sha256) throw new ModelMismatchError(`${join(dir, parsed.manifest.onnx.file)} does not match its manifest (sha256 ${digest.slice(0, 12)}…, manifest says ${parsed.manifest.onnx.sha256.slice(0, 12)}…): the file is truncated or changed`);
+  if (digest !== parsed.manifest.onnx.sha256)
+    throw new ModelMismatchError(
+      `${join(dir, parsed.manifest.onnx.file)} does not match its manifest (sha256 ${digest.slice(0, 12)}…, manifest says ${parsed.manifest.onnx.sha256.slice(0, 12)}…): the file is truncated or changed`,
+    );
   return { manifest: parsed.manifest, manifestText, onnx: new Uint8Array(onnx.buffer, onnx.byteOffset, onnx.byteLength) };
 }
 

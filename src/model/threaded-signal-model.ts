@@ -86,7 +86,8 @@ export class ThreadedSignalModel implements SignalModel {
     if (this.closed) throw new Error('the threaded model is closed');
     const { windowLength: T, featureCount: F, horizons } = this.local.info;
     const K = horizons.length;
-    if (!Number.isInteger(batch) || batch < 1 || windows.length < batch * T * F) throw new RangeError(`predict: ${windows.length} values given for ${batch} windows of ${T}×${F}`);
+    if (!Number.isInteger(batch) || batch < 1 || windows.length < batch * T * F)
+      throw new RangeError(`predict: ${windows.length} values given for ${batch} windows of ${T}×${F}`);
     const parts = Math.min(this.threads.length, Math.floor(batch / this.minRowsPerThread));
     if (parts < 2) return this.local.predict(windows, batch);
     const asks: Promise<Float64Array>[] = [];

@@ -9,7 +9,9 @@ function report(lastOpen: number | null, overrides: Partial<HealthReport> = {}):
   return {
     mode: 'paper',
     redis: { reachable: true },
-    series: [seriesHealth({ id: 'binance.BTC-USDT.1h', timeframeMs: H, lastClosedOpenTimeMs: lastOpen, nowMs: NOW, startedAtMs: NOW - 60_000, staleAfterCandles: 2 })],
+    series: [
+      seriesHealth({ id: 'binance.BTC-USDT.1h', timeframeMs: H, lastClosedOpenTimeMs: lastOpen, nowMs: NOW, startedAtMs: NOW - 60_000, staleAfterCandles: 2 }),
+    ],
     queues: { candles: 0, intents: 0 },
     risk: { state: 'normal', halted: false },
     ...overrides,

@@ -124,7 +124,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     }
     // Liveness: this process answers. Nothing it depends on is probed, so a halted bot or a Redis
     // outage never gets the container restarted (a restart would not fix either).
-    if (path === '/livez') return send(res, 200, JSON.stringify({ status: 'alive', uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9) }));
+    if (path === '/livez')
+      return send(res, 200, JSON.stringify({ status: 'alive', uptimeSeconds: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e9) }));
     if (path === '/health' || path === '/readyz') return health(res);
     if (options.metrics === undefined) return send(res, 404, JSON.stringify({ error: 'metrics not enabled' }));
     send(res, 200, await options.metrics.text(), options.metrics.contentType);

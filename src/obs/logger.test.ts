@@ -21,7 +21,10 @@ function ccxtStyleError(): Error {
   );
   error.name = 'AuthenticationError';
   Object.assign(error, {
-    request: { url: `https://api.binance.com/api/v3/account?apiKey=${encodeURIComponent(API_KEY)}`, headers: { 'X-MBX-APIKEY': API_KEY, Authorization: `Bearer ${TOKEN}` } },
+    request: {
+      url: `https://api.binance.com/api/v3/account?apiKey=${encodeURIComponent(API_KEY)}`,
+      headers: { 'X-MBX-APIKEY': API_KEY, Authorization: `Bearer ${TOKEN}` },
+    },
     config: { apiKey: API_KEY, secret: SECRET, nested: { deeper: { password: 'hunter2-password' } } },
   });
   return error;

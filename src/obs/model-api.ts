@@ -60,7 +60,11 @@ async function readBody(req: IncomingMessage): Promise<{ ok: true; reason: strin
 }
 
 /** A request handler for the routes above; resolves false for any other path. */
-export function createModelApi(options: { readonly port: ModelPort; readonly token: string | undefined; readonly logger?: Logger }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createModelApi(options: {
+  readonly port: ModelPort;
+  readonly token: string | undefined;
+  readonly logger?: Logger;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const log = (options.logger ?? silentLogger).child({ component: 'model-api' });
   const token = options.token !== undefined && options.token !== '' ? options.token : null;
   return async (req, res) => {
@@ -70,7 +74,9 @@ export function createModelApi(options: { readonly port: ModelPort; readonly tok
     const presented = bearerToken(req.headers.authorization);
     if (presented === null || !tokenMatches(token, presented)) {
       log.warn({ client: req.socket.remoteAddress, path }, 'model API: unauthorised request');
-      return fail(res, 401, 'UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <WICK_API_TOKEN>)', { 'www-authenticate': 'Bearer realm="wick"' });
+      return fail(res, 401, 'UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <WICK_API_TOKEN>)', {
+        'www-authenticate': 'Bearer realm="wick"',
+      });
     }
     const by = `${req.socket.remoteAddress ?? 'unknown'} ${tokenFingerprint(presented)}`;
     const parts = path.split('/').slice(3); // ['', 'api', 'models', ...]
@@ -88,8 +94,18 @@ export function createModelApi(options: { readonly port: ModelPort; readonly tok
     if (!body.ok) return fail(res, 400, 'INVALID_BODY', body.message);
     const action = parts[0] === 'rollback' ? 'rollback' : 'promote';
     const reason = body.reason ?? `${action} through the operator API`;
-    const result = action === 'rollback' ? await options.port.rollback(by, reason) : await options.port.promote(decodeURIComponent(parts[0] as string), by, reason);
-    log.info({ audit: true, action: `model-${action}`, by, result: result.status, ...(result.status === 'ok' ? { champion: result.champion } : { message: result.message }) }, `model ${action}`);
+    const result =
+      action === 'rollback' ? await options.port.rollback(by, reason) : await options.port.promote(decodeURIComponent(parts[0] as string), by, reason);
+    log.info(
+      {
+        audit: true,
+        action: `model-${action}`,
+        by,
+        result: result.status,
+        ...(result.status === 'ok' ? { champion: result.champion } : { message: result.message }),
+      },
+      `model ${action}`,
+    );
     if (result.status === 'not_found') return fail(res, 404, 'MODEL_NOT_FOUND', result.message);
     if (result.status === 'refused') return fail(res, 409, result.code, result.message);
     send(res, 200, result);
@@ -98,7 +114,9 @@ export function createModelApi(options: { readonly port: ModelPort; readonly tok
 }
 
 /** Tries each handler in turn (model API, operator API, dashboard); false when none answered. */
-export function chainHandlers(...handlers: readonly ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)[]): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function chainHandlers(
+  ...handlers: readonly ((req: IncomingMessage, res: ServerResponse) => Promise<boolean>)[]
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     for (const h of handlers) if (await h(req, res)) return true;
     return false;

@@ -36,22 +36,56 @@ afterEach(async () => {
 function logLines(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const make = (b: Record<string, unknown>): Logger => {
-    const at = (level: string) => (a: object | string, m?: string) => void lines.push(JSON.stringify({ level, ...b, ...(typeof a === 'string' ? { msg: a } : { ...a, msg: m }) }));
-    return { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal'), child: (more) => make({ ...b, ...more }) };
+    const at = (level: string) => (a: object | string, m?: string) =>
+      void lines.push(JSON.stringify({ level, ...b, ...(typeof a === 'string' ? { msg: a } : { ...a, msg: m }) }));
+    return {
+      trace: at('trace'),
+      debug: at('debug'),
+      info: at('info'),
+      warn: at('warn'),
+      error: at('error'),
+      fatal: at('fatal'),
+      child: (more) => make({ ...b, ...more }),
+    };
   };
   return { logger: make({}), lines };
 }
 
-const fill = { tradeId: 't1', clientOrderId: 'wick-BTC-1', symbol: 'BTC/USDT', side: 'buy' as const, qtyBase: 0.05, priceQuote: 42_000, feeQuote: 2.1, timeMs: 0 };
+const fill = {
+  tradeId: 't1',
+  clientOrderId: 'wick-BTC-1',
+  symbol: 'BTC/USDT',
+  side: 'buy' as const,
+  qtyBase: 0.05,
+  priceQuote: 42_000,
+  feeQuote: 2.1,
+  timeMs: 0,
+};
 
 describe('Notifier', () => {
   it('posts a JSON webhook and a Telegram sendMessage (bot token in the path, chat_id in the body)', async () => {
     const hook = await receiver();
     const tg = await receiver();
-    const n = new Notifier({ sinks: [webhookSink({ url: `${hook.url}/hook` }), telegramSink({ botToken: BOT_TOKEN, chatId: '-1001', baseUrl: tg.url })], clock: new ManualClock(1_000), autoFlush: false });
+    const n = new Notifier({
+      sinks: [webhookSink({ url: `${hook.url}/hook` }), telegramSink({ botToken: BOT_TOKEN, chatId: '-1001', baseUrl: tg.url })],
+      clock: new ManualClock(1_000),
+      autoFlush: false,
+    });
     n.notify(notifyEvents.fill(fill, 'entry'));
     await n.flush();
-    expect(hook.got).toEqual([{ path: '/hook', body: expect.objectContaining({ app: 'wick', kind: 'fill', severity: 'info', title: 'Bought 0.05 BTC/USDT at 42000', count: 1, fields: expect.objectContaining({ purpose: 'entry' }) }) }]);
+    expect(hook.got).toEqual([
+      {
+        path: '/hook',
+        body: expect.objectContaining({
+          app: 'wick',
+          kind: 'fill',
+          severity: 'info',
+          title: 'Bought 0.05 BTC/USDT at 42000',
+          count: 1,
+          fields: expect.objectContaining({ purpose: 'entry' }),
+        }),
+      },
+    ]);
     expect(tg.got).toHaveLength(1);
     expect(tg.got[0]?.path).toBe(`/bot${BOT_TOKEN}/sendMessage`);
     expect(tg.got[0]?.body).toMatchObject({ chat_id: '-1001', text: expect.stringContaining('Bought 0.05 BTC/USDT at 42000') });
@@ -77,7 +111,10 @@ describe('Notifier', () => {
     // the window ends: one summary
     clock.advance(240_000);
     await n.flush();
-    expect(hook.got.map((g) => g.body['title'])).toEqual(['Error EXCHANGE_TIMEOUT in broker (×37 in the last 5 min)', 'Error EXCHANGE_TIMEOUT in broker (×5 in the last 5 min)']);
+    expect(hook.got.map((g) => g.body['title'])).toEqual([
+      'Error EXCHANGE_TIMEOUT in broker (×37 in the last 5 min)',
+      'Error EXCHANGE_TIMEOUT in broker (×5 in the last 5 min)',
+    ]);
     // a quiet window after the summary sends nothing; the next event after it is sent at once
     clock.advance(300_000);
     await n.flush();
@@ -100,7 +137,12 @@ describe('Notifier', () => {
     expect(hook.got.map((g) => g.body['kind'])).toEqual(['fill', 'fill', 'kill_switch']);
     expect(hook.got[2]?.body).toMatchObject({ severity: 'critical', text: expect.stringContaining('reset-kill-switch') });
     await n.close(); // shutdown sends the pending summary of the suppressed repeat
-    expect(hook.got.map((g) => g.body['title'])).toEqual([expect.any(String), expect.any(String), 'Kill switch: trading halted', 'Kill switch: trading halted (×1 in the last 5 min)']);
+    expect(hook.got.map((g) => g.body['title'])).toEqual([
+      expect.any(String),
+      expect.any(String),
+      'Kill switch: trading halted',
+      'Kill switch: trading halted (×1 in the last 5 min)',
+    ]);
   });
 
   it('never throws into trading: a failing sink is logged without the bot token, the others still deliver', async () => {

@@ -276,7 +276,17 @@ export class Notifier {
   private async deliver(p: Pending): Promise<void> {
     // every repeat counted here happened within one throttle window
     const title = p.count > 1 || p.summary ? `${p.title} (×${p.count} in the last ${formatDuration(Math.max(this.throttleMs, 1000))})` : p.title;
-    const message: NotifyMessage = { kind: p.kind, severity: p.severity, key: p.key, title, text: p.text, count: p.count, firstAtMs: p.firstAtMs, lastAtMs: p.lastAtMs, fields: p.fields };
+    const message: NotifyMessage = {
+      kind: p.kind,
+      severity: p.severity,
+      key: p.key,
+      title,
+      text: p.text,
+      count: p.count,
+      firstAtMs: p.firstAtMs,
+      lastAtMs: p.lastAtMs,
+      fields: p.fields,
+    };
     await Promise.all(
       this.sinks.map(async (sink) => {
         try {
@@ -302,15 +312,32 @@ export class Notifier {
 
 // ---------------------------------------------------------------- sinks
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
-async function postJson(fetchFn: FetchLike, url: string, body: unknown, signal: AbortSignal, what: string, headers: Readonly<Record<string, string>> = {}): Promise<string> {
+async function postJson(
+  fetchFn: FetchLike,
+  url: string,
+  body: unknown,
+  signal: AbortSignal,
+  what: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<string> {
   let res: Awaited<ReturnType<FetchLike>>;
   try {
     res = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal });
   } catch (err) {
     // never pass the fetch error on whole: its message or cause may carry the URL (and a token in it)
-    const reason = err instanceof Error ? (err.name === 'TimeoutError' || err.name === 'AbortError' ? 'timed out' : (err.cause instanceof Error ? ((err.cause as NodeJS.ErrnoException).code ?? err.cause.name) : err.name)) : 'failed';
+    const reason =
+      err instanceof Error
+        ? err.name === 'TimeoutError' || err.name === 'AbortError'
+          ? 'timed out'
+          : err.cause instanceof Error
+            ? ((err.cause as NodeJS.ErrnoException).code ?? err.cause.name)
+            : err.name
+        : 'failed';
     throw new Error(`${what}: request failed (${reason})`);
   }
   const text = await res.text().catch(() => '');
@@ -376,7 +403,15 @@ export const notifyEvents = {
     kind: 'fill',
     key: `fill:${fill.tradeId}`,
     title: `${fill.side === 'buy' ? 'Bought' : 'Sold'} ${fill.qtyBase} ${fill.symbol} at ${fill.priceQuote}`,
-    fields: { symbol: fill.symbol, side: fill.side, qtyBase: fill.qtyBase, priceQuote: fill.priceQuote, feeQuote: fill.feeQuote, ...(purpose !== undefined ? { purpose } : {}), clientOrderId: fill.clientOrderId },
+    fields: {
+      symbol: fill.symbol,
+      side: fill.side,
+      qtyBase: fill.qtyBase,
+      priceQuote: fill.priceQuote,
+      feeQuote: fill.feeQuote,
+      ...(purpose !== undefined ? { purpose } : {}),
+      clientOrderId: fill.clientOrderId,
+    },
   }),
   stopOut: (symbol: string, priceQuote: number, pnlQuote?: number): NotifyEvent => ({
     kind: 'stop_out',
@@ -384,7 +419,12 @@ export const notifyEvents = {
     title: `Stopped out of ${symbol} at ${priceQuote}`,
     fields: { symbol, priceQuote, ...(pnlQuote !== undefined ? { pnlQuote: Math.round(pnlQuote * 100) / 100 } : {}) },
   }),
-  killSwitch: (reason: string): NotifyEvent => ({ kind: 'kill_switch', key: 'kill_switch', title: 'Kill switch: trading halted', text: `${reason}. Reset it with POST /api/control/reset-kill-switch once understood.` }),
+  killSwitch: (reason: string): NotifyEvent => ({
+    kind: 'kill_switch',
+    key: 'kill_switch',
+    title: 'Kill switch: trading halted',
+    text: `${reason}. Reset it with POST /api/control/reset-kill-switch once understood.`,
+  }),
   reconciliationFailed: (detail: string, symbol?: string): NotifyEvent => ({
     kind: 'reconciliation_failed',
     key: `reconciliation_failed:${symbol ?? '*'}`,
@@ -397,12 +437,37 @@ export const notifyEvents = {
     title: `Input drift on ${seriesId}: no new entries`,
     text: `the latest feature window scores ${score.toFixed(2)} against the training data (threshold ${threshold.toFixed(2)}, model ${modelId}); exits and stops still run. Entries resume when it falls back below the threshold.`,
   }),
-  modelSwitch: (modelId: string, fromMs: number, detail: string): NotifyEvent => ({ kind: 'model', key: `model:${modelId}`, title: `Model ${modelId} takes over`, text: `from the candle opening ${new Date(fromMs).toISOString()}; ${detail}` }),
-  modelRefused: (modelId: string, reason: string): NotifyEvent => ({ kind: 'error', key: `model_refused:${modelId}`, title: `Model ${modelId} not switched to`, text: `${reason}; the current model keeps trading.` }),
-  staleData: (seriesId: string, ageMs: number): NotifyEvent => ({ kind: 'stale_data', key: `stale_data:${seriesId}`, title: `Stale data: ${seriesId}`, text: `no closed candle for ${formatDuration(ageMs)}` }),
+  modelSwitch: (modelId: string, fromMs: number, detail: string): NotifyEvent => ({
+    kind: 'model',
+    key: `model:${modelId}`,
+    title: `Model ${modelId} takes over`,
+    text: `from the candle opening ${new Date(fromMs).toISOString()}; ${detail}`,
+  }),
+  modelRefused: (modelId: string, reason: string): NotifyEvent => ({
+    kind: 'error',
+    key: `model_refused:${modelId}`,
+    title: `Model ${modelId} not switched to`,
+    text: `${reason}; the current model keeps trading.`,
+  }),
+  staleData: (seriesId: string, ageMs: number): NotifyEvent => ({
+    kind: 'stale_data',
+    key: `stale_data:${seriesId}`,
+    title: `Stale data: ${seriesId}`,
+    text: `no closed candle for ${formatDuration(ageMs)}`,
+  }),
   error: (err: unknown, component?: string): NotifyEvent => {
-    const code = typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : err instanceof Error ? err.name : 'ERROR';
+    const code =
+      typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+        ? (err as { code: string }).code
+        : err instanceof Error
+          ? err.name
+          : 'ERROR';
     const message = err instanceof Error ? err.message : String(err);
-    return { kind: 'error', key: `error:${component ?? ''}:${code}`, title: `Error ${code}${component !== undefined ? ` in ${component}` : ''}`, text: message };
+    return {
+      kind: 'error',
+      key: `error:${component ?? ''}:${code}`,
+      title: `Error ${code}${component !== undefined ? ` in ${component}` : ''}`,
+      text: message,
+    };
   },
 } as const;

@@ -48,7 +48,8 @@ export class TokenBucketLimiter {
     private readonly clock: Clock,
     private readonly maxKeys = 1_000,
   ) {
-    if (!(config.capacity >= 1) || !(config.refillPerSecond > 0)) throw new RangeError(`token bucket needs capacity >= 1 and refill > 0, got ${JSON.stringify(config)}`);
+    if (!(config.capacity >= 1) || !(config.refillPerSecond > 0))
+      throw new RangeError(`token bucket needs capacity >= 1 and refill > 0, got ${JSON.stringify(config)}`);
   }
 
   /** Takes one token for `key`: 0 when allowed, else the seconds until one is available. */

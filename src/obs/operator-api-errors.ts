@@ -15,7 +15,12 @@ export class RecentErrors {
   ) {}
 
   record(err: unknown, component?: string): void {
-    const code = typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : err instanceof Error ? err.name : 'ERROR';
+    const code =
+      typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+        ? (err as { code: string }).code
+        : err instanceof Error
+          ? err.name
+          : 'ERROR';
     const raw = err instanceof Error ? err.message : String(err);
     const message = (this.options.scrub ?? ((t: string) => t))(raw).slice(0, 500);
     const now = this.clock.nowMs();
@@ -37,6 +42,12 @@ export class RecentErrors {
 
   /** Newest first. */
   list(): OperatorErrorEntry[] {
-    return this.entries.map((e) => ({ timeMs: e.timeMs, code: e.code, message: e.message, ...(e.component !== undefined ? { component: e.component } : {}), ...(e.count > 1 ? { count: e.count } : {}) }));
+    return this.entries.map((e) => ({
+      timeMs: e.timeMs,
+      code: e.code,
+      message: e.message,
+      ...(e.component !== undefined ? { component: e.component } : {}),
+      ...(e.count > 1 ? { count: e.count } : {}),
+    }));
   }
 }

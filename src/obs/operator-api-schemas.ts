@@ -35,7 +35,13 @@ export const statusSchema = z.object({
   cashQuote: num,
   initialEquityQuote: num.optional(),
   quoteCurrency: z.string().optional(),
-  model: z.object({ id: z.string(), executionProvider: z.string(), driftingSeries: z.array(z.string()).optional().describe('series whose inputs drift from the training data: no new entries there') }).nullable(),
+  model: z
+    .object({
+      id: z.string(),
+      executionProvider: z.string(),
+      driftingSeries: z.array(z.string()).optional().describe('series whose inputs drift from the training data: no new entries there'),
+    })
+    .nullable(),
   health: z.object({ status: z.enum(['ok', 'degraded', 'unhealthy']), reasons: z.array(z.string()) }).optional(),
   series: z.array(seriesStatusSchema),
   account: z.string().optional().describe('account name: keys the saved state and every client order id'),
@@ -150,15 +156,27 @@ export const ROUTES: readonly Route[] = [
   { method: 'get', path: '/api/errors', summary: 'Recent errors, newest first', response: z.array(errorEntrySchema) },
   { method: 'post', path: '/api/control/pause', summary: 'Pause new entries (exits and stops keep working)', response: controlResultSchema },
   { method: 'post', path: '/api/control/resume', summary: 'Resume new entries', response: controlResultSchema },
-  { method: 'post', path: '/api/control/reset-kill-switch', summary: 'Operator reset after the kill switch: ACTIVE again, the peak restarts from current equity', response: controlResultSchema },
-  { method: 'post', path: '/api/control/close-position', summary: 'Flatten one position with a market exit', response: closePositionResultSchema, body: closePositionBodySchema },
+  {
+    method: 'post',
+    path: '/api/control/reset-kill-switch',
+    summary: 'Operator reset after the kill switch: ACTIVE again, the peak restarts from current equity',
+    response: controlResultSchema,
+  },
+  {
+    method: 'post',
+    path: '/api/control/close-position',
+    summary: 'Flatten one position with a market exit',
+    response: closePositionResultSchema,
+    body: closePositionBodySchema,
+  },
 ];
 
 const ERROR_RESPONSES = {
   '400': 'The body did not parse',
   '401': 'Missing or wrong bearer token, or WICK_API_TOKEN unset (reads)',
   '403': 'WICK_API_TOKEN is unset: control endpoints are refused',
-  '429': 'RATE_LIMITED: too many control requests for this token (token bucket per principal); AUTH_BACKOFF: too many failed authentications from this address (exponential back-off; a correct token is never held back)',
+  '429':
+    'RATE_LIMITED: too many control requests for this token (token bucket per principal); AUTH_BACKOFF: too many failed authentications from this address (exponential back-off; a correct token is never held back)',
   '500': 'Internal error',
 } as const;
 
@@ -178,7 +196,8 @@ export function openApiDocument(version = '0.1.0'): Record<string, unknown> {
       if (code === '400' && route.body === undefined) continue;
       responses[code] = { description, content: errorContent };
     }
-    if (route.path === '/api/control/close-position') responses['404'] = { description: 'No open position for the symbol', content: { 'application/json': { schema: jsonSchema(closePositionResultSchema) } } };
+    if (route.path === '/api/control/close-position')
+      responses['404'] = { description: 'No open position for the symbol', content: { 'application/json': { schema: jsonSchema(closePositionResultSchema) } } };
     paths[route.path] = {
       [route.method]: {
         summary: route.summary,
@@ -191,7 +210,11 @@ export function openApiDocument(version = '0.1.0'): Record<string, unknown> {
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'wick operator API', version, description: 'Read the state of a running wick daemon and steer it. Every /api endpoint needs `Authorization: Bearer <WICK_API_TOKEN>`.' },
+    info: {
+      title: 'wick operator API',
+      version,
+      description: 'Read the state of a running wick daemon and steer it. Every /api endpoint needs `Authorization: Bearer <WICK_API_TOKEN>`.',
+    },
     components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } }, schemas: { Error: jsonSchema(apiErrorSchema) } },
     security: [{ bearerAuth: [] }],
     paths,

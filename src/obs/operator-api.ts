@@ -2,7 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { silentLogger, type Clock, type Logger } from '../core/index.js';
 import { dashboardAsset } from './dashboard/assets.js';
-import { AuthFailureBackoff, bearerToken, TokenBucketLimiter, tokenFingerprint, tokenMatches, type AuthBackoffConfig, type TokenBucketConfig } from './operator-api-auth.js';
+import {
+  AuthFailureBackoff,
+  bearerToken,
+  TokenBucketLimiter,
+  tokenFingerprint,
+  tokenMatches,
+  type AuthBackoffConfig,
+  type TokenBucketConfig,
+} from './operator-api-auth.js';
 import {
   closePositionBodySchema,
   openApiDocument,
@@ -127,11 +135,19 @@ const READS: Readonly<Record<string, Read>> = {
   '/api/errors': (p) => p.errors(),
 };
 
-type Control = (port: OperatorPort, by: string, req: IncomingMessage) => Promise<{ status: number; body: ControlResult | ClosePositionResult; detail: Record<string, unknown> }>;
+type Control = (
+  port: OperatorPort,
+  by: string,
+  req: IncomingMessage,
+) => Promise<{ status: number; body: ControlResult | ClosePositionResult; detail: Record<string, unknown> }>;
 
 async function afterControl(port: OperatorPort, action: string): Promise<{ status: number; body: ControlResult; detail: Record<string, unknown> }> {
   const s = await port.status();
-  return { status: 200, body: { ok: true, action, riskState: s.riskState, entriesPaused: s.entriesPaused }, detail: { riskState: s.riskState, entriesPaused: s.entriesPaused } };
+  return {
+    status: 200,
+    body: { ok: true, action, riskState: s.riskState, entriesPaused: s.entriesPaused },
+    detail: { riskState: s.riskState, entriesPaused: s.entriesPaused },
+  };
 }
 
 const CONTROLS: Readonly<Record<string, Control>> = {
@@ -175,8 +191,16 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorRequestH
   const authenticate = (req: IncomingMessage, control: boolean): string => {
     if (token === null) {
       throw control
-        ? new HttpError(403, 'API_TOKEN_NOT_SET', 'control endpoints are refused: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)')
-        : new HttpError(401, 'API_TOKEN_NOT_SET', 'the operator API is disabled: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)');
+        ? new HttpError(
+            403,
+            'API_TOKEN_NOT_SET',
+            'control endpoints are refused: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)',
+          )
+        : new HttpError(
+            401,
+            'API_TOKEN_NOT_SET',
+            'the operator API is disabled: WICK_API_TOKEN must be set (at least 16 characters; restart wick after setting it)',
+          );
     }
     const presented = bearerToken(req.headers.authorization);
     const client = clientAddress(req);
@@ -185,10 +209,17 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorRequestH
       if (waitS > 0) {
         if (first) log.warn({ client, path: req.url }, 'operator API: too many failed authentications from this address; backing off');
         const retry = String(Math.ceil(waitS));
-        throw new HttpError(429, 'AUTH_BACKOFF', `too many requests with a missing or wrong bearer token from this address; retry in ${retry} s with Authorization: Bearer <WICK_API_TOKEN>`, { 'retry-after': retry, 'www-authenticate': 'Bearer realm="wick"' });
+        throw new HttpError(
+          429,
+          'AUTH_BACKOFF',
+          `too many requests with a missing or wrong bearer token from this address; retry in ${retry} s with Authorization: Bearer <WICK_API_TOKEN>`,
+          { 'retry-after': retry, 'www-authenticate': 'Bearer realm="wick"' },
+        );
       }
       log.warn({ client, path: req.url, presented: presented === null ? 'none' : tokenFingerprint(presented) }, 'operator API: unauthorised request');
-      throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <WICK_API_TOKEN>)', { 'www-authenticate': 'Bearer realm="wick"' });
+      throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <WICK_API_TOKEN>)', {
+        'www-authenticate': 'Bearer realm="wick"',
+      });
     }
     authBackoff.succeed(client);
     return tokenFingerprint(presented);
@@ -216,7 +247,9 @@ export function createOperatorApi(options: OperatorApiOptions): OperatorRequestH
       const waitS = controlLimiter.take(principal);
       if (waitS > 0) {
         log.warn({ client: clientAddress(req), principal, path }, 'operator API: control rate limit hit');
-        throw new HttpError(429, 'RATE_LIMITED', `too many control requests for this token; retry in ${Math.ceil(waitS)} s`, { 'retry-after': String(Math.ceil(waitS)) });
+        throw new HttpError(429, 'RATE_LIMITED', `too many control requests for this token; retry in ${Math.ceil(waitS)} s`, {
+          'retry-after': String(Math.ceil(waitS)),
+        });
       }
       const by = `${clientAddress(req)} ${principal}`;
       const action = path.slice('/api/control/'.length);

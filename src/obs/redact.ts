@@ -9,8 +9,7 @@
  */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_KEY_PATTERN =
-  /"((?:[\w-]*(?:api[-_]?key|secret|password|passphrase|token|authorization|signature|private[-_]?key)[\w-]*))":"(?:[^"\\]|\\.)*"/gi;
+const SECRET_KEY_PATTERN = /"((?:[\w-]*(?:api[-_]?key|secret|password|passphrase|token|authorization|signature|private[-_]?key)[\w-]*))":"(?:[^"\\]|\\.)*"/gi;
 
 /** Secrets shorter than this are not scrubbed by value (they would match ordinary text). */
 const MIN_SECRET_LENGTH = 6;

@@ -45,12 +45,25 @@ export class Telemetry {
         break;
       case 'OrderFilled':
         metrics.positionQtyBase.set({ symbol: event.fill.symbol }, event.positionQtyBase);
-        this.log.info({ symbol: event.fill.symbol, side: event.fill.side, qtyBase: event.fill.qtyBase, priceQuote: event.fill.priceQuote, purpose: event.purpose, clientOrderId: event.fill.clientOrderId }, 'order filled');
+        this.log.info(
+          {
+            symbol: event.fill.symbol,
+            side: event.fill.side,
+            qtyBase: event.fill.qtyBase,
+            priceQuote: event.fill.priceQuote,
+            purpose: event.purpose,
+            clientOrderId: event.fill.clientOrderId,
+          },
+          'order filled',
+        );
         notifier?.notify(notifyEvents.fill(event.fill, event.purpose));
         if (event.purpose === 'stop') notifier?.notify(notifyEvents.stopOut(event.fill.symbol, event.fill.priceQuote));
         break;
       case 'StopTriggered':
-        this.log.warn({ symbol: event.symbol, purpose: event.purpose, levelQuote: event.levelQuote, native: event.native }, `${event.purpose === 'stop' ? 'stop' : 'take-profit'} triggered`);
+        this.log.warn(
+          { symbol: event.symbol, purpose: event.purpose, levelQuote: event.levelQuote, native: event.native },
+          `${event.purpose === 'stop' ? 'stop' : 'take-profit'} triggered`,
+        );
         break;
       case 'OrderRejected':
       case 'OrderOutcomeUnknown':

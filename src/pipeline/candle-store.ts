@@ -75,7 +75,8 @@ export class CandleStore implements CandleStoreReader {
     private readonly redis: Redis,
     options: CandleStoreOptions,
   ) {
-    if (!Number.isInteger(options.maxCandles) || options.maxCandles < 1) throw new RangeError(`maxCandles must be a positive integer, got ${options.maxCandles}`);
+    if (!Number.isInteger(options.maxCandles) || options.maxCandles < 1)
+      throw new RangeError(`maxCandles must be a positive integer, got ${options.maxCandles}`);
     this.keys = new PipelineKeys(options.prefix);
     this.maxCandles = options.maxCandles;
   }
@@ -89,7 +90,9 @@ export class CandleStore implements CandleStoreReader {
     if (list.length === 0) return { added: 0, duplicates: 0, late: [] };
     const id = seriesId(series);
     const args: (string | number)[] = [this.maxCandles];
-    list.forEach((c, i) => args.push(String(c.openTimeMs), encodeStoredCandle(c, typeof ingestedAtMs === 'number' ? ingestedAtMs : (ingestedAtMs[i] ?? Date.now()))));
+    list.forEach((c, i) =>
+      args.push(String(c.openTimeMs), encodeStoredCandle(c, typeof ingestedAtMs === 'number' ? ingestedAtMs : (ingestedAtMs[i] ?? Date.now()))),
+    );
     const [added, duplicates, late] = (await APPEND.run(this.redis, [this.keys.store(id), this.keys.lastProcessed(id)], args)) as [number, number, string[]];
     return { added, duplicates, late: late.map(Number) };
   }

@@ -49,14 +49,20 @@ export class DecisionPublisher {
     try {
       if (all.length === 1) {
         const { series, decisions } = all[0]!;
-        await this.queue.add(this.jobName, decisionJobData(series, decisions), { jobId: decisionJobId(series, decisions[0]!.candle.openTimeMs, decisions[decisions.length - 1]!.candle.openTimeMs) });
+        await this.queue.add(this.jobName, decisionJobData(series, decisions), {
+          jobId: decisionJobId(series, decisions[0]!.candle.openTimeMs, decisions[decisions.length - 1]!.candle.openTimeMs),
+        });
       } else {
         const jobs = [];
         for (let k = 0; k < all.length; k += MAX_GROUPS_PER_JOB) {
           const chunk = all.slice(k, k + MAX_GROUPS_PER_JOB);
           if (chunk.length === 1) {
             const { series, decisions } = chunk[0]!;
-            jobs.push({ name: this.jobName, data: decisionJobData(series, decisions) as object, opts: { jobId: decisionJobId(series, decisions[0]!.candle.openTimeMs, decisions[decisions.length - 1]!.candle.openTimeMs) } });
+            jobs.push({
+              name: this.jobName,
+              data: decisionJobData(series, decisions) as object,
+              opts: { jobId: decisionJobId(series, decisions[0]!.candle.openTimeMs, decisions[decisions.length - 1]!.candle.openTimeMs) },
+            });
             continue;
           }
           const data: DecisionBatchJobData = {

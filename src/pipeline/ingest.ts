@@ -153,14 +153,25 @@ export class CandleIngest {
           )
           .then((appended) => {
             if (appended.late.length === 0) return;
-            logger.warn({ series: id, openTimesMs: appended.late.slice(0, 10), count: appended.late.length }, 'late candles stored but skipped: newer candles of their series were already processed');
+            logger.warn(
+              { series: id, openTimesMs: appended.late.slice(0, 10), count: appended.late.length },
+              'late candles stored but skipped: newer candles of their series were already processed',
+            );
             metrics.candlesRejected.inc({ series: id, reason: 'late' }, appended.late.length);
           }),
       );
       for (let i = 0; i < sorted.length; i += settings.maxCandlesPerJob) {
         const chunk = sorted.slice(i, i + settings.maxCandlesPerJob);
         const lastOpen = chunk[chunk.length - 1]!.candle.candle.openTimeMs;
-        jobs.push({ name: 'candles', data: candleJobData(series, chunk.map((w) => w.candle.candle), chunk[0]!.ingestedAtMs), opts: { jobId: candleJobId(series, lastOpen) } });
+        jobs.push({
+          name: 'candles',
+          data: candleJobData(
+            series,
+            chunk.map((w) => w.candle.candle),
+            chunk[0]!.ingestedAtMs,
+          ),
+          opts: { jobId: candleJobId(series, lastOpen) },
+        });
       }
     }
     // Store and queue share this connection and the appends are written first, so Redis runs them

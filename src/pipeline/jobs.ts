@@ -98,7 +98,9 @@ export function decisionJobId(series: SeriesKey, firstOpenTimeMs: number, lastOp
 }
 
 /** Deterministic, ':'-free id of a batch job: its groups' ids, hashed when long. */
-export function decisionBatchJobId(groups: readonly { readonly series: SeriesKey; readonly decisions: readonly { readonly candle: { readonly openTimeMs: number } }[] }[]): string {
+export function decisionBatchJobId(
+  groups: readonly { readonly series: SeriesKey; readonly decisions: readonly { readonly candle: { readonly openTimeMs: number } }[] }[],
+): string {
   const ids = groups.map((g) => decisionJobId(g.series, g.decisions[0]!.candle.openTimeMs, g.decisions[g.decisions.length - 1]!.candle.openTimeMs)).join(',');
   return `batch.${createHash('sha1').update(ids).digest('hex')}`;
 }
@@ -112,7 +114,10 @@ export function candleJobData(series: SeriesKey, candles: readonly Candle[], ing
   };
 }
 
-export function decisionJobData(series: SeriesKey, decisions: readonly { readonly candle: Candle; readonly intent: OrderIntent | null; readonly ingestedAtMs: number }[]): DecisionJobData {
+export function decisionJobData(
+  series: SeriesKey,
+  decisions: readonly { readonly candle: Candle; readonly intent: OrderIntent | null; readonly ingestedAtMs: number }[],
+): DecisionJobData {
   return {
     v: 2,
     series: { exchange: series.exchange, symbol: series.symbol, timeframe: series.timeframe },

@@ -19,14 +19,17 @@ export function newLockToken(): string {
  */
 export function keepAlive(redis: Redis, key: string, token: string, ttlMs: number): { stop(): void; lost(): boolean } {
   let lost = false;
-  const timer = setInterval(() => {
-    RENEW.run(redis, [key], [token, ttlMs]).then(
-      (r) => {
-        if (r === 0) lost = true;
-      },
-      () => undefined,
-    );
-  }, Math.max(10, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      RENEW.run(redis, [key], [token, ttlMs]).then(
+        (r) => {
+          if (r === 0) lost = true;
+        },
+        () => undefined,
+      );
+    },
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return { stop: () => clearInterval(timer), lost: () => lost };
 }

@@ -172,11 +172,29 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const intentsQueue = signalConn !== undefined ? newQueue(INTENTS_QUEUE, signalConn) : undefined;
     if (signalConn !== undefined && intentsQueue !== undefined) {
       workers.push(
-        plain(new SignalWorker({ connection: signalConn, intentsQueue, store, step: options.signalStep!, settings, logger: logger.child({ role: 'signal' }), metrics, nowMs }).worker),
+        plain(
+          new SignalWorker({
+            connection: signalConn,
+            intentsQueue,
+            store,
+            step: options.signalStep!,
+            settings,
+            logger: logger.child({ role: 'signal' }),
+            metrics,
+            nowMs,
+          }).worker,
+        ),
       );
     }
     if (traderConn !== undefined) {
-      const trader = new TraderWorker({ connection: traderConn, step: options.traderStep!, settings, logger: logger.child({ role: 'trader' }), metrics, nowMs });
+      const trader = new TraderWorker({
+        connection: traderConn,
+        step: options.traderStep!,
+        settings,
+        logger: logger.child({ role: 'trader' }),
+        metrics,
+        nowMs,
+      });
       workers.push({ name: trader.worker.name, close: (force) => trader.close(force) });
     }
     logger.info({ roles, prefix: settings.prefix, signalConcurrency: settings.signalConcurrency }, 'pipeline started');
@@ -214,7 +232,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       async health(series) {
         const ping = await withTimeout(main.ping(), 1_000).catch(() => 'error' as const);
         const redisReachable = ping === 'PONG';
-        if (!redisReachable) return { redisReachable, queues: { candles: null, intents: null }, series: series.map((s) => ({ id: seriesId(s), lastProcessedOpenTimeMs: null })) };
+        if (!redisReachable)
+          return { redisReachable, queues: { candles: null, intents: null }, series: series.map((s) => ({ id: seriesId(s), lastProcessedOpenTimeMs: null })) };
         const [candles, intents, lasts] = await Promise.all([
           depth(CANDLES_QUEUE),
           depth(INTENTS_QUEUE),

@@ -79,7 +79,10 @@ export class SignalWorker {
     this.worker.on('error', (err) => deps.logger.error({ err }, 'signal worker error'));
     this.worker.on('failed', (job, err) => {
       const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      deps.logger[final ? 'error' : 'warn']({ err, jobId: job?.id, attemptsMade: job?.attemptsMade }, final ? 'candle job failed for good' : 'candle job failed; will retry');
+      deps.logger[final ? 'error' : 'warn'](
+        { err, jobId: job?.id, attemptsMade: job?.attemptsMade },
+        final ? 'candle job failed for good' : 'candle job failed; will retry',
+      );
     });
   }
 
@@ -121,7 +124,11 @@ export class SignalWorker {
     const lastKey = this.keys.lastProcessed(id);
     const token = newLockToken();
     const begun = await whileBusy(settings.lockTtlMs + 1_000, async () => {
-      const r = (await BEGIN.run(connection, [lockKey, lastKey, this.keys.store(id)], [token, settings.lockTtlMs, target, settings.readAhead])) as [number, string, string[]?];
+      const r = (await BEGIN.run(connection, [lockKey, lastKey, this.keys.store(id)], [token, settings.lockTtlMs, target, settings.readAhead])) as [
+        number,
+        string,
+        string[]?,
+      ];
       return r[0] === 0 ? undefined : r;
     });
     if (begun === undefined) throw new LockBusyError(`series ${id}`);

@@ -81,7 +81,10 @@ export class TraderWorker {
     this.worker.on('error', (err) => deps.logger.error({ err }, 'trader worker error'));
     this.worker.on('failed', (job, err) => {
       const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      deps.logger[final ? 'error' : 'warn']({ err, jobId: job?.id, attemptsMade: job?.attemptsMade }, final ? 'intent job failed for good' : 'intent job failed; will retry');
+      deps.logger[final ? 'error' : 'warn'](
+        { err, jobId: job?.id, attemptsMade: job?.attemptsMade },
+        final ? 'intent job failed for good' : 'intent job failed; will retry',
+      );
     });
     void this.tick();
   }
@@ -156,7 +159,11 @@ export class TraderWorker {
     let lastTraded = this.lastTraded.get(id);
     let done: readonly number[] = [];
     if (lastTraded === undefined) {
-      const r = (await LOOKUP.run(connection, [this.keys.traderLast(), ...entries.map((e) => this.keys.intentDone(decisionId(e.candle.openTimeMs)))], [id])) as [string, number[]];
+      const r = (await LOOKUP.run(
+        connection,
+        [this.keys.traderLast(), ...entries.map((e) => this.keys.intentDone(decisionId(e.candle.openTimeMs)))],
+        [id],
+      )) as [string, number[]];
       lastTraded = r[0] === '' ? -Infinity : Number(r[0]);
       done = r[1];
     }
@@ -165,7 +172,10 @@ export class TraderWorker {
     let failure: unknown;
     for (const [i, { candle, intent, ingestedAtMs }] of entries.entries()) {
       if (done[i] === 1 || candle.openTimeMs <= lastTraded) {
-        logger.debug({ series: id, candleOpenTimeMs: candle.openTimeMs, intentId: intent?.intentId, lastTradedOpenTimeMs: lastTraded }, 'decision already executed or superseded by a newer one of its series; skipped');
+        logger.debug(
+          { series: id, candleOpenTimeMs: candle.openTimeMs, intentId: intent?.intentId, lastTradedOpenTimeMs: lastTraded },
+          'decision already executed or superseded by a newer one of its series; skipped',
+        );
         metrics.candlesRejected.inc({ series: id, reason: 'intent_done' });
         continue;
       }

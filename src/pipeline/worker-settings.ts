@@ -5,7 +5,10 @@ export const workerSettingsSchema = z.object({
   /** bullmq and key prefix (WICK_REDIS_PREFIX). */
   prefix: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/),
   /** Names this process's connections and workers (CLIENT LIST, job records). */
-  instanceName: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).default('wick'),
+  instanceName: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{1,64}$/)
+    .default('wick'),
   /** Jobs one signal worker runs at once; order per series holds regardless (series lock). */
   signalConcurrency: z.number().int().min(1).max(64).default(8),
   /** Stored candles one signal pass reads ahead of the last processed one. */
@@ -27,7 +30,12 @@ export const workerSettingsSchema = z.object({
   removeOnComplete: z.object({ count: z.number().int().min(0), age: z.number().int().min(1) }).default({ count: 10_000, age: 3_600 }),
   removeOnFail: z.object({ count: z.number().int().min(0), age: z.number().int().min(1) }).default({ count: 10_000, age: 7 * 86_400 }),
   /** How long an executed intent id is remembered (the trader's durable dedup). */
-  intentDedupTtlSec: z.number().int().min(60).max(365 * 86_400).default(7 * 86_400),
+  intentDedupTtlSec: z
+    .number()
+    .int()
+    .min(60)
+    .max(365 * 86_400)
+    .default(7 * 86_400),
   /** Candles the ingest holds in memory while Redis is unreachable (oldest dropped beyond). */
   ingestBufferMax: z.number().int().min(0).max(1_000_000).default(10_000),
   ingestRetryMs: z.number().int().min(10).max(60_000).default(500),

@@ -22,14 +22,16 @@ export const binanceErrors = {
   wouldTakeImmediately: () => new BinanceApiError(400, -2010, 'Order would immediately match and take.'),
   unknownOrder: () => new BinanceApiError(400, -2013, 'Order does not exist.'),
   cancelUnknownOrder: () => new BinanceApiError(400, -2011, 'Unknown order sent.'),
-  filterFailure: (filter: 'LOT_SIZE' | 'PRICE_FILTER' | 'NOTIONAL' | 'MARKET_LOT_SIZE' | 'PERCENT_PRICE_BY_SIDE' | 'MAX_NUM_ORDERS' | 'MAX_NUM_ALGO_ORDERS') => new BinanceApiError(400, -1013, `Filter failure: ${filter}`),
+  filterFailure: (filter: 'LOT_SIZE' | 'PRICE_FILTER' | 'NOTIONAL' | 'MARKET_LOT_SIZE' | 'PERCENT_PRICE_BY_SIDE' | 'MAX_NUM_ORDERS' | 'MAX_NUM_ALGO_ORDERS') =>
+    new BinanceApiError(400, -1013, `Filter failure: ${filter}`),
   invalidSymbol: () => new BinanceApiError(400, -1121, 'Invalid symbol.'),
   invalidOrderType: () => new BinanceApiError(400, -1116, 'Invalid orderType.'),
   invalidSide: () => new BinanceApiError(400, -1117, 'Invalid side.'),
   invalidTimeInForce: () => new BinanceApiError(400, -1115, 'Invalid timeInForce.'),
   invalidInterval: () => new BinanceApiError(400, -1120, 'Invalid interval.'),
   mandatory: (param: string) => new BinanceApiError(400, -1102, `Mandatory parameter '${param}' was not sent, was empty/null, or malformed.`),
-  illegalValue: (param: string) => new BinanceApiError(400, -1100, `Illegal characters found in parameter '${param}'; legal range is '^[0-9]{1,20}(\\.[0-9]{1,20})?$'.`),
+  illegalValue: (param: string) =>
+    new BinanceApiError(400, -1100, `Illegal characters found in parameter '${param}'; legal range is '^[0-9]{1,20}(\\.[0-9]{1,20})?$'.`),
   bothOrderIds: () => new BinanceApiError(400, -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"),
   timestampAhead: () => new BinanceApiError(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."),
   timestampOutside: () => new BinanceApiError(400, -1021, 'Timestamp for this request is outside of the recvWindow.'),

@@ -64,7 +64,20 @@ export function selectKlines(path: PricePath, q: KlineQuery): SimKline[] {
 /** A kline row as Binance's REST API returns it. */
 export function klineRow(k: SimKline, tickSize: number): (string | number)[] {
   const quoteVolume = (k.volume * (k.open + k.close)) / 2;
-  return [k.openTimeMs, fmtPrice(k.open, tickSize), fmtPrice(k.high, tickSize), fmtPrice(k.low, tickSize), fmtPrice(k.close, tickSize), fmt(k.volume), k.closeTimeMs, fmt(quoteVolume), tradeCount(k), fmt(k.volume / 2), fmt(quoteVolume / 2), '0'];
+  return [
+    k.openTimeMs,
+    fmtPrice(k.open, tickSize),
+    fmtPrice(k.high, tickSize),
+    fmtPrice(k.low, tickSize),
+    fmtPrice(k.close, tickSize),
+    fmt(k.volume),
+    k.closeTimeMs,
+    fmt(quoteVolume),
+    tradeCount(k),
+    fmt(k.volume / 2),
+    fmt(quoteVolume / 2),
+    '0',
+  ];
 }
 
 /** A kline event as Binance's market stream pushes it. */
@@ -132,7 +145,14 @@ export function symbolInfo(m: EngineMarket): Record<string, unknown> {
         askMultiplierDown: String(m.percentPriceBySide.askDown),
         avgPriceMins: AVG_PRICE_MINS,
       },
-      { filterType: 'NOTIONAL', minNotional: fmt(m.minNotional), applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: AVG_PRICE_MINS },
+      {
+        filterType: 'NOTIONAL',
+        minNotional: fmt(m.minNotional),
+        applyMinToMarket: true,
+        maxNotional: '9000000.00000000',
+        applyMaxToMarket: false,
+        avgPriceMins: AVG_PRICE_MINS,
+      },
       { filterType: 'MAX_NUM_ORDERS', maxNumOrders: m.maxNumOrders },
       { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: m.maxNumAlgoOrders },
     ],
@@ -184,7 +204,13 @@ export function newOrderJson(o: SimOrder, fills: readonly SimTrade[], respType: 
   if (respType === 'RESULT') return result;
   return {
     ...result,
-    fills: fills.map((f) => ({ price: fmtPrice(f.price, tickSize), qty: fmt(f.qty), commission: fmt(f.commission), commissionAsset: f.commissionAsset, tradeId: f.id })),
+    fills: fills.map((f) => ({
+      price: fmtPrice(f.price, tickSize),
+      qty: fmt(f.qty),
+      commission: fmt(f.commission),
+      commissionAsset: f.commissionAsset,
+      tradeId: f.id,
+    })),
   };
 }
 

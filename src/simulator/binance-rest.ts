@@ -84,8 +84,20 @@ function signedPayload(rawQuery: string, rawBody: string): string {
 }
 
 function defaultStormBody(status: number): { json: unknown } | { text: string } {
-  if (status === 429) return { json: { code: -1003, msg: 'Too many requests; current limit of IP(127.0.0.1) is 6000 requests per minute. Please use WebSocket Streams for live updates to avoid polling the API.' } };
-  if (status === 418) return { json: { code: -1003, msg: 'Way too much request weight used; IP banned until 1700000000000. Please use WebSocket Streams for live updates to avoid bans.' } };
+  if (status === 429)
+    return {
+      json: {
+        code: -1003,
+        msg: 'Too many requests; current limit of IP(127.0.0.1) is 6000 requests per minute. Please use WebSocket Streams for live updates to avoid polling the API.',
+      },
+    };
+  if (status === 418)
+    return {
+      json: {
+        code: -1003,
+        msg: 'Way too much request weight used; IP banned until 1700000000000. Please use WebSocket Streams for live updates to avoid bans.',
+      },
+    };
   return { text: status === 502 ? 'Bad Gateway' : status === 504 ? 'Gateway Time-out' : 'Service Unavailable' };
 }
 
@@ -262,7 +274,9 @@ async function handle(ctx: RestContext, req: IncomingMessage, res: ServerRespons
     case 'DELETE /api/v3/openOrders': {
       const symbol = required(params, 'symbol');
       const tick = engine.market(symbol).tickSize;
-      const rows = engine.openOrders(symbol).map((o) => cancelOrderJson(engine.cancelOrder(symbol, { orderId: o.orderId }), `sim-cancel-${o.orderId}`, engine.nowMs, tick));
+      const rows = engine
+        .openOrders(symbol)
+        .map((o) => cancelOrderJson(engine.cancelOrder(symbol, { orderId: o.orderId }), `sim-cancel-${o.orderId}`, engine.nowMs, tick));
       sendJson(res, 200, rows);
       return;
     }

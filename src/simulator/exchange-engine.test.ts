@@ -12,7 +12,22 @@ const path = PricePath.fromPoints([
   { timeMs: S + 3000, price: 80 },
   { timeMs: S + 4000, price: 100 },
 ]);
-const market: EngineMarket = { id: 'ETHUSDT', base: 'ETH', quote: 'USDT', tickSize: 0.01, stepSize: 0.001, minQty: 0.001, minNotional: 5, marketMaxQty: 128.52, maxQty: 9000, percentPriceBySide: { bidUp: 5, bidDown: 0.2, askUp: 5, askDown: 0.2 }, maxNumOrders: 200, maxNumAlgoOrders: 5, orderTypes: SIM_ORDER_TYPES, path };
+const market: EngineMarket = {
+  id: 'ETHUSDT',
+  base: 'ETH',
+  quote: 'USDT',
+  tickSize: 0.01,
+  stepSize: 0.001,
+  minQty: 0.001,
+  minNotional: 5,
+  marketMaxQty: 128.52,
+  maxQty: 9000,
+  percentPriceBySide: { bidUp: 5, bidDown: 0.2, askUp: 5, askDown: 0.2 },
+  maxNumOrders: 200,
+  maxNumAlgoOrders: 5,
+  orderTypes: SIM_ORDER_TYPES,
+  path,
+};
 
 function engine(balances: Record<string, number> = { USDT: 1000 }): ExchangeEngine {
   return new ExchangeEngine({ markets: [market], balances, feeRate: 0.001, startTimeMs: S });
@@ -43,13 +58,21 @@ describe('ExchangeEngine', () => {
     expect(bal(e, 'USDT')).toEqual({ free: 800, locked: 0 });
     expect(bal(e, 'ETH')).toEqual({ free: 1.998, locked: 0 });
     // Selling the whole order quantity is refused: the balance is the quantity less the fee.
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: 2 }))).toBe('-2010 Account has insufficient balance for requested action.');
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: 2 }))).toBe(
+      '-2010 Account has insufficient balance for requested action.',
+    );
     const sell = e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: 1.998 });
     expect(sell.fills[0]).toMatchObject({ commission: 0.1998, commissionAsset: 'USDT' });
   });
 
   it('BNB-fee mode: pays the fee in BNB (25 % off) while BNB lasts, then in the asset received', () => {
-    const e = new ExchangeEngine({ markets: [market], balances: { USDT: 1000, BNB: 0.0004 }, feeRate: 0.001, feeMode: { kind: 'BNB', bnbPriceQuote: 300 }, startTimeMs: S });
+    const e = new ExchangeEngine({
+      markets: [market],
+      balances: { USDT: 1000, BNB: 0.0004 },
+      feeRate: 0.001,
+      feeMode: { kind: 'BNB', bnbPriceQuote: 300 },
+      startTimeMs: S,
+    });
     const first = e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 1 });
     expect(first.fills[0]).toMatchObject({ commission: 0.00025, commissionAsset: 'BNB' });
     expect(bal(e, 'ETH').free).toBe(1);
@@ -66,14 +89,23 @@ describe('ExchangeEngine', () => {
 
   it('PERCENT_PRICE_BY_SIDE: a buy limit at 5 % of the average price, or a sell at 6x, is refused', () => {
     const e = engine({ USDT: 1000, ETH: 10 });
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 5 }))).toBe('-1013 Filter failure: PERCENT_PRICE_BY_SIDE');
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 600 }))).toBe('-1013 Filter failure: PERCENT_PRICE_BY_SIDE');
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 5 }))).toBe(
+      '-1013 Filter failure: PERCENT_PRICE_BY_SIDE',
+    );
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 600 }))).toBe(
+      '-1013 Filter failure: PERCENT_PRICE_BY_SIDE',
+    );
     expect(e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 21 }).order.status).toBe('NEW');
   });
 
   it('NOTIONAL for a market order is valued at the 5-minute average price, not the current one', () => {
     // 5 minutes at 100, then a jump to 1000: the average is still near 100.
-    const jump = PricePath.fromPoints([{ timeMs: S, price: 100 }, { timeMs: S + 300_000, price: 100 }, { timeMs: S + 300_001, price: 1000 }, { timeMs: S + 400_000, price: 1000 }]);
+    const jump = PricePath.fromPoints([
+      { timeMs: S, price: 100 },
+      { timeMs: S + 300_000, price: 100 },
+      { timeMs: S + 300_001, price: 1000 },
+      { timeMs: S + 400_000, price: 1000 },
+    ]);
     const e = new ExchangeEngine({ markets: [{ ...market, minNotional: 10, path: jump }], balances: { USDT: 1000 }, feeRate: 0.001, startTimeMs: S });
     e.advanceTo(S + 300_002);
     expect(e.avgPriceOf('ETHUSDT')).toBeLessThan(200);
@@ -83,12 +115,17 @@ describe('ExchangeEngine', () => {
 
   it('MAX_NUM_ALGO_ORDERS (5) and MAX_NUM_ORDERS are enforced on open orders per symbol', () => {
     const e = engine({ USDT: 0, ETH: 100 });
-    for (let i = 0; i < 5; i++) e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 94, stopPrice: 95 });
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 94, stopPrice: 95 }))).toBe('-1013 Filter failure: MAX_NUM_ALGO_ORDERS');
+    for (let i = 0; i < 5; i++)
+      e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 94, stopPrice: 95 });
+    expect(
+      code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 94, stopPrice: 95 })),
+    ).toBe('-1013 Filter failure: MAX_NUM_ALGO_ORDERS');
     const few = new ExchangeEngine({ markets: [{ ...market, maxNumOrders: 2 }], balances: { ETH: 10 }, feeRate: 0.001, startTimeMs: S });
     few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 110 });
     few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 111 });
-    expect(code(() => few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 112 }))).toBe('-1013 Filter failure: MAX_NUM_ORDERS');
+    expect(code(() => few.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 112 }))).toBe(
+      '-1013 Filter failure: MAX_NUM_ORDERS',
+    );
   });
 
   it('rests a limit buy and fills it at its price only when the path trades through', () => {
@@ -146,14 +183,22 @@ describe('ExchangeEngine', () => {
 
   it('rejects like Binance: balance, filters, stop that would trigger, duplicate open client id', () => {
     const e = engine();
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 100 }))).toBe('-2010 Account has insufficient balance for requested action.');
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 100 }))).toBe(
+      '-2010 Account has insufficient balance for requested action.',
+    );
     expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.01 }))).toBe('-1013 Filter failure: NOTIONAL');
     expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.1234 }))).toBe('-1013 Filter failure: LOT_SIZE');
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 90.001 }))).toBe('-1013 Filter failure: PRICE_FILTER');
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 100, stopPrice: 101 }))).toBe('-2010 Stop price would trigger immediately.');
+    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 90.001 }))).toBe(
+      '-1013 Filter failure: PRICE_FILTER',
+    );
+    expect(
+      code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: 1, price: 100, stopPrice: 101 })),
+    ).toBe('-2010 Stop price would trigger immediately.');
     expect(code(() => e.placeOrder({ symbol: 'XXXUSDT', side: 'BUY', type: 'MARKET', quantity: 1 }))).toBe('-1121 Invalid symbol.');
     e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 50, newClientOrderId: 'dup' });
-    expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 50, newClientOrderId: 'dup' }))).toBe('-2010 Duplicate order sent.');
+    expect(
+      code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: 1, price: 50, newClientOrderId: 'dup' })),
+    ).toBe('-2010 Duplicate order sent.');
     expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 1, newClientOrderId: 'x'.repeat(37) }))).toMatch(/^-1100 /);
   });
 
@@ -163,7 +208,9 @@ describe('ExchangeEngine', () => {
     expect(code(() => e.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.1, newClientOrderId: 'again' }))).toBe('no error');
     const strict = new ExchangeEngine({ markets: [market], balances: { USDT: 1000 }, feeRate: 0.001, startTimeMs: S, duplicateClientOrderIds: 'any' });
     strict.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.1, newClientOrderId: 'again' });
-    expect(code(() => strict.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.1, newClientOrderId: 'again' }))).toBe('-2010 Duplicate order sent.');
+    expect(code(() => strict.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: 0.1, newClientOrderId: 'again' }))).toBe(
+      '-2010 Duplicate order sent.',
+    );
   });
 
   it('cancels and releases locked funds; a filled order cannot be canceled', () => {

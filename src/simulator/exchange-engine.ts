@@ -381,7 +381,7 @@ export class ExchangeEngine {
   private matchSegment(order: SimOrder, seg: PathSegment): void {
     let start = seg;
     if (order.workingTimeMs < 0) {
-      const upward = (order.type.startsWith('STOP') ? order.side === 'BUY' : order.side === 'SELL');
+      const upward = order.type.startsWith('STOP') ? order.side === 'BUY' : order.side === 'SELL';
       const t = upward ? reachUp(seg, order.stopPrice, false) : reachDown(seg, order.stopPrice, false);
       if (t === undefined) return;
       const pt = priceOn(seg, t);

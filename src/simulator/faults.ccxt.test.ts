@@ -23,8 +23,18 @@ async function pair(extra: Partial<CcxtExchangeOptions> = {}): Promise<{ sim: Si
     balances: { USDT: 10_000 },
     startTimeMs: START,
   });
-  const ex = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'k', secret: 's', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: TIMEOUT_MS, ...extra });
-  closers.push(() => sim.close(), () => ex.close());
+  const ex = await createCcxtExchange({
+    exchangeId: 'binance',
+    apiKey: 'k',
+    secret: 's',
+    urls: { rest: sim.restUrl, ws: sim.wsUrl },
+    timeoutMs: TIMEOUT_MS,
+    ...extra,
+  });
+  closers.push(
+    () => sim.close(),
+    () => ex.close(),
+  );
   await ex.loadMarkets();
   return { sim, ex };
 }
@@ -40,7 +50,13 @@ async function errorOf(p: Promise<unknown>): Promise<Error> {
 }
 
 function pendingState(p: Promise<unknown>): Promise<'pending' | 'settled'> {
-  return Promise.race([p.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((r) => setTimeout(() => r('pending'), 400))]);
+  return Promise.race([
+    p.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    new Promise<'pending'>((r) => setTimeout(() => r('pending'), 400)),
+  ]);
 }
 
 describe('simulator faults seen through ccxt', () => {

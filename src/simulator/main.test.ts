@@ -47,7 +47,15 @@ describe('alignCandlesToNow (the `wick live` sandbox)', () => {
     const H = 3_600_000;
     const candles = (base: number) => Array.from({ length: 5 }, (_, i) => ({ openTimeMs: base + i * H, open: 1, high: 1, low: 1, close: 1, volume: 1 }));
     const now = Date.UTC(2026, 10, 22, 23, 41, 7);
-    const { markets, offsetMs } = alignCandlesToNow([{ symbol: 'BTC/USDT', candles: candles(0) }, { symbol: 'ETH/USDT', candles: candles(H) }], H, now, 2);
+    const { markets, offsetMs } = alignCandlesToNow(
+      [
+        { symbol: 'BTC/USDT', candles: candles(0) },
+        { symbol: 'ETH/USDT', candles: candles(H) },
+      ],
+      H,
+      now,
+      2,
+    );
     expect(markets[0]?.candles?.[2]?.openTimeMs).toBe(Date.UTC(2026, 10, 22, 23));
     expect(markets[1]?.candles?.[1]?.openTimeMs).toBe(Date.UTC(2026, 10, 22, 23));
     expect(offsetMs).toBe(Date.UTC(2026, 10, 22, 23) - 2 * H);

@@ -43,7 +43,12 @@ export interface SimulatorMainConfig {
  * first market opens at the current timeframe boundary: the simulator's clock can then run with
  * the wall clock, as a client like `wick live` (which reads the wall clock) expects of an exchange.
  */
-export function alignCandlesToNow(markets: readonly SimMarketConfig[], tfMs: number, nowMs: number, startIndex: number): { markets: SimMarketConfig[]; offsetMs: number } {
+export function alignCandlesToNow(
+  markets: readonly SimMarketConfig[],
+  tfMs: number,
+  nowMs: number,
+  startIndex: number,
+): { markets: SimMarketConfig[]; offsetMs: number } {
   const anchor = markets[0]?.candles?.[startIndex]?.openTimeMs;
   if (anchor === undefined) return { markets: [...markets], offsetMs: 0 };
   const offsetMs = Math.floor(nowMs / tfMs) * tfMs - anchor;
@@ -138,7 +143,9 @@ async function main(): Promise<void> {
     ...(cfg.apiKey !== undefined ? { apiKey: cfg.apiKey } : {}),
     ...(cfg.apiSecret !== undefined ? { apiSecret: cfg.apiSecret } : {}),
   });
-  process.stdout.write(`${JSON.stringify({ msg: 'exchange simulator listening', restUrl: sim.restUrl, wsUrl: sim.wsUrl, port: sim.port, nowMs: sim.nowMs(), speed })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'exchange simulator listening', restUrl: sim.restUrl, wsUrl: sim.wsUrl, port: sim.port, nowMs: sim.nowMs(), speed })}\n`,
+  );
   const stop = (): void => {
     void sim.close().then(() => process.exit(0));
   };

@@ -12,7 +12,15 @@ describe('PricePath', () => {
   it('reproduces every candle exactly as a closed kline of its own timeframe', () => {
     for (const c of candles) {
       const k = path.kline(c.openTimeMs, HOUR_MS, T0 + 20 * HOUR_MS);
-      expect(k).toMatchObject({ openTimeMs: c.openTimeMs, closeTimeMs: c.openTimeMs + HOUR_MS - 1, open: c.open, high: c.high, low: c.low, close: c.close, final: true });
+      expect(k).toMatchObject({
+        openTimeMs: c.openTimeMs,
+        closeTimeMs: c.openTimeMs + HOUR_MS - 1,
+        open: c.open,
+        high: c.high,
+        low: c.low,
+        close: c.close,
+        final: true,
+      });
       expect(k?.volume).toBeCloseTo(c.volume, 9);
     }
   });

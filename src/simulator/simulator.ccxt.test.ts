@@ -38,10 +38,19 @@ async function startPair(): Promise<void> {
     apiKey: 'test-key',
     apiSecret: 'test-secret',
   });
-  ex = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'test-key', secret: 'test-secret', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 3000 });
+  ex = await createCcxtExchange({
+    exchangeId: 'binance',
+    apiKey: 'test-key',
+    secret: 'test-secret',
+    urls: { rest: sim.restUrl, ws: sim.wsUrl },
+    timeoutMs: 3000,
+  });
   const s = sim;
   const e = ex;
-  closers.push(() => e.close(), () => s.close());
+  closers.push(
+    () => e.close(),
+    () => s.close(),
+  );
 }
 
 beforeEach(startPair);
@@ -104,7 +113,9 @@ describe('ccxt binance against the simulator: market data', () => {
 
   it('pushes raw Binance kline events with the final flag (x) over the stream socket', async () => {
     const require = createRequire(import.meta.url);
-    const { WebSocket } = require('ws') as { WebSocket: new (url: string) => { on(e: string, f: (d: Buffer) => void): void; send(s: string): void; close(): void } };
+    const { WebSocket } = require('ws') as {
+      WebSocket: new (url: string) => { on(e: string, f: (d: Buffer) => void): void; send(s: string): void; close(): void };
+    };
     const socket = new WebSocket(`${sim.wsUrl}/0`);
     const messages: Array<Record<string, unknown>> = [];
     await new Promise<void>((resolve) => socket.on('open', () => resolve()));
@@ -199,9 +210,24 @@ describe('ccxt binance against the simulator: account and orders', () => {
   });
 
   it('rejects a wrong API key and a bad signature as AuthenticationError', async () => {
-    const wrong = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'other-key', secret: 'test-secret', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 3000 });
-    const badSig = await createCcxtExchange({ exchangeId: 'binance', apiKey: 'test-key', secret: 'not-the-secret', urls: { rest: sim.restUrl, ws: sim.wsUrl }, timeoutMs: 3000 });
-    closers.push(() => wrong.close(), () => badSig.close());
+    const wrong = await createCcxtExchange({
+      exchangeId: 'binance',
+      apiKey: 'other-key',
+      secret: 'test-secret',
+      urls: { rest: sim.restUrl, ws: sim.wsUrl },
+      timeoutMs: 3000,
+    });
+    const badSig = await createCcxtExchange({
+      exchangeId: 'binance',
+      apiKey: 'test-key',
+      secret: 'not-the-secret',
+      urls: { rest: sim.restUrl, ws: sim.wsUrl },
+      timeoutMs: 3000,
+    });
+    closers.push(
+      () => wrong.close(),
+      () => badSig.close(),
+    );
     expect(await errorOf(wrong.fetchBalance())).toBeInstanceOf(ccxt.AuthenticationError);
     const sig = await errorOf(badSig.fetchBalance());
     expect(sig).toBeInstanceOf(ccxt.AuthenticationError);

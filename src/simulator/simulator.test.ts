@@ -8,7 +8,11 @@ const START = T0 + 10 * HOUR_MS;
 let sims: SimulatorHandle[] = [];
 
 async function start(extra: Partial<ExchangeSimulatorOptions> = {}): Promise<SimulatorHandle> {
-  const sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', candles: syntheticHourlyCandles(T0, 24), timeframe: '1h' }], startTimeMs: START, ...extra });
+  const sim = await startExchangeSimulator({
+    markets: [{ symbol: 'BTC/USDT', candles: syntheticHourlyCandles(T0, 24), timeframe: '1h' }],
+    startTimeMs: START,
+    ...extra,
+  });
   sims.push(sim);
   return sim;
 }

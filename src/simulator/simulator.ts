@@ -105,9 +105,17 @@ const faultCommandSchema = z
         body: z.string().optional(),
       })
       .optional(),
-    orderTimeout: z.object({ count: z.number().int().positive().optional(), mode: z.enum(['hang', 'delay', 'drop']).optional(), delayMs: z.number().nonnegative().optional() }).optional(),
+    orderTimeout: z
+      .object({
+        count: z.number().int().positive().optional(),
+        mode: z.enum(['hang', 'delay', 'drop']).optional(),
+        delayMs: z.number().nonnegative().optional(),
+      })
+      .optional(),
     partialFill: z.object({ fraction: z.number().gt(0).lt(1), count: z.number().int().positive().optional() }).optional(),
-    rejectNextStopOrder: z.union([z.literal(true), z.object({ count: z.number().int().positive().optional(), code: z.number().int().optional(), msg: z.string().optional() })]).optional(),
+    rejectNextStopOrder: z
+      .union([z.literal(true), z.object({ count: z.number().int().positive().optional(), code: z.number().int().optional(), msg: z.string().optional() })])
+      .optional(),
     clockSkewMs: z.number().optional(),
     dropWebSockets: z.boolean().optional(),
     stallWebSockets: z.union([z.literal(true), z.object({ answerPings: z.boolean().optional() })]).optional(),

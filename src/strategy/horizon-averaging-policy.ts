@@ -85,7 +85,8 @@ export class HorizonAveragingPolicy implements Policy {
 
   decide(prediction: Prediction, referencePriceQuote: number): OrderIntent | null {
     if (prediction.kind !== 'ratio') throw new InvariantError(`HorizonAveragingPolicy needs ratio predictions, got ${prediction.kind}`);
-    if (prediction.horizons.length !== prediction.values.length) throw new InvariantError(`prediction has ${prediction.values.length} values for ${prediction.horizons.length} horizons`);
+    if (prediction.horizons.length !== prediction.values.length)
+      throw new InvariantError(`prediction has ${prediction.values.length} values for ${prediction.horizons.length} horizons`);
     return this.decideRow(prediction.series, prediction.candleOpenTimeMs, prediction.horizons, prediction.values, 0, referencePriceQuote);
   }
 
@@ -93,8 +94,16 @@ export class HorizonAveragingPolicy implements Policy {
    * Same as decide(), reading the values straight from a batched model output: row-major
    * (batch, horizons.length) slab, this candle's row starting at `offset`. No Prediction object needed.
    */
-  decideRow(series: SeriesKey, candleOpenTimeMs: number, horizons: readonly number[], slab: ArrayLike<number>, offset: number, referencePriceQuote: number): OrderIntent | null {
-    if (horizons.length === 0 || offset + horizons.length > slab.length) throw new InvariantError(`prediction row at ${offset} does not fit ${horizons.length} horizons in ${slab.length} values`);
+  decideRow(
+    series: SeriesKey,
+    candleOpenTimeMs: number,
+    horizons: readonly number[],
+    slab: ArrayLike<number>,
+    offset: number,
+    referencePriceQuote: number,
+  ): OrderIntent | null {
+    if (horizons.length === 0 || offset + horizons.length > slab.length)
+      throw new InvariantError(`prediction row at ${offset} does not fit ${horizons.length} horizons in ${slab.length} values`);
     const st = this.states.get(series);
     const t = candleOpenTimeMs;
     if (!(t > st.lastTimeMs)) throw new InvariantError(`prediction time ${t} not after ${st.lastTimeMs} for ${st.id}`);

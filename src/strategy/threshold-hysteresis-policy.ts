@@ -32,7 +32,12 @@ interface ProbState {
  * Shorts mirror around 0.5 when allowed.
  */
 export class ThresholdHysteresisPolicy implements Policy {
-  private readonly states = new SeriesStates<ProbState>((_series: SeriesKey, id: string) => ({ id, ema: Number.NaN, lastTimeMs: Number.NEGATIVE_INFINITY, side: 0 }));
+  private readonly states = new SeriesStates<ProbState>((_series: SeriesKey, id: string) => ({
+    id,
+    ema: Number.NaN,
+    lastTimeMs: Number.NEGATIVE_INFINITY,
+    side: 0,
+  }));
   private readonly alpha: number;
   private readonly fraction: number;
   private readonly index: number;

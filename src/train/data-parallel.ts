@@ -140,7 +140,13 @@ export class GradientWorkers {
         const control = new SharedArrayBuffer(CTRL_WORDS * 4 + MESSAGE_BYTES);
         const data: GradientWorkerData = { model: config, steps, loss, bpttSteps, shardSizes: sizes.filter((n) => n > 0), slab, params: paramsBuffer, control };
         const handle = options.spawn(data);
-        this.remotes.push({ control: new Int32Array(control, 0, CTRL_WORDS), message: new Uint8Array(control, CTRL_WORDS * 4), slab: new Float32Array(slab), layout, handle });
+        this.remotes.push({
+          control: new Int32Array(control, 0, CTRL_WORDS),
+          message: new Uint8Array(control, CTRL_WORDS * 4),
+          slab: new Float32Array(slab),
+          layout,
+          handle,
+        });
       }
       for (let s = 0; s < this.remotes.length; s++) this.await(s, CTRL_READY, 1, 'start');
     } catch (error) {
@@ -223,7 +229,8 @@ export class GradientWorkers {
       }
       if (seen === value) return;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`training worker ${w + 1} did not answer (${what}) within ${this.timeoutMs} ms; the thread may have crashed (out of memory?)`);
+      if (left <= 0)
+        throw new Error(`training worker ${w + 1} did not answer (${what}) within ${this.timeoutMs} ms; the thread may have crashed (out of memory?)`);
       Atomics.wait(r.control, word, seen, Math.min(left, 1_000));
     }
   }

@@ -67,7 +67,9 @@ describe('buildDataset', () => {
   });
 
   it('normalisation and target scale do not look at validation or test data', () => {
-    const altered = candles.map((c, i) => (i >= 400 ? { ...c, close: c.close * 3, high: c.high * 3, open: c.open * 3, low: c.low * 3, volume: c.volume * 50 } : c));
+    const altered = candles.map((c, i) =>
+      i >= 400 ? { ...c, close: c.close * 3, high: c.high * 3, open: c.open * 3, low: c.low * 3, volume: c.volume * 50 } : c,
+    );
     const ds2 = buildDataset([{ name: 'A', candles: altered }], base(testFrom));
     expect(ds2.normalisation).toEqual(ds.normalisation);
     expect(ds2.targetScale).toBe(ds.targetScale);
@@ -76,7 +78,13 @@ describe('buildDataset', () => {
 
   it('pools several series', () => {
     const b = series(600, 2);
-    const pooled = buildDataset([{ name: 'A', candles }, { name: 'B', candles: b }], base(testFrom));
+    const pooled = buildDataset(
+      [
+        { name: 'A', candles },
+        { name: 'B', candles: b },
+      ],
+      base(testFrom),
+    );
     expect(pooled.train.n).toBeGreaterThan(ds.train.n);
     expect(pooled.series.map((s) => s.name)).toEqual(['A', 'B']);
   });

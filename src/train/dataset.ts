@@ -76,7 +76,9 @@ export function buildDataset(inputs: readonly SeriesInput[], options: DatasetOpt
   const prepared: Prepared[] = [];
 
   for (const input of inputs) {
-    const candles = input.candles.filter((c) => (options.fromMs === undefined || c.openTimeMs >= options.fromMs) && (options.toMs === undefined || c.openTimeMs < options.toMs));
+    const candles = input.candles.filter(
+      (c) => (options.fromMs === undefined || c.openTimeMs >= options.fromMs) && (options.toMs === undefined || c.openTimeMs < options.toMs),
+    );
     if (candles.length < window + horizon + 1) {
       throw new DataError(`${input.name}: only ${candles.length} candles in the selected range; need more than window + horizon = ${window + horizon}`);
     }
@@ -121,7 +123,14 @@ export function buildDataset(inputs: readonly SeriesInput[], options: DatasetOpt
       w++;
     }
   }
-  const normalisation = fitNormalisation(pooledRaw, new Uint8Array(trainRowCount).fill(1), F, 0, trainRowCount, spec.features.map((f) => f.id));
+  const normalisation = fitNormalisation(
+    pooledRaw,
+    new Uint8Array(trainRowCount).fill(1),
+    F,
+    0,
+    trainRowCount,
+    spec.features.map((f) => f.id),
+  );
 
   // Target scale: 1 / σ of one-step returns over the training rows, so targets have unit variance.
   let targetScale = 1;
@@ -187,7 +196,10 @@ export function buildDataset(inputs: readonly SeriesInput[], options: DatasetOpt
     validationFromMs: minOf(prepared.map((p) => timeOf(p, p.pre.val.length > 0 ? (p.pre.val[0] as number) - window + 1 : undefined))),
     validationToMs: maxOf(prepared.map((p) => timeOf(p, p.pre.val.length > 0 ? (p.pre.val[p.pre.val.length - 1] as number) + horizon : undefined))),
     testFromMs: options.testFromMs,
-    testToMs: test === null || test.n === 0 ? null : maxOf(prepared.map((p) => timeOf(p, p.test.length > 0 ? (p.test[p.test.length - 1] as number) + horizon : undefined))),
+    testToMs:
+      test === null || test.n === 0
+        ? null
+        : maxOf(prepared.map((p) => timeOf(p, p.test.length > 0 ? (p.test[p.test.length - 1] as number) + horizon : undefined))),
     purgeCandles: purge,
   };
   return {
@@ -198,6 +210,11 @@ export function buildDataset(inputs: readonly SeriesInput[], options: DatasetOpt
     targetScale,
     outputs,
     splits,
-    series: prepared.map((p) => ({ name: p.name, fromMs: p.candles[0]!.openTimeMs, toMs: p.candles[p.candles.length - 1]!.openTimeMs, rows: p.candles.length })),
+    series: prepared.map((p) => ({
+      name: p.name,
+      fromMs: p.candles[0]!.openTimeMs,
+      toMs: p.candles[p.candles.length - 1]!.openTimeMs,
+      rows: p.candles.length,
+    })),
   };
 }

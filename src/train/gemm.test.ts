@@ -4,7 +4,18 @@ import { F32Arena, simdKernelsFor } from './f32-arena.js';
 import { gemmNN, gemmNT, gemmTN } from './gemm.js';
 
 /** Float64 reference: C += op(A)·B with op(A)(i,k) = transA ? A[k·lda+i] : A[i·lda+k]. */
-function reference(transA: boolean, M: number, N: number, K: number, A: Float32Array, lda: number, B: Float32Array, ldb: number, C0: Float32Array, ldc: number): Float64Array {
+function reference(
+  transA: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  lda: number,
+  B: Float32Array,
+  ldb: number,
+  C0: Float32Array,
+  ldc: number,
+): Float64Array {
   const C = Float64Array.from(C0);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {

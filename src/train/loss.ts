@@ -14,7 +14,15 @@ export type LossSpec = { readonly kind: 'mse' } | { readonly kind: 'huber'; read
  * `count`) is the number of entries the mean is over: a shard of a data-parallel batch passes the
  * whole batch's B·K, so its share of the loss and gradient is exactly the single-thread one.
  */
-export function lossAndGrad(spec: LossSpec, out: ArrayLike<number>, target: ArrayLike<number>, targetOff: number, count: number, dOut: Slab | null, meanOver = count): number {
+export function lossAndGrad(
+  spec: LossSpec,
+  out: ArrayLike<number>,
+  target: ArrayLike<number>,
+  targetOff: number,
+  count: number,
+  dOut: Slab | null,
+  meanOver = count,
+): number {
   let total = 0;
   const inv = 1 / meanOver;
   for (let k = 0; k < count; k++) {

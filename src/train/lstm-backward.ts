@@ -53,26 +53,27 @@ export function lstmBackward(model: LstmModel, ws: LstmWorkspace, dOut: Slab, gr
       if (simd !== undefined) {
         const cPrev = t > 0 ? Cs.byteOffset + (h0 - BH) * 4 : ws.zeros.byteOffset;
         simd.cellBack(B, H, G.byteOffset + g0 * 4, TC.byteOffset + h0 * 4, cPrev, dH.byteOffset + h0 * 4, dh.byteOffset, dc.byteOffset, dG.byteOffset + g0 * 4);
-      } else for (let b = 0; b < B; b++) {
-        const g = g0 + b * G4;
-        const h = h0 + b * H;
-        const bh = b * H;
-        for (let j = 0; j < H; j++) {
-          const gi = G[g + j]!;
-          const go = G[g + H + j]!;
-          const gf = G[g + 2 * H + j]!;
-          const gc = G[g + 3 * H + j]!;
-          const tc = TC[h + j]!;
-          const cPrev = t > 0 ? Cs[h - BH + j]! : 0;
-          const dht = dH[h + j]! + dh[bh + j]!;
-          const dct = dc[bh + j]! + dht * go * (1 - tc * tc);
-          dG[g + j] = dct * gc * gi * (1 - gi);
-          dG[g + H + j] = dht * tc * go * (1 - go);
-          dG[g + 2 * H + j] = dct * cPrev * gf * (1 - gf);
-          dG[g + 3 * H + j] = dct * gi * (1 - gc * gc);
-          dc[bh + j] = dct * gf;
+      } else
+        for (let b = 0; b < B; b++) {
+          const g = g0 + b * G4;
+          const h = h0 + b * H;
+          const bh = b * H;
+          for (let j = 0; j < H; j++) {
+            const gi = G[g + j]!;
+            const go = G[g + H + j]!;
+            const gf = G[g + 2 * H + j]!;
+            const gc = G[g + 3 * H + j]!;
+            const tc = TC[h + j]!;
+            const cPrev = t > 0 ? Cs[h - BH + j]! : 0;
+            const dht = dH[h + j]! + dh[bh + j]!;
+            const dct = dc[bh + j]! + dht * go * (1 - tc * tc);
+            dG[g + j] = dct * gc * gi * (1 - gi);
+            dG[g + H + j] = dht * tc * go * (1 - go);
+            dG[g + 2 * H + j] = dct * cPrev * gf * (1 - gf);
+            dG[g + 3 * H + j] = dct * gi * (1 - gc * gc);
+            dc[bh + j] = dct * gf;
+          }
         }
-      }
       // dh_{t-1} (B, H) = dG_t (B, 4H) · R (4H, H); not needed past the truncation point.
       if (t > t0) {
         dh.fill(0);

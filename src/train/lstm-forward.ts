@@ -41,7 +41,7 @@ export function lstmForward(model: LstmModel, ws: LstmWorkspace): Slab {
     // G[t, b, :] = Wb + Rb, then += X·Wᵀ for all steps at once.
     for (let j = 0; j < G4; j++) G[j] = p[lay.wb + j]! + p[lay.rb + j]!;
     // Replicate the first row by doubling copies (memcpy speed instead of a scalar loop).
-    for (let filled = G4; filled < TB * G4; ) {
+    for (let filled = G4; filled < TB * G4;) {
       const n = Math.min(filled, TB * G4 - filled);
       G.copyWithin(filled, 0, n);
       filled += n;

@@ -48,7 +48,14 @@ describe('SIMD LSTM path matches the float64 reference', () => {
         params.set(m32.params);
         const simdModel: LstmModel = { ...m32, params };
         expect(simdKernelsFor(params.buffer)).toBeDefined();
-        const simd = run(simdModel, createWorkspace(simdModel, B, T, Float32Array, (n) => arena.alloc(n)), x, masks, dOut, bptt);
+        const simd = run(
+          simdModel,
+          createWorkspace(simdModel, B, T, Float32Array, (n) => arena.alloc(n)),
+          x,
+          masks,
+          dOut,
+          bptt,
+        );
         const m64 = castLstm(m32, Float64Array);
         const ref = run(m64, createWorkspace(m64, B, T), x, masks, dOut, bptt);
 

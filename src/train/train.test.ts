@@ -80,7 +80,13 @@ describe('train', () => {
     const cfg: TrainConfig = { ...base, epochs: 40, learningRate: 0.2, patience: 2 };
     const seen: EpochReport[] = [];
     const clock = new ManualClock(1000);
-    const result = train(cfg, data, { onEpoch: (r) => { seen.push(r); clock.advance(5); }, clock });
+    const result = train(cfg, data, {
+      onEpoch: (r) => {
+        seen.push(r);
+        clock.advance(5);
+      },
+      clock,
+    });
     expect(result.stopReason).toBe('patience');
     expect(result.epochsRun).toBeLessThan(40);
     expect(result.epochsRun - 1 - result.bestEpoch).toBe(2);

@@ -154,7 +154,17 @@ export function train(config: TrainConfig, data: TrainData, hooks: TrainHooks = 
   const history: EpochReport[] = [];
   let epochsRun = 0;
 
-  const workers = threads > 1 ? new GradientWorkers(mc, T, config.loss, bptt, fullShards.slice(1).map((b, w) => [b, remShards[w + 1] ?? 0]), hooks.parallel!) : null;
+  const workers =
+    threads > 1
+      ? new GradientWorkers(
+          mc,
+          T,
+          config.loss,
+          bptt,
+          fullShards.slice(1).map((b, w) => [b, remShards[w + 1] ?? 0]),
+          hooks.parallel!,
+        )
+      : null;
   const maskScratch = workers !== null && pLayer > 0 && mc.numLayers > 1 ? new Float32Array(T * B * mc.hiddenSize) : null;
 
   /** Loss of the batch order[first … first+b) (mean over b·K); its gradient lands in `grad`. */
@@ -299,7 +309,10 @@ function checkSet(name: string, s: WindowSet, T: number, F: number, K: number): 
   if (s.x.length !== s.n * T * F) throw new RangeError(`train: ${name}.x has ${s.x.length} values, expected n·T·F = ${s.n * T * F}`);
   if (s.y.length !== s.n * K) throw new RangeError(`train: ${name}.y has ${s.y.length} values, expected n·K = ${s.n * K}`);
   // One NaN would silently poison every parameter through the gradient: refuse it up front.
-  for (const [what, arr, width] of [['x', s.x, T * F], ['y', s.y, K]] as const) {
+  for (const [what, arr, width] of [
+    ['x', s.x, T * F],
+    ['y', s.y, K],
+  ] as const) {
     for (let k = 0; k < arr.length; k++) {
       if (!Number.isFinite(arr[k]!)) throw new DataError(`${name}.${what} has a non-finite value in window ${Math.floor(k / width)}`);
     }

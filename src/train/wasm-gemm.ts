@@ -13,7 +13,31 @@
  * The tiled kernels (tileBody) keep an R × 4V block of C in registers over a whole k block and are
  * the main path; gemm.ts sends only the leftover rows/columns to the classic kernels above.
  */
-import { ADD, BLOCK, END, GE_U, LT_U, LOOP, MUL, br, brIf, buildModule, f32c, f32load, f32x4add, f32x4mul, f32x4splat, functionBody, get, i32c, set, simd, uleb, v128load, v128store } from './wasm-asm.js';
+import {
+  ADD,
+  BLOCK,
+  END,
+  GE_U,
+  LT_U,
+  LOOP,
+  MUL,
+  br,
+  brIf,
+  buildModule,
+  f32c,
+  f32load,
+  f32x4add,
+  f32x4mul,
+  f32x4splat,
+  functionBody,
+  get,
+  i32c,
+  set,
+  simd,
+  uleb,
+  v128load,
+  v128store,
+} from './wasm-asm.js';
 import type { WasmFunction } from './wasm-asm.js';
 
 function kernelBody(R: number, U: number, transA: boolean): number[] {

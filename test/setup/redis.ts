@@ -39,7 +39,13 @@ export async function setup(): Promise<void> {
     stdio: 'ignore',
   });
   const spawnError = new Promise<never>((_, reject) =>
-    child?.once('error', (e) => reject(new Error(`No Redis answers at 127.0.0.1:6379 and redis-server could not be started (${e.message}). Install Redis 7 (apt-get install redis-server) or set WICK_TEST_REDIS_URL.`))),
+    child?.once('error', (e) =>
+      reject(
+        new Error(
+          `No Redis answers at 127.0.0.1:6379 and redis-server could not be started (${e.message}). Install Redis 7 (apt-get install redis-server) or set WICK_TEST_REDIS_URL.`,
+        ),
+      ),
+    ),
   );
   for (let attempt = 0; attempt < 100; attempt++) {
     const ok = await Promise.race([ping('127.0.0.1', port, 200), spawnError]);

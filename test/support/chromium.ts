@@ -18,8 +18,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | nul
 }
 
 /** Why a Chromium test cannot run, for the failure (CI) or skip (local) message. */
-export const CHROMIUM_MISSING =
-  'Chromium not found: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to the binary.';
+export const CHROMIUM_MISSING = 'Chromium not found: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to the binary.';
 
 function isExecutable(path: string): boolean {
   try {

@@ -12,7 +12,9 @@ import { initLstm } from '../../src/train/lstm-model.js';
  * maps outputs to ratios (ratio = 1 + out / scale); a small scale gives large predicted moves and
  * therefore many trades.
  */
-export async function randomModelFolder(options: { seed?: number; window?: number; hidden?: number; scale?: number; spec?: FeatureSpec; normalisation?: { mean: number[]; std: number[] } } = {}): Promise<string> {
+export async function randomModelFolder(
+  options: { seed?: number; window?: number; hidden?: number; scale?: number; spec?: FeatureSpec; normalisation?: { mean: number[]; std: number[] } } = {},
+): Promise<string> {
   const spec = options.spec ?? SCALE_FREE_SPEC;
   const F = spec.features.length;
   const T = options.window ?? 16;
@@ -29,7 +31,14 @@ export async function randomModelFolder(options: { seed?: number; window?: numbe
     horizons: [1, 2, 3],
     target: { kind: 'ratio', scale: options.scale ?? 200, loss: 'mse' },
     normalisation: { mean: options.normalisation?.mean ?? new Array(F).fill(0), std: options.normalisation?.std ?? new Array(F).fill(1), clipSigma: 5 },
-    training: { data: [], splits: { trainToMs: 0, validationFromMs: 0, validationToMs: 0, testFromMs: null, testToMs: null, purgeCandles: 0 }, hyperParameters: {}, seed: options.seed ?? 1, epochsRun: 0, bestEpoch: 0 },
+    training: {
+      data: [],
+      splits: { trainToMs: 0, validationFromMs: 0, validationToMs: 0, testFromMs: null, testToMs: null, purgeCandles: 0 },
+      hyperParameters: {},
+      seed: options.seed ?? 1,
+      epochsRun: 0,
+      bestEpoch: 0,
+    },
     metrics: { validation: {}, test: null },
   });
   return dir;

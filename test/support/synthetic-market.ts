@@ -6,7 +6,11 @@ export const HOUR_MS = 3_600_000;
  * A random-walk hourly market (log returns ~ N(0, vol²)), candles from `startMs`, with the per-bar
  * returns it was built from: returns[i] = close[i] / close[i − 1] − 1 (returns[0] = 0).
  */
-export function randomWalkCandles(n: number, seed: number, options: { vol?: number; startMs?: number; startPrice?: number } = {}): { candles: Candle[]; returns: Float64Array } {
+export function randomWalkCandles(
+  n: number,
+  seed: number,
+  options: { vol?: number; startMs?: number; startPrice?: number } = {},
+): { candles: Candle[]; returns: Float64Array } {
   const rng = new Rng(seed);
   const vol = options.vol ?? 0.01;
   const start = options.startMs ?? Date.UTC(2022, 0, 1);
@@ -21,7 +25,14 @@ export function randomWalkCandles(n: number, seed: number, options: { vol?: numb
       close = next;
     }
     const wiggle = Math.abs(vol * 0.3 * rng.normal());
-    candles.push({ openTimeMs: start + i * HOUR_MS, open, high: Math.max(open, close) * (1 + wiggle), low: Math.min(open, close) * (1 - wiggle), close, volume: 1 + rng.next() });
+    candles.push({
+      openTimeMs: start + i * HOUR_MS,
+      open,
+      high: Math.max(open, close) * (1 + wiggle),
+      low: Math.min(open, close) * (1 - wiggle),
+      close,
+      volume: 1 + rng.next(),
+    });
   }
   return { candles, returns };
 }

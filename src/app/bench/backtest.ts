@@ -44,7 +44,11 @@ export async function benchBacktest(): Promise<Record<string, number>> {
   const { dir, scratch } = await benchModelDir();
   const threads = availableParallelism();
   const session = await OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger, cpuThreads: 2 });
-  const threaded = await ThreadedSignalModel.start(await OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger, cpuThreads: 1 }), dir, threads);
+  const threaded = await ThreadedSignalModel.start(
+    await OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger, cpuThreads: 1 }),
+    dir,
+    threads,
+  );
   const config = loadConfig({});
   const manifest = session.manifest;
   const run = async (model: SignalModel): Promise<{ total: number; score: number; trade: number; windows: number }> => {
@@ -61,7 +65,14 @@ export async function benchBacktest(): Promise<Record<string, number>> {
       });
       const scoredAt = performance.now();
       await tradeScoredSeries(
-        { model: model.info, policy: policyFor(model.info, config, manifest.policyCalibration), orderManager: orderManagerConfigFor(config, 'bench'), risk: riskConfigFor(config), rules: simulatedMarketRules(['BTC/USDT']), fillModel: fillModelFor(config) },
+        {
+          model: model.info,
+          policy: policyFor(model.info, config, manifest.policyCalibration),
+          orderManager: orderManagerConfigFor(config, 'bench'),
+          risk: riskConfigFor(config),
+          rules: simulatedMarketRules(['BTC/USDT']),
+          fillModel: fillModelFor(config),
+        },
         scored,
       );
       const ended = performance.now();
@@ -76,7 +87,7 @@ export async function benchBacktest(): Promise<Record<string, number>> {
     const one = await run(session);
     const many = await run(threaded);
     const flops = lstmFlopsPerWindow(manifest);
-    if (flops === null) throw new Error('bench backtest: the bench model must be one of wick\'s LSTMs');
+    if (flops === null) throw new Error("bench backtest: the bench model must be one of wick's LSTMs");
     return {
       'backtest.candlesPerSec': Math.round(candles.length / (many.total / 1000)),
       'backtest.candles': candles.length,

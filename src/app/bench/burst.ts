@@ -73,7 +73,13 @@ export async function benchBurst(): Promise<Record<string, number>> {
     lastSeen.set(id, candle.candle.openTimeMs);
     if (candle.candle.openTimeMs === boundaryMs) decided++;
   };
-  const pipeline = await startPipeline({ redisUrl, roles: ['ingest', 'signal', 'trader'], settings: { prefix, instanceName: prefix, signalConcurrency: Number(process.env['WICK_BENCH_BURST_CONCURRENCY'] ?? 64) }, signalStep, traderStep });
+  const pipeline = await startPipeline({
+    redisUrl,
+    roles: ['ingest', 'signal', 'trader'],
+    settings: { prefix, instanceName: prefix, signalConcurrency: Number(process.env['WICK_BENCH_BURST_CONCURRENCY'] ?? 64) },
+    signalStep,
+    traderStep,
+  });
   const admin = new Redis(redisUrl);
   try {
     // History straight into the candle store, marked processed: the first boundary then rebuilds each
@@ -82,7 +88,11 @@ export async function benchBurst(): Promise<Record<string, number>> {
     for (let s = 0; s < nSeries; s += 100) {
       await Promise.all(
         series.slice(s, s + 100).map(async (key, j) => {
-          await pipeline.store.append(key, Array.from({ length: history }, (_, i) => candleAt(i, s + j)), 0);
+          await pipeline.store.append(
+            key,
+            Array.from({ length: history }, (_, i) => candleAt(i, s + j)),
+            0,
+          );
           await admin.set(keys.lastProcessed(seriesId(key)), String(candleAt(history - 1, 0).openTimeMs));
         }),
       );
@@ -108,7 +118,10 @@ export async function benchBurst(): Promise<Record<string, number>> {
         poll();
       });
       if (r > 0) times.push(performance.now() - started);
-      if (process.env['WICK_BENCH_BURST_TRACE'] === '1') process.stderr.write(`burst ${r}: published ${(publishedAt - started).toFixed(0)} ms, first signal ${(firstSignalAt - started).toFixed(0)}, last signal ${(signalDoneAt - started).toFixed(0)}, trader ${(performance.now() - started).toFixed(0)}, inference ${inferMs.toFixed(0)} ms, ${batching.batches} batches ${batching.windows} windows\n`);
+      if (process.env['WICK_BENCH_BURST_TRACE'] === '1')
+        process.stderr.write(
+          `burst ${r}: published ${(publishedAt - started).toFixed(0)} ms, first signal ${(firstSignalAt - started).toFixed(0)}, last signal ${(signalDoneAt - started).toFixed(0)}, trader ${(performance.now() - started).toFixed(0)}, inference ${inferMs.toFixed(0)} ms, ${batching.batches} batches ${batching.windows} windows\n`,
+        );
     }
     if (disorder > 0) throw new Error(`burst: ${disorder} decisions out of order`);
     const ms = median(times);

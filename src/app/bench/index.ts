@@ -28,7 +28,10 @@ export const DEFAULT_BENCHMARKS: readonly string[] = ['features', 'train', 'infe
  * Runs the named benchmarks (all when none are named) one after another and returns every figure
  * in one flat object, plus the machine it ran on. `progress` hears about each benchmark as it starts.
  */
-export async function runBenchmarks(names: readonly string[] = DEFAULT_BENCHMARKS, progress: (name: string) => void = () => undefined): Promise<Record<string, number | string>> {
+export async function runBenchmarks(
+  names: readonly string[] = DEFAULT_BENCHMARKS,
+  progress: (name: string) => void = () => undefined,
+): Promise<Record<string, number | string>> {
   const unknown = names.filter((n) => BENCHMARKS[n] === undefined);
   if (unknown.length > 0) throw new RangeError(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   const figures: Record<string, number | string> = {};

@@ -37,7 +37,14 @@ export async function benchModelDir(): Promise<{ dir: string; scratch: string | 
     horizons: [1, 2, 3],
     target: { kind: 'ratio', scale: 100, loss: 'huber' },
     normalisation: { mean: new Array(F).fill(0), std: new Array(F).fill(1), clipSigma: 5 },
-    training: { data: [], splits: { trainToMs: 0, validationFromMs: 0, validationToMs: 0, testFromMs: null, testToMs: null, purgeCandles: 0 }, hyperParameters: {}, seed: 1, epochsRun: 0, bestEpoch: 0 },
+    training: {
+      data: [],
+      splits: { trainToMs: 0, validationFromMs: 0, validationToMs: 0, testFromMs: null, testToMs: null, purgeCandles: 0 },
+      hyperParameters: {},
+      seed: 1,
+      epochsRun: 0,
+      bestEpoch: 0,
+    },
     metrics: { validation: {}, test: null },
   });
   return { dir: scratch, scratch };
@@ -100,6 +107,15 @@ export async function benchInference(): Promise<Record<string, number>> {
 async function tsModelFrom(model: OnnxSignalModel): Promise<LstmModel> {
   const { featureCount } = model.manifest;
   const architecture = lstmArchitectureOf(model.manifest);
-  const lstm = initLstm({ inputSize: featureCount, hiddenSize: architecture.hidden, numLayers: architecture.layers as 1 | 2, outputSize: architecture.outputs, outputKind: 'regression' }, new Rng(3));
+  const lstm = initLstm(
+    {
+      inputSize: featureCount,
+      hiddenSize: architecture.hidden,
+      numLayers: architecture.layers as 1 | 2,
+      outputSize: architecture.outputs,
+      outputKind: 'regression',
+    },
+    new Rng(3),
+  );
   return castLstm(lstm, Float32Array);
 }

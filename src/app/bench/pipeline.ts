@@ -44,7 +44,13 @@ const trivialSignal: SignalStep = async (c) => {
 
 async function withPipeline<T>(redisUrl: string, name: string, traderStep: TraderStep, run: (p: Pipeline) => Promise<T>): Promise<T> {
   const prefix = `bench-${name}-${process.pid}-${Date.now().toString(36)}`;
-  const pipeline = await startPipeline({ redisUrl, roles: ['ingest', 'signal', 'trader'], settings: { prefix, instanceName: prefix }, signalStep: trivialSignal, traderStep });
+  const pipeline = await startPipeline({
+    redisUrl,
+    roles: ['ingest', 'signal', 'trader'],
+    settings: { prefix, instanceName: prefix },
+    signalStep: trivialSignal,
+    traderStep,
+  });
   try {
     return await run(pipeline);
   } finally {

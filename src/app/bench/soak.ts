@@ -27,8 +27,24 @@ export async function benchSoak(): Promise<Record<string, number>> {
   const symbols = Array.from({ length: 10 }, (_, i) => `S${i}/USDT`);
   const series: SeriesKey[] = symbols.map((symbol) => ({ exchange: 'soak', symbol, timeframe: '1h' }));
   const prefix = `wick-soak-${Date.now().toString(36)}`;
-  const daemon = await startDaemon({ config, mode: 'replay', roles: ['ingest', 'signal', 'trader'], series, logger: silentLogger, cwd: process.cwd(), prefix,
-    trader: await simulatedTrader({ mode: 'replay', config, rules: simulatedMarketRules(symbols), timeframe: '1h', prefix, logger: silentLogger, persist: false, memory: { maxTrades: 500, maxPoints: 5_000 } }),
+  const daemon = await startDaemon({
+    config,
+    mode: 'replay',
+    roles: ['ingest', 'signal', 'trader'],
+    series,
+    logger: silentLogger,
+    cwd: process.cwd(),
+    prefix,
+    trader: await simulatedTrader({
+      mode: 'replay',
+      config,
+      rules: simulatedMarketRules(symbols),
+      timeframe: '1h',
+      prefix,
+      logger: silentLogger,
+      persist: false,
+      memory: { maxTrades: 500, maxPoints: 5_000 },
+    }),
   });
   const rng = new Rng(7);
   const prices = symbols.map(() => 100);
@@ -61,7 +77,12 @@ export async function benchSoak(): Promise<Record<string, number>> {
     await sleep(2_000);
     global.gc?.();
     const final = mb();
-    return { 'daemon.rssMb': Math.round(final), 'daemon.rssGrowthMbAfterMinute2': atTwo === null ? Number.NaN : Math.round((final - atTwo) * 10) / 10, 'daemon.soakMinutes': minutes, 'daemon.soakCandles': published };
+    return {
+      'daemon.rssMb': Math.round(final),
+      'daemon.rssGrowthMbAfterMinute2': atTwo === null ? Number.NaN : Math.round((final - atTwo) * 10) / 10,
+      'daemon.soakMinutes': minutes,
+      'daemon.soakCandles': published,
+    };
   } finally {
     await daemon.stop();
     const redis = new Redis(redisUrl);

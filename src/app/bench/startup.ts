@@ -69,7 +69,15 @@ export async function benchStartup(): Promise<Record<string, number>> {
         first.push(
           await timeProcess(
             [...cliArgs(), 'replay', '--data', 'test/fixtures/sample/BTC_USDT-1h.csv'],
-            { ...process.env, WICK_REDIS_URL: redisUrl, WICK_REDIS_PREFIX: prefix, WICK_MODEL_DIR: 'models/default', WICK_LOG_FORMAT: 'json', WICK_LOG_LEVEL: 'info', WICK_HTTP_PORT: '0' },
+            {
+              ...process.env,
+              WICK_REDIS_URL: redisUrl,
+              WICK_REDIS_PREFIX: prefix,
+              WICK_MODEL_DIR: 'models/default',
+              WICK_LOG_FORMAT: 'json',
+              WICK_LOG_LEVEL: 'info',
+              WICK_HTTP_PORT: '0',
+            },
             (text) => text.includes('candle closed: prediction'),
           ),
         );

@@ -28,7 +28,13 @@ async function run(args: string[], env: Record<string, string> = {}) {
   let e = '';
   stdout.on('data', (c: Buffer) => (o += c.toString()));
   stderr.on('data', (c: Buffer) => (e += c.toString()));
-  const code = await runCli(['backtest', ...args], { stdout, stderr, env: { WICK_LOG_LEVEL: 'error', ...env }, cwd: process.cwd(), signal: new AbortController().signal });
+  const code = await runCli(['backtest', ...args], {
+    stdout,
+    stderr,
+    env: { WICK_LOG_LEVEL: 'error', ...env },
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+  });
   return { code, out: o, err: e };
 }
 
@@ -36,8 +42,27 @@ describe('wick backtest', () => {
   it('writes a result JSON with config, metrics for strategy and buy-and-hold, trades and equity, and an HTML report', async () => {
     const json = join(out, 'r.json');
     const report = join(out, 'r.html');
-    const { code, out: text, err } = await run([
-      '--data', join(sample, 'BTC_USDT-1h.csv'), '--data', join(sample, 'ETH_USDT-1h.csv'), '--model', model, '--from', '2022-03-01', '--fee-bps', '7', '--json', json, '--report', report, '--timing-shifts', '3',
+    const {
+      code,
+      out: text,
+      err,
+    } = await run([
+      '--data',
+      join(sample, 'BTC_USDT-1h.csv'),
+      '--data',
+      join(sample, 'ETH_USDT-1h.csv'),
+      '--model',
+      model,
+      '--from',
+      '2022-03-01',
+      '--fee-bps',
+      '7',
+      '--json',
+      json,
+      '--report',
+      report,
+      '--timing-shifts',
+      '3',
     ]);
     expect(err).toBe('');
     expect(code).toBe(0);
@@ -85,12 +110,48 @@ describe('wick backtest', () => {
 describe('wick backtest --walk-forward', () => {
   it('retrains before each fold on the days before it and reports only out-of-sample results', async () => {
     const template = join(out, 'template');
-    const trainArgs = ['train', '--data', join(sample, 'BTC_USDT-1h.csv'), '--out', template, '--window', '12', '--hidden', '8', '--epochs', '2', '--horizons', '3', '--seed', '3'];
+    const trainArgs = [
+      'train',
+      '--data',
+      join(sample, 'BTC_USDT-1h.csv'),
+      '--out',
+      template,
+      '--window',
+      '12',
+      '--hidden',
+      '8',
+      '--epochs',
+      '2',
+      '--horizons',
+      '3',
+      '--seed',
+      '3',
+    ];
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     expect(await runCli(trainArgs, { stdout, stderr, env: {}, cwd: process.cwd(), signal: new AbortController().signal })).toBe(0);
     const json = join(out, 'wf.json');
-    const { code, out: text, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', template, '--walk-forward', '--train-days', '45', '--test-days', '20', '--from', '2022-03-01', '--to', '2022-05-01', '--json', json]);
+    const {
+      code,
+      out: text,
+      err,
+    } = await run([
+      '--data',
+      join(sample, 'BTC_USDT-1h.csv'),
+      '--model',
+      template,
+      '--walk-forward',
+      '--train-days',
+      '45',
+      '--test-days',
+      '20',
+      '--from',
+      '2022-03-01',
+      '--to',
+      '2022-05-01',
+      '--json',
+      json,
+    ]);
     expect(code).toBe(0);
     expect(err).toMatch(/walk-forward fold 1: train 2022-01-15 → 2022-03-01, test → 2022-03-21/);
     // the 1-day stub fold (2022-04-30 → 05-01) is merged into the fold before it
@@ -100,7 +161,9 @@ describe('wick backtest --walk-forward', () => {
     expect(text).toContain('positions and risk state carry over');
     expect(text).toMatch(/timing test: real timing ranks \d+ of 21/);
     const result = parseDiagnosedResult(JSON.parse(await readFile(json, 'utf8')));
-    const folds = (result.config['walkForward'] as { folds: { trainFromMs: number; trainDays: number; testFromMs: number; testToMs: number; modelId: string }[] }).folds;
+    const folds = (
+      result.config['walkForward'] as { folds: { trainFromMs: number; trainDays: number; testFromMs: number; testToMs: number; modelId: string }[] }
+    ).folds;
     expect(folds).toHaveLength(3);
     expect(folds.at(-1)!.testToMs).toBe(Date.UTC(2022, 4, 1));
     expect(new Set(folds.map((f) => f.modelId)).size).toBe(3);
@@ -119,9 +182,25 @@ describe('wick backtest --walk-forward', () => {
   });
 
   it('refuses folds with less training data than --train-days, naming the first --from that works', async () => {
-    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--model', model, '--walk-forward', '--train-days', '70', '--test-days', '20', '--from', '2022-03-01', '--to', '2022-05-01']);
+    const { code, err } = await run([
+      '--data',
+      join(sample, 'BTC_USDT-1h.csv'),
+      '--model',
+      model,
+      '--walk-forward',
+      '--train-days',
+      '70',
+      '--test-days',
+      '20',
+      '--from',
+      '2022-03-01',
+      '--to',
+      '2022-05-01',
+    ]);
     expect(code).toBe(2);
-    expect(err).toContain('walk-forward fold 1 (from 2022-03-01) has only 59.0 days of data before it, but --train-days is 70: start --from on 2022-03-12 or later');
+    expect(err).toContain(
+      'walk-forward fold 1 (from 2022-03-01) has only 59.0 days of data before it, but --train-days is 70: start --from on 2022-03-12 or later',
+    );
   });
 
   it('needs --from', async () => {

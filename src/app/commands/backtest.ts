@@ -111,7 +111,8 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
   };
   const shiftsRaw = str('timing-shifts');
   const timingShifts = shiftsRaw === undefined ? 10 : Number(shiftsRaw);
-  if (!Number.isInteger(timingShifts) || timingShifts < 0 || timingShifts > 500) throw new UsageError(`--timing-shifts "${shiftsRaw}": expected a whole number of bars from 0 to 500`);
+  if (!Number.isInteger(timingShifts) || timingShifts < 0 || timingShifts > 500)
+    throw new UsageError(`--timing-shifts "${shiftsRaw}": expected a whole number of bars from 0 to 500`);
   const walkForward = values['walk-forward'] === true ? { trainDays: days('train-days', 730), testDays: days('test-days', 90) } : undefined;
   if (walkForward !== undefined && fromMs === undefined) throw new UsageError('--walk-forward needs --from: the first day of the first out-of-sample fold');
   return {
@@ -134,7 +135,15 @@ export function parseBacktestArgs(args: readonly string[]): BacktestOptions {
 export function resultConfigOf(
   mode: 'backtest' | 'replay',
   config: Config,
-  run: { readonly symbols: readonly string[]; readonly initialEquityQuote: number; readonly fill: { readonly takerFeeBps: number; readonly slippageBps: number }; readonly modelId: string | null; readonly data: readonly string[]; readonly fromMs: number | undefined; readonly toMs: number | undefined },
+  run: {
+    readonly symbols: readonly string[];
+    readonly initialEquityQuote: number;
+    readonly fill: { readonly takerFeeBps: number; readonly slippageBps: number };
+    readonly modelId: string | null;
+    readonly data: readonly string[];
+    readonly fromMs: number | undefined;
+    readonly toMs: number | undefined;
+  },
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number } {
   return {
@@ -154,7 +163,10 @@ export function resultConfigOf(
 }
 
 /** Builds the result file both `wick backtest` and `wick replay` write. */
-export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'openTrades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>, config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number }): BacktestResult {
+export function toResult(
+  run: Pick<BacktestRun, 'metrics' | 'trades' | 'openTrades' | 'equity' | 'buyAndHoldEquity' | 'timeframe'>,
+  config: Record<string, unknown> & { symbols: readonly string[]; initialEquityQuote: number; feeBps: number; slippageBps: number },
+): BacktestResult {
   return {
     version: RESULT_VERSION,
     config: { ...config, timeframe: run.timeframe },
@@ -167,7 +179,11 @@ export function toResult(run: Pick<BacktestRun, 'metrics' | 'trades' | 'openTrad
 }
 
 /** Writes the --json result and the --report HTML when asked (both atomically). */
-export async function writeResultFiles(result: DiagnosedResult, paths: { readonly json: string | undefined; readonly report: string | undefined }, cwd: string): Promise<void> {
+export async function writeResultFiles(
+  result: DiagnosedResult,
+  paths: { readonly json: string | undefined; readonly report: string | undefined },
+  cwd: string,
+): Promise<void> {
   if (paths.json !== undefined) await writeAtomically(resolve(cwd, paths.json), serializeBacktestResult(result));
   if (paths.report !== undefined) await writeAtomically(resolve(cwd, paths.report), renderReport(result));
 }
@@ -222,14 +238,31 @@ export function formatSummary(run: Pick<BacktestRun, 'metrics' | 'equity' | 'den
 }
 
 export async function runBacktestCommand(options: BacktestOptions, ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
-  const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
+  const logger = createLogger({
+    level: config.log.level === 'info' ? 'warn' : config.log.level,
+    format: config.log.format,
+    secrets: secretsOf(config),
+    destination: ctx.stderr,
+  });
   const modelDir = resolve(ctx.cwd, options.model ?? config.model.dir);
-  const series = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'backtest', resample: options.resample, plausibility: config.market.plausibility });
-  const model = await loadBacktestModel(modelDir, config, logger, series.reduce((n, s) => n + s.candles.length, 0));
+  const series = await loadSeriesFiles(options.data, {
+    cwd: ctx.cwd,
+    exchange: 'backtest',
+    resample: options.resample,
+    plausibility: config.market.plausibility,
+  });
+  const model = await loadBacktestModel(
+    modelDir,
+    config,
+    logger,
+    series.reduce((n, s) => n + s.candles.length, 0),
+  );
   try {
     const tf = series[0]?.key.timeframe;
     if (tf !== model.manifest.timeframe) {
-      throw new UsageError(`the data is ${tf} candles but the model was trained on ${model.manifest.timeframe}${options.resample === undefined ? ` (use --resample ${model.manifest.timeframe} if the files are finer)` : ''}`);
+      throw new UsageError(
+        `the data is ${tf} candles but the model was trained on ${model.manifest.timeframe}${options.resample === undefined ? ` (use --resample ${model.manifest.timeframe} if the files are finer)` : ''}`,
+      );
     }
     const initial = options.initialEquity ?? config.paper.initialEquityQuote;
     const fillModel = fillModelFor(config, { feeBps: options.feeBps, slippageBps: options.slippageBps });
@@ -238,10 +271,42 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
     const started = performance.now();
     if (options.walkForward !== undefined) {
       const lastOpen = Math.max(...series.map((s) => s.candles.at(-1)?.openTimeMs ?? 0));
-      const { run, folds, scored, makeSetup } = await runWalkForward(series, model.manifest, { ...options.walkForward, fromMs: options.fromMs as number, toMs: options.toMs ?? lastOpen + 1, feeBps: options.feeBps, slippageBps: options.slippageBps, initialEquity: initial }, config, ctx, logger);
-      const diagnostics = await diagnoseBacktest({ scored, run, makeSetup, timingShifts: options.timingShifts, exposureCap: exposureCapFor(config, symbols.length), initialEquityQuote: initial });
+      const { run, folds, scored, makeSetup } = await runWalkForward(
+        series,
+        model.manifest,
+        {
+          ...options.walkForward,
+          fromMs: options.fromMs as number,
+          toMs: options.toMs ?? lastOpen + 1,
+          feeBps: options.feeBps,
+          slippageBps: options.slippageBps,
+          initialEquity: initial,
+        },
+        config,
+        ctx,
+        logger,
+      );
+      const diagnostics = await diagnoseBacktest({
+        scored,
+        run,
+        makeSetup,
+        timingShifts: options.timingShifts,
+        exposureCap: exposureCapFor(config, symbols.length),
+        initialEquityQuote: initial,
+      });
       const seconds = (performance.now() - started) / 1000;
-      const result = { ...toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: null }, { walkForward: { ...options.walkForward, carry: 'one account across folds: positions and risk state carry over', folds } })), diagnostics };
+      const result = {
+        ...toResult(
+          run,
+          resultConfigOf(
+            'backtest',
+            config,
+            { ...facts, modelId: null },
+            { walkForward: { ...options.walkForward, carry: 'one account across folds: positions and risk state carry over', folds } },
+          ),
+        ),
+        diagnostics,
+      };
       await writeResultFiles(result, options, ctx.cwd);
       const shortest = Math.min(...folds.map((f) => f.trainDays));
       ctx.stdout.write(
@@ -252,7 +317,10 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
           `${run.candlesProcessed} out-of-sample candles, ${seconds.toFixed(1)} s including training`,
         ),
       );
-      for (const f of folds) ctx.stdout.write(`fold ${new Date(f.testFromMs).toISOString().slice(0, 10)} → ${new Date(f.testToMs).toISOString().slice(0, 10)}: trained on ${f.trainDays.toFixed(1)} days, return ${f.totalReturn === null ? '—' : `${(f.totalReturn * 100).toFixed(2)}%`}, ${f.policy}\n`);
+      for (const f of folds)
+        ctx.stdout.write(
+          `fold ${new Date(f.testFromMs).toISOString().slice(0, 10)} → ${new Date(f.testToMs).toISOString().slice(0, 10)}: trained on ${f.trainDays.toFixed(1)} days, return ${f.totalReturn === null ? '—' : `${(f.totalReturn * 100).toFixed(2)}%`}, ${f.policy}\n`,
+        );
       ctx.stdout.write(formatDiagnostics(diagnostics, run.metrics.strategy));
       return 0;
     }
@@ -276,9 +344,19 @@ export async function runBacktestCommand(options: BacktestOptions, ctx: CliConte
       inferenceBatch: 1024,
     });
     const run = await tradeScoredSeries(makeSetup(), scored);
-    const diagnostics = await diagnoseBacktest({ scored, run, makeSetup, timingShifts: options.timingShifts, exposureCap: exposureCapFor(config, symbols.length), initialEquityQuote: initial });
+    const diagnostics = await diagnoseBacktest({
+      scored,
+      run,
+      makeSetup,
+      timingShifts: options.timingShifts,
+      exposureCap: exposureCapFor(config, symbols.length),
+      initialEquityQuote: initial,
+    });
     const seconds = (performance.now() - started) / 1000;
-    const result = { ...toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: model.info.modelId }, { resample: options.resample ?? null })), diagnostics };
+    const result = {
+      ...toResult(run, resultConfigOf('backtest', config, { ...facts, modelId: model.info.modelId }, { resample: options.resample ?? null })),
+      diagnostics,
+    };
     await writeResultFiles(result, options, ctx.cwd);
     ctx.stdout.write(
       formatSummary(

@@ -36,7 +36,15 @@ let modelDir: string;
 beforeAll(async () => {
   const now = Date.now();
   sim = await startExchangeSimulator({
-    markets: [{ symbol: 'BTC/USDT', pricePath: [{ timeMs: now - 3_600_000, price: 100 }, { timeMs: now + 3_600_000, price: 100 }] }],
+    markets: [
+      {
+        symbol: 'BTC/USDT',
+        pricePath: [
+          { timeMs: now - 3_600_000, price: 100 },
+          { timeMs: now + 3_600_000, price: 100 },
+        ],
+      },
+    ],
     startTimeMs: now,
     apiKey: KEY,
     apiSecret: SECRET,
@@ -66,7 +74,13 @@ function baseEnv(): Record<string, string> {
 
 describe('wick doctor', () => {
   it('live mode against the simulator and the test Redis: every check passes or warns, exit 0, no secrets printed', async () => {
-    const { code, out } = await runDoctor({ ...baseEnv(), WICK_MODE: 'live', WICK_API_KEY: KEY, WICK_API_SECRET: SECRET, WICK_LIVE_CONFIRM: LIVE_CONFIRMATION });
+    const { code, out } = await runDoctor({
+      ...baseEnv(),
+      WICK_MODE: 'live',
+      WICK_API_KEY: KEY,
+      WICK_API_SECRET: SECRET,
+      WICK_LIVE_CONFIRM: LIVE_CONFIRMATION,
+    });
     expect(out).toMatch(/✓ redis\s+.*answers PING/);
     expect(out).toMatch(/✓ model\s+.*loads on the CPU/);
     expect(out).toMatch(/✓ model\s+timeframe 1h matches/);
@@ -84,7 +98,15 @@ describe('wick doctor', () => {
   });
 
   it('unreachable Redis and a wrong secret → ✗ lines with a fix, exit 1', async () => {
-    const { code, out } = await runDoctor({ ...baseEnv(), WICK_REDIS_URL: 'redis://127.0.0.1:1', WICK_TIMEFRAME: '4h', WICK_MODE: 'live', WICK_API_KEY: KEY, WICK_API_SECRET: 'wrong-secret-999999', WICK_LIVE_CONFIRM: LIVE_CONFIRMATION });
+    const { code, out } = await runDoctor({
+      ...baseEnv(),
+      WICK_REDIS_URL: 'redis://127.0.0.1:1',
+      WICK_TIMEFRAME: '4h',
+      WICK_MODE: 'live',
+      WICK_API_KEY: KEY,
+      WICK_API_SECRET: 'wrong-secret-999999',
+      WICK_LIVE_CONFIRM: LIVE_CONFIRMATION,
+    });
     expect(code).toBe(1);
     expect(out).toMatch(/✗ redis\s+127\.0\.0\.1:1 unreachable/);
     expect(out).toMatch(/→ start Redis/);

@@ -79,7 +79,13 @@ function errText(err: unknown, secrets: readonly (string | undefined)[]): string
 async function checkRedis(config: Config, timeoutMs: number): Promise<CheckResult[]> {
   const where = redisWhere(config.redis.url);
   const secrets = [safePassword(config.redis.url)];
-  const redis = new Redis(config.redis.url, { lazyConnect: true, connectTimeout: Math.min(2_000, timeoutMs), maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = new Redis(config.redis.url, {
+    lazyConnect: true,
+    connectTimeout: Math.min(2_000, timeoutMs),
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined); // reported through the failed command below
   const out: CheckResult[] = [];
   try {
@@ -89,7 +95,14 @@ async function checkRedis(config: Config, timeoutMs: number): Promise<CheckResul
     out.push({ name: 'redis', status: 'pass', detail: `${where} answers PING (${Date.now() - t} ms)` });
   } catch (err) {
     redis.disconnect();
-    return [{ name: 'redis', status: 'fail', detail: `${where} unreachable: ${errText(err, secrets)}`, fix: 'start Redis >= 7 (e.g. `docker compose up -d redis`) or set WICK_REDIS_URL to a reachable one' }];
+    return [
+      {
+        name: 'redis',
+        status: 'fail',
+        detail: `${where} unreachable: ${errText(err, secrets)}`,
+        fix: 'start Redis >= 7 (e.g. `docker compose up -d redis`) or set WICK_REDIS_URL to a reachable one',
+      },
+    ];
   }
   try {
     const aof = (await withTimeout(redis.config('GET', 'appendonly'), timeoutMs, 'redis')) as string[];
@@ -99,15 +112,30 @@ async function checkRedis(config: Config, timeoutMs: number): Promise<CheckResul
     out.push(
       appendonly === 'yes'
         ? { name: 'redis', status: 'pass', detail: 'persistence: appendonly yes' }
-        : { name: 'redis', status: 'warn', detail: `persistence: appendonly ${appendonly}: orders and positions are lost if Redis restarts`, fix: 'run redis-server with --appendonly yes (CONFIG SET appendonly yes)' },
+        : {
+            name: 'redis',
+            status: 'warn',
+            detail: `persistence: appendonly ${appendonly}: orders and positions are lost if Redis restarts`,
+            fix: 'run redis-server with --appendonly yes (CONFIG SET appendonly yes)',
+          },
     );
     out.push(
       evict === 'noeviction'
         ? { name: 'redis', status: 'pass', detail: 'maxmemory-policy noeviction' }
-        : { name: 'redis', status: 'warn', detail: `maxmemory-policy ${evict}: Redis may evict queue and state keys`, fix: 'set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction)' },
+        : {
+            name: 'redis',
+            status: 'warn',
+            detail: `maxmemory-policy ${evict}: Redis may evict queue and state keys`,
+            fix: 'set maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction)',
+          },
     );
   } catch (err) {
-    out.push({ name: 'redis', status: 'warn', detail: `could not read the configuration (CONFIG GET): ${errText(err, secrets)}`, fix: 'check by hand that appendonly is yes and maxmemory-policy is noeviction' });
+    out.push({
+      name: 'redis',
+      status: 'warn',
+      detail: `could not read the configuration (CONFIG GET): ${errText(err, secrets)}`,
+      fix: 'check by hand that appendonly is yes and maxmemory-policy is noeviction',
+    });
   } finally {
     redis.disconnect();
   }
@@ -130,15 +158,31 @@ async function checkModel(config: Config, cwd: string, timeoutMs: number): Promi
   try {
     cpu = await withTimeout(OnnxSignalModel.load(dir, { executionProvider: 'cpu', cudaStrict: false, logger: silentLogger }), timeoutMs, 'model load');
   } catch (err) {
-    return [{ name: 'model', status: 'fail', detail: `${dir} does not load: ${errText(err, [])}`, fix: 'set WICK_MODEL_DIR to a folder made by `wick train` (model.onnx + manifest.json)' }];
+    return [
+      {
+        name: 'model',
+        status: 'fail',
+        detail: `${dir} does not load: ${errText(err, [])}`,
+        fix: 'set WICK_MODEL_DIR to a folder made by `wick train` (model.onnx + manifest.json)',
+      },
+    ];
   }
   try {
     const m = cpu.manifest;
-    out.push({ name: 'model', status: 'pass', detail: `${m.modelId} loads on the CPU (window ${m.windowLength}, ${m.featureCount} features, horizons ${m.horizons.join('/')})` });
+    out.push({
+      name: 'model',
+      status: 'pass',
+      detail: `${m.modelId} loads on the CPU (window ${m.windowLength}, ${m.featureCount} features, horizons ${m.horizons.join('/')})`,
+    });
     out.push(
       m.timeframe === config.market.timeframe
         ? { name: 'model', status: 'pass', detail: `timeframe ${m.timeframe} matches WICK_TIMEFRAME` }
-        : { name: 'model', status: 'fail', detail: `model timeframe ${m.timeframe} but WICK_TIMEFRAME=${config.market.timeframe}`, fix: `set WICK_TIMEFRAME=${m.timeframe} or use a model trained on ${config.market.timeframe} candles` },
+        : {
+            name: 'model',
+            status: 'fail',
+            detail: `model timeframe ${m.timeframe} but WICK_TIMEFRAME=${config.market.timeframe}`,
+            fix: `set WICK_TIMEFRAME=${m.timeframe} or use a model trained on ${config.market.timeframe} candles`,
+          },
     );
   } finally {
     await cpu.close();
@@ -149,16 +193,30 @@ async function checkModel(config: Config, cwd: string, timeoutMs: number): Promi
     return out;
   }
   try {
-    const m = await withTimeout(OnnxSignalModel.load(dir, { executionProvider: wanted, cudaStrict: config.model.cudaStrict, logger: silentLogger }), timeoutMs, 'model load');
+    const m = await withTimeout(
+      OnnxSignalModel.load(dir, { executionProvider: wanted, cudaStrict: config.model.cudaStrict, logger: silentLogger }),
+      timeoutMs,
+      'model load',
+    );
     const got = m.info.executionProvider;
     await m.close();
     out.push(
       got === 'cpu'
-        ? { name: 'provider', status: 'warn', detail: `${wanted} requested, running on cpu (CUDA did not load or was not faster)`, fix: 'fine for live candles; for CUDA install onnxruntime-node with CUDA binaries (see README) and check the driver' }
+        ? {
+            name: 'provider',
+            status: 'warn',
+            detail: `${wanted} requested, running on cpu (CUDA did not load or was not faster)`,
+            fix: 'fine for live candles; for CUDA install onnxruntime-node with CUDA binaries (see README) and check the driver',
+          }
         : { name: 'provider', status: 'pass', detail: `${wanted}: ${got}` },
     );
   } catch (err) {
-    out.push({ name: 'provider', status: 'fail', detail: `${wanted} could not start: ${errText(err, [])}`, fix: 'install the CUDA runtime onnxruntime-node needs, or set WICK_CUDA_STRICT=false / WICK_EXECUTION_PROVIDER=cpu' });
+    out.push({
+      name: 'provider',
+      status: 'fail',
+      detail: `${wanted} could not start: ${errText(err, [])}`,
+      fix: 'install the CUDA runtime onnxruntime-node needs, or set WICK_CUDA_STRICT=false / WICK_EXECUTION_PROVIDER=cpu',
+    });
   }
   return out;
 }
@@ -187,7 +245,14 @@ async function checkExchange(config: Config, deps: DoctorDeps, timeoutMs: number
   try {
     ex = await (deps.createExchange ?? defaultExchange)(config);
   } catch (err) {
-    return [{ name: 'exchange', status: 'fail', detail: `could not create the ${name} client: ${errText(err, secrets)}`, fix: 'check WICK_EXCHANGE and the WICK_EXCHANGE_*_URL overrides' }];
+    return [
+      {
+        name: 'exchange',
+        status: 'fail',
+        detail: `could not create the ${name} client: ${errText(err, secrets)}`,
+        fix: 'check WICK_EXCHANGE and the WICK_EXCHANGE_*_URL overrides',
+      },
+    ];
   }
   const out: CheckResult[] = [];
   try {
@@ -196,18 +261,32 @@ async function checkExchange(config: Config, deps: DoctorDeps, timeoutMs: number
       markets = await withTimeout(ex.loadMarkets(), timeoutMs, 'loadMarkets');
       out.push({ name: 'exchange', status: 'pass', detail: `${name} reachable (${Object.keys(markets).length} markets)` });
     } catch (err) {
-      out.push({ name: 'exchange', status: 'fail', detail: `${name} unreachable: ${errText(err, secrets)}`, fix: 'check the network, the exchange status page, or the simulator URL' });
+      out.push({
+        name: 'exchange',
+        status: 'fail',
+        detail: `${name} unreachable: ${errText(err, secrets)}`,
+        fix: 'check the network, the exchange status page, or the simulator URL',
+      });
       return out;
     }
     out.push(await checkClock(ex, deps.nowMs ?? Date.now, timeoutMs, secrets));
     for (const symbol of config.market.symbols) {
       const parsed = ccxtMarketSchema.safeParse(markets[symbol]);
       if (!parsed.success) {
-        out.push({ name: 'market', status: 'fail', detail: `${symbol}: not listed by ${name} (or no precision/limits)`, fix: 'fix WICK_SYMBOLS (ccxt symbols such as BTC/USDT)' });
+        out.push({
+          name: 'market',
+          status: 'fail',
+          detail: `${symbol}: not listed by ${name} (or no precision/limits)`,
+          fix: 'fix WICK_SYMBOLS (ccxt symbols such as BTC/USDT)',
+        });
         continue;
       }
       const r = marketRulesOf(parsed.data);
-      out.push({ name: 'market', status: 'pass', detail: `${symbol}: tick ${r.tickSize}, step ${r.stepSize}, min qty ${r.minQtyBase}, min notional ${r.minNotionalQuote} ${parsed.data.quote}` });
+      out.push({
+        name: 'market',
+        status: 'pass',
+        detail: `${symbol}: tick ${r.tickSize}, step ${r.stepSize}, min qty ${r.minQtyBase}, min notional ${r.minNotionalQuote} ${parsed.data.quote}`,
+      });
     }
     if (config.credentials !== undefined) out.push(...(await checkKeys(ex, timeoutMs, secrets)));
     else out.push({ name: 'keys', status: 'pass', detail: `not checked: WICK_MODE=${config.mode} uses no keys` });
@@ -254,19 +333,42 @@ async function checkKeys(ex: DoctorExchange, timeoutMs: number, secrets: readonl
   }
   const implicit = (ex as unknown as Record<string, unknown>)['sapiGetAccountApiRestrictions'];
   if (typeof implicit !== 'function') {
-    out.push({ name: 'keys', status: 'warn', detail: 'could not check withdrawal permission (not a Binance client)', fix: 'make sure the key cannot withdraw (exchange API settings)' });
+    out.push({
+      name: 'keys',
+      status: 'warn',
+      detail: 'could not check withdrawal permission (not a Binance client)',
+      fix: 'make sure the key cannot withdraw (exchange API settings)',
+    });
     return out;
   }
   try {
     const raw: unknown = await withTimeout(Promise.resolve((implicit as () => unknown).call(ex)), timeoutMs, 'apiRestrictions');
     const r = restrictionsSchema(raw);
-    if (r.withdrawals === true) out.push({ name: 'keys', status: 'warn', detail: 'the key can WITHDRAW funds', fix: 'disable withdrawals for this API key: a trading bot never needs them' });
+    if (r.withdrawals === true)
+      out.push({
+        name: 'keys',
+        status: 'warn',
+        detail: 'the key can WITHDRAW funds',
+        fix: 'disable withdrawals for this API key: a trading bot never needs them',
+      });
     else if (r.withdrawals === false) out.push({ name: 'keys', status: 'pass', detail: 'withdrawals disabled for this key' });
-    else out.push({ name: 'keys', status: 'warn', detail: 'could not check withdrawal permission (no answer field)', fix: 'make sure the key cannot withdraw (exchange API settings)' });
-    if (r.trading === false) out.push({ name: 'keys', status: 'fail', detail: 'spot trading is NOT enabled for this key', fix: 'enable "Spot & Margin Trading" for the key' });
+    else
+      out.push({
+        name: 'keys',
+        status: 'warn',
+        detail: 'could not check withdrawal permission (no answer field)',
+        fix: 'make sure the key cannot withdraw (exchange API settings)',
+      });
+    if (r.trading === false)
+      out.push({ name: 'keys', status: 'fail', detail: 'spot trading is NOT enabled for this key', fix: 'enable "Spot & Margin Trading" for the key' });
   } catch (err) {
     // The URL in ccxt's message carries the signed query: name the failure only.
-    out.push({ name: 'keys', status: 'warn', detail: `could not check withdrawal permission (${classifyExchangeError(err, 'read', secrets).errorClass})`, fix: 'make sure the key cannot withdraw (exchange API settings)' });
+    out.push({
+      name: 'keys',
+      status: 'warn',
+      detail: `could not check withdrawal permission (${classifyExchangeError(err, 'read', secrets).errorClass})`,
+      fix: 'make sure the key cannot withdraw (exchange API settings)',
+    });
   }
   return out;
 }
@@ -274,7 +376,11 @@ async function checkKeys(ex: DoctorExchange, timeoutMs: number, secrets: readonl
 /** Runs every check (independent ones concurrently) and returns the lines in a fixed order. */
 export async function runDoctorChecks(config: Config, cwd: string, deps: DoctorDeps = {}): Promise<readonly CheckResult[]> {
   const timeoutMs = deps.checkTimeoutMs ?? Math.max(15_000, config.market.timeoutMs * 2);
-  const [redis, model, exchange] = await Promise.all([checkRedis(config, timeoutMs), checkModel(config, cwd, timeoutMs), checkExchange(config, deps, timeoutMs)]);
+  const [redis, model, exchange] = await Promise.all([
+    checkRedis(config, timeoutMs),
+    checkModel(config, cwd, timeoutMs),
+    checkExchange(config, deps, timeoutMs),
+  ]);
   return [...redis, ...model, ...exchange];
 }
 

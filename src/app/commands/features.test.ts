@@ -41,7 +41,8 @@ describe('wick features', () => {
   it('--help lists every option and an example', async () => {
     const r = await runCli(['--help'], SAMPLE_DATA_DIR);
     expect(r.code).toBe(0);
-    for (const opt of ['--data', '--out', '--spec', '--timeframe', '--help', 'Example:', 'default, scale-free, worked-example']) expect(r.stdout).toContain(opt);
+    for (const opt of ['--data', '--out', '--spec', '--timeframe', '--help', 'Example:', 'default, scale-free, worked-example'])
+      expect(r.stdout).toContain(opt);
   });
 
   it('writes timestamp plus raw feature columns, empty while warming up, matching computeFeatures', async () => {
@@ -66,7 +67,12 @@ describe('wick features', () => {
       }
     }
     // Row 2 (second candle): only ratio and logret are ready.
-    expect(lines[2]!.split(',').slice(1).map((c) => c !== '')).toEqual([true, true, false, false, false, false, false, false, false, false, false]);
+    expect(
+      lines[2]!
+        .split(',')
+        .slice(1)
+        .map((c) => c !== ''),
+    ).toEqual([true, true, false, false, false, false, false, false, false, false, false]);
   });
 
   it('--spec worked-example with an explicit timeframe', async () => {

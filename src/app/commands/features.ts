@@ -86,7 +86,8 @@ async function run(args: readonly string[], ctx: CliContext): Promise<number> {
     const spec = getSpec(parsed.spec);
     // Paths resolve against ctx.cwd; messages name the file as the user typed it.
     const plausibility = plausibilityFromEnv(ctx.env);
-    const readOpts = parsed.timeframe === undefined ? { displayName: parsed.data, plausibility } : { displayName: parsed.data, timeframe: parsed.timeframe, plausibility };
+    const readOpts =
+      parsed.timeframe === undefined ? { displayName: parsed.data, plausibility } : { displayName: parsed.data, timeframe: parsed.timeframe, plausibility };
     const file = await readCandleFile(path.resolve(ctx.cwd, parsed.data), readOpts);
     const timeframe = parsed.timeframe ?? file.timeframe ?? '1h';
     const engine = new FeatureEngine(spec, timeframeMs(timeframe));
@@ -101,7 +102,9 @@ async function run(args: readonly string[], ctx: CliContext): Promise<number> {
       }
     }
     await writeCsvAtomic(path.resolve(ctx.cwd, parsed.out), ['timestamp', ...engine.ids], rows());
-    ctx.stdout.write(`wrote ${file.candles.length} rows x ${engine.featureCount} features (spec ${spec.name}, ${timeframe}, ${engine.gapCount} gaps) to ${parsed.out}\n`);
+    ctx.stdout.write(
+      `wrote ${file.candles.length} rows x ${engine.featureCount} features (spec ${spec.name}, ${timeframe}, ${engine.gapCount} gaps) to ${parsed.out}\n`,
+    );
     return 0;
   } catch (err) {
     if (err instanceof WickError && (err.code === 'DATA_INVALID' || err.code === 'CONFIG_INVALID')) {

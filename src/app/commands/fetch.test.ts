@@ -12,7 +12,14 @@ import type { CliContext } from '../command.js';
 import { command, createFetchCommand, parseFetchArgs } from './fetch.js';
 
 const ROWS = loadBtcUsdt1h();
-const CANDLES: Candle[] = ROWS.map(([openTimeMs, open, high, low, close, volume]) => ({ openTimeMs: openTimeMs!, open: open!, high: high!, low: low!, close: close!, volume: volume! }));
+const CANDLES: Candle[] = ROWS.map(([openTimeMs, open, high, low, close, volume]) => ({
+  openTimeMs: openTimeMs!,
+  open: open!,
+  high: high!,
+  low: low!,
+  close: close!,
+  volume: volume!,
+}));
 let dir: string;
 
 beforeEach(async () => {
@@ -117,7 +124,10 @@ describe('wick fetch with a scripted exchange', () => {
 
 describe('wick fetch against the exchange simulator (real ccxt client, loopback)', () => {
   it('downloads closed candles page by page, then resumes after the simulator clock moves on', async () => {
-    const sim = await startExchangeSimulator({ markets: [{ symbol: 'BTC/USDT', candles: CANDLES, timeframe: '1h' }], startTimeMs: T0 + 20 * HOUR + 30 * 60_000 });
+    const sim = await startExchangeSimulator({
+      markets: [{ symbol: 'BTC/USDT', candles: CANDLES, timeframe: '1h' }],
+      startTimeMs: T0 + 20 * HOUR + 30 * 60_000,
+    });
     try {
       const env = { WICK_EXCHANGE_REST_URL: sim.restUrl, WICK_EXCHANGE_WS_URL: sim.wsUrl };
       // The default exchange factory (real ccxt, env overrides); the market clock is the simulator's.

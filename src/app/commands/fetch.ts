@@ -95,7 +95,8 @@ export function parseFetchArgs(args: readonly string[], cwd: string): FetchArgs 
   if (untilMs !== undefined && untilMs <= sinceMs) throw new UsageError(`--until (${values.until}) must be after --since (${values.since})`);
   const pageSizeText = values['page-size'] ?? '1000';
   const pageSize = Number(pageSizeText);
-  if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > 1000) throw new UsageError(`--page-size must be an integer from 1 to 1000, got "${pageSizeText}"`);
+  if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > 1000)
+    throw new UsageError(`--page-size must be an integer from 1 to 1000, got "${pageSizeText}"`);
   return { exchangeId, symbol, timeframe, sinceMs, untilMs, outPath: path.resolve(cwd, values.out!), pageSize };
 }
 
@@ -119,7 +120,12 @@ function lineLogger(write: (line: string) => void, quietBelowWarn: boolean): Log
     (a: object | string, b?: string): void => {
       if (quiet) return;
       const msg = typeof a === 'string' ? a : (b ?? '');
-      const fields = typeof a === 'string' ? '' : Object.entries(a).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+      const fields =
+        typeof a === 'string'
+          ? ''
+          : Object.entries(a)
+              .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+              .join(' ');
       write(`wick fetch: ${level === 'info' ? '' : `${level}: `}${msg}${fields ? ` (${fields})` : ''}\n`);
     };
   const logger: Logger = {
@@ -188,7 +194,9 @@ export function createFetchCommand(deps: FetchCommandDeps = {}): CliCommand {
           },
         });
         if (barShown) write('\n');
-        ctx.stdout.write(`${a.outPath}: ${result.appended} candles appended, ${result.existing + result.appended} in file, last open ${iso(result.lastOpenTimeMs)}${result.rejected > 0 ? `, ${result.rejected} invalid rows skipped` : ''}\n`);
+        ctx.stdout.write(
+          `${a.outPath}: ${result.appended} candles appended, ${result.existing + result.appended} in file, last open ${iso(result.lastOpenTimeMs)}${result.rejected > 0 ? `, ${result.rejected} invalid rows skipped` : ''}\n`,
+        );
         if (!result.complete) {
           write('wick fetch: interrupted; run the same command again to resume\n');
           return 1;

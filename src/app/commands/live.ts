@@ -44,7 +44,9 @@ export function liveAccount(config: Config): string {
 
 export async function runLive(args: readonly string[], ctx: CliContext, loaded: Config): Promise<number> {
   const { config, source: apiToken } = resolveApiToken(loaded);
-  const { roles, seed, trainer } = parseDaemonArgs(args, config.role, { retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined });
+  const { roles, seed, trainer } = parseDaemonArgs(args, config.role, {
+    retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined,
+  });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   // Every component answers before the exchange is contacted or a lease taken: Redis here, the HTTP port first thing in the daemon.
@@ -56,9 +58,21 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
     await runTrainerAlone({ config, cwd: ctx.cwd, series, logger, env: ctx.env, signal: ctx.signal });
     return 0;
   }
-  const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
+  const urls =
+    config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
   const wall = { nowMs: () => Date.now() };
-  logger.warn({ mode: 'live', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting in LIVE mode: real orders');
+  logger.warn(
+    {
+      mode: 'live',
+      roles,
+      exchange: config.market.exchange,
+      symbols: config.market.symbols,
+      timeframe: config.market.timeframe,
+      apiToken,
+      apiTokenFile: config.http.apiTokenFile,
+    },
+    'wick starting in LIVE mode: real orders',
+  );
 
   let trader: TraderWiring | undefined;
   let tradingExchange: Awaited<ReturnType<typeof createCcxtExchange>> | null = null;
@@ -66,7 +80,13 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
   const lastClose = new Map<string, number>();
   if (roles.includes('trader')) {
     const credentials = config.credentials as NonNullable<Config['credentials']>;
-    tradingExchange = await createCcxtExchange({ exchangeId: config.market.exchange, apiKey: credentials.apiKey, secret: credentials.secret, timeoutMs: config.market.timeoutMs, ...urls });
+    tradingExchange = await createCcxtExchange({
+      exchangeId: config.market.exchange,
+      apiKey: credentials.apiKey,
+      secret: credentials.secret,
+      timeoutMs: config.market.timeoutMs,
+      ...urls,
+    });
     const broker = await CcxtBroker.create(tradingExchange, {
       symbols: config.market.symbols,
       rateBudget: new RateBudget(),
@@ -80,7 +100,11 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
       initialCashQuote = (await broker.fetchBalance()).totalQuote;
     } catch (error) {
       // The trader's reconciliation meets the same refusal and halts (or fails closed); /health says so.
-      if (error instanceof ExchangeError && error.action === 'stop') logger.error({ code: error.code, err: error }, 'the exchange refused the API key: trading halts; /health answers 503 until wick is restarted with working keys');
+      if (error instanceof ExchangeError && error.action === 'stop')
+        logger.error(
+          { code: error.code, err: error },
+          'the exchange refused the API key: trading halts; /health answers 503 until wick is restarted with working keys',
+        );
       else logger.error({ err: error }, 'balance not readable at start-up; the trader starts fail-closed and retries');
     }
     trader = liveTrader({ config, broker, initialCashQuote, prefix: config.redis.prefix, logger });
@@ -105,9 +129,15 @@ export async function runLive(args: readonly string[], ctx: CliContext, loaded: 
     throw error;
   });
 
-  const trainerRole = trainer ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env }) : null;
+  const trainerRole = trainer
+    ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env })
+    : null;
   try {
-    await runUntilStopped(daemon, { openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null, logger, signal: ctx.signal });
+    await runUntilStopped(daemon, {
+      openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null,
+      logger,
+      signal: ctx.signal,
+    });
   } finally {
     await trainerRole?.stop();
     await tradingExchange?.close();

@@ -56,7 +56,8 @@ function parseHorizons(raw: string | undefined, target: 'ratio' | 'probability')
     return target === 'ratio' ? Array.from({ length: n }, (_, k) => k + 1) : [n];
   }
   const list = raw.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((h) => !Number.isInteger(h) || h < 1 || h > 1024)) throw new UsageError(`--horizons "${raw}": expected a comma list of positive integers, e.g. 1,2,3`);
+  if (list.length === 0 || list.some((h) => !Number.isInteger(h) || h < 1 || h > 1024))
+    throw new UsageError(`--horizons "${raw}": expected a comma list of positive integers, e.g. 1,2,3`);
   if (list.some((h, i) => i > 0 && h <= list[i - 1]!)) throw new UsageError(`--horizons "${raw}": list them in increasing order`);
   return list;
 }
@@ -69,7 +70,6 @@ function registryOf(dir: string | undefined, config: Config, cwd: string, ctx: C
   const logger = createLogger({ level: 'warn', format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
   return new ModelRegistry(resolve(cwd, root), { nowMs: () => Date.now(), verify: loadingVerifier(logger) });
 }
-
 
 async function runImport(args: readonly string[], ctx: CliContext, config: Config): Promise<number> {
   const values = parseOptions(args, {
@@ -105,7 +105,8 @@ async function runImport(args: readonly string[], ctx: CliContext, config: Confi
   const data = (values['data'] as string[] | undefined) ?? [];
   if (data.length === 0) throw new UsageError('--data FILE.csv is required: the normalisation is fitted on it');
   const trainToMs = parseIsoDate('--train-to', str('train-to'));
-  if (trainToMs === undefined) throw new UsageError('--train-to ISO is required: the end of the model\'s training data (normalisation is fitted before it, drift calibrated after it)');
+  if (trainToMs === undefined)
+    throw new UsageError("--train-to ISO is required: the end of the model's training data (normalisation is fitted before it, drift calibrated after it)");
   const out = str('out');
   const registryDir = str('registry') ?? config.model.registry;
   if (out === undefined && registryDir === undefined) throw new UsageError('give --out DIR, or --registry DIR (or WICK_MODEL_REGISTRY) to register the model');
@@ -143,16 +144,24 @@ async function runImport(args: readonly string[], ctx: CliContext, config: Confi
       await rm(scratch, { recursive: true, force: true });
     }
   }
-  if (out !== undefined && str('registry') !== undefined) registered = await registryOf(registryDir, config, ctx.cwd, ctx).add(folder, { parent: null, source: 'import', by: actor(str('by')) });
+  if (out !== undefined && str('registry') !== undefined)
+    registered = await registryOf(registryDir, config, ctx.cwd, ctx).add(folder, { parent: null, source: 'import', by: actor(str('by')) });
   ctx.stdout.write(`${JSON.stringify({ imported: onnx, folder, ...(registered !== null ? modelSummary(registered) : {}) })}\n`);
-  ctx.stderr.write(`imported ${onnx}${registered !== null ? ` as ${registered.id}; promote it with \`wick model promote ${registered.id}\`` : ` into ${folder}`}\n`);
+  ctx.stderr.write(
+    `imported ${onnx}${registered !== null ? ` as ${registered.id}; promote it with \`wick model promote ${registered.id}\`` : ` into ${folder}`}\n`,
+  );
   return 0;
 }
 
 export async function runModelCommand(args: readonly string[], ctx: CliContext, config: Config = loadConfig(ctx.env)): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'import') return runImport(rest, ctx, config);
-  const { values, positionals } = parseOptionsAndPositionals(rest, { registry: { type: 'string' }, by: { type: 'string' }, reason: { type: 'string' }, parent: { type: 'string' } });
+  const { values, positionals } = parseOptionsAndPositionals(rest, {
+    registry: { type: 'string' },
+    by: { type: 'string' },
+    reason: { type: 'string' },
+    parent: { type: 'string' },
+  });
   const positional = positionals[0];
   const registry = registryOf(stringOption(values, 'registry'), config, ctx.cwd, ctx);
   const by = actor(stringOption(values, 'by'));
@@ -177,7 +186,9 @@ export async function runModelCommand(args: readonly string[], ctx: CliContext, 
             continue;
           }
           const e = r.entry;
-          ctx.stdout.write(`${e.champion ? '*' : ' '} ${e.id}  ${e.manifest.modelId.padEnd(20)} ${(e.manifest.origin?.kind ?? 'trained').padEnd(8)} ${e.manifest.timeframe} ${e.manifest.featureSpec.name} T=${e.manifest.windowLength} added ${e.lineage.addedAt} by ${e.lineage.addedBy}\n`);
+          ctx.stdout.write(
+            `${e.champion ? '*' : ' '} ${e.id}  ${e.manifest.modelId.padEnd(20)} ${(e.manifest.origin?.kind ?? 'trained').padEnd(8)} ${e.manifest.timeframe} ${e.manifest.featureSpec.name} T=${e.manifest.windowLength} added ${e.lineage.addedAt} by ${e.lineage.addedBy}\n`,
+          );
         }
         return 0;
       }

@@ -41,7 +41,10 @@ Example:
 
 export async function runPaper(args: readonly string[], ctx: CliContext, loaded: Config = loadConfig(ctx.env)): Promise<number> {
   const { config, source: apiToken } = resolveApiToken(loaded);
-  const { roles, seed, fresh, trainer } = parseDaemonArgs(args, config.role, { fresh: true, retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined });
+  const { roles, seed, fresh, trainer } = parseDaemonArgs(args, config.role, {
+    fresh: true,
+    retrainEnabled: config.retrain.everyMs !== null && config.model.registry !== undefined,
+  });
   // Conflicting settings are a configuration error (exit 2), found before contacting anything.
   await checkConfigConflicts(config, { cwd: ctx.cwd, roles });
   // Every component answers before the exchange is contacted or a lease taken: Redis here, the HTTP port first thing in the daemon.
@@ -52,8 +55,20 @@ export async function runPaper(args: readonly string[], ctx: CliContext, loaded:
     await runTrainerAlone({ config, cwd: ctx.cwd, series, logger, env: ctx.env, signal: ctx.signal });
     return 0;
   }
-  const urls = config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
-  logger.info({ mode: 'paper', roles, exchange: config.market.exchange, symbols: config.market.symbols, timeframe: config.market.timeframe, apiToken, apiTokenFile: config.http.apiTokenFile }, 'wick starting');
+  const urls =
+    config.market.restUrl !== undefined && config.market.wsUrl !== undefined ? { urls: { rest: config.market.restUrl, ws: config.market.wsUrl } } : {};
+  logger.info(
+    {
+      mode: 'paper',
+      roles,
+      exchange: config.market.exchange,
+      symbols: config.market.symbols,
+      timeframe: config.market.timeframe,
+      apiToken,
+      apiTokenFile: config.http.apiTokenFile,
+    },
+    'wick starting',
+  );
 
   // Market rules come from the exchange (public endpoint); the trader's paper broker respects them.
   let rules: Record<string, MarketRules> = {};
@@ -81,14 +96,33 @@ export async function runPaper(args: readonly string[], ctx: CliContext, loaded:
     logger,
     cwd: ctx.cwd,
     prefix: config.redis.prefix,
-    ...(roles.includes('trader') ? { trader: await simulatedTrader({ mode: 'paper', config, rules, timeframe: config.market.timeframe, prefix: config.redis.prefix, logger, persist: true, fresh }) } : {}),
+    ...(roles.includes('trader')
+      ? {
+          trader: await simulatedTrader({
+            mode: 'paper',
+            config,
+            rules,
+            timeframe: config.market.timeframe,
+            prefix: config.redis.prefix,
+            logger,
+            persist: true,
+            fresh,
+          }),
+        }
+      : {}),
     tradeFromMs: Math.floor(Date.now() / tfMs) * tfMs,
     http: true,
   });
 
-  const trainerRole = trainer ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env }) : null;
+  const trainerRole = trainer
+    ? startTrainerRole({ config, cwd: ctx.cwd, series, history: daemon.pipeline.store, logger, notifier: daemon.notifier, env: ctx.env })
+    : null;
   try {
-    await runUntilStopped(daemon, { openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null, logger, signal: ctx.signal });
+    await runUntilStopped(daemon, {
+      openSource: roles.includes('ingest') ? () => ccxtCandleSource(daemon, config, series, seed, logger) : null,
+      logger,
+      signal: ctx.signal,
+    });
   } finally {
     await trainerRole?.stop();
     logger.info('stopped');

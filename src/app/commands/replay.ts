@@ -69,7 +69,16 @@ function parseReplayArgs(args: readonly string[]): ReplayOptions {
   if (speed !== 'max' && !(Number.isFinite(speed) && speed > 0)) throw new UsageError(`--speed "${speedRaw}": expected max or a positive number`);
   const tf = str('timeframe');
   if (tf !== undefined && !isTimeframe(tf)) throw new UsageError(`--timeframe "${tf}" is not a timeframe`);
-  return { data, speed, fromMs: parseIsoDate('--from', str('from')), toMs: parseIsoDate('--to', str('to')), json: str('json'), report: str('report'), timeframe: tf as Timeframe | undefined, model: str('model') };
+  return {
+    data,
+    speed,
+    fromMs: parseIsoDate('--from', str('from')),
+    toMs: parseIsoDate('--to', str('to')),
+    json: str('json'),
+    report: str('report'),
+    timeframe: tf as Timeframe | undefined,
+    model: str('model'),
+  };
 }
 
 /** Deletes every key of a finished replay run (its prefix is unique to the run). */
@@ -89,7 +98,12 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
   const withToken = serve ? resolveApiToken(loaded).config : loaded;
   const config: Config = options.model === undefined ? withToken : { ...withToken, model: { ...withToken.model, dir: options.model } };
   const logger = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config), destination: ctx.stderr });
-  const files = await loadSeriesFiles(options.data, { cwd: ctx.cwd, exchange: 'replay', timeframe: options.timeframe, plausibility: config.market.plausibility });
+  const files = await loadSeriesFiles(options.data, {
+    cwd: ctx.cwd,
+    exchange: 'replay',
+    timeframe: options.timeframe,
+    plausibility: config.market.plausibility,
+  });
   const series = files.map((f) => ({ key: f.key, candles: f.candles.filter((c) => options.toMs === undefined || c.openTimeMs < options.toMs) }));
   const source = new ReplayCandleSource({ series, speed: options.speed });
   const total = source.total;
@@ -100,7 +114,15 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
   let processed = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((r) => (done = r));
-  const wiring = await simulatedTrader({ mode: 'replay', config, rules: simulatedMarketRules(series.map((s) => s.key.symbol)), timeframe, prefix, logger, persist: false });
+  const wiring = await simulatedTrader({
+    mode: 'replay',
+    config,
+    rules: simulatedMarketRules(series.map((s) => s.key.symbol)),
+    timeframe,
+    prefix,
+    logger,
+    persist: false,
+  });
   const daemon = await startDaemon({
     config,
     mode: 'replay',
@@ -132,7 +154,12 @@ export async function runReplay(options: ReplayOptions, ctx: CliContext, loaded:
   if (trader === null) throw new Error('replay ran without a trader');
   const stepped = new SteppedMarkets();
   for (const c of source.candles) if (options.fromMs === undefined || c.candle.openTimeMs >= options.fromMs) stepped.add(c.series.symbol, c.candle);
-  const run = finishRun(trader.ledger, { timeframe, initialCashQuote: config.paper.initialEquityQuote, fillModel: fillModelFor(config), markets: stepped.list() });
+  const run = finishRun(trader.ledger, {
+    timeframe,
+    initialCashQuote: config.paper.initialEquityQuote,
+    fillModel: fillModelFor(config),
+    markets: stepped.list(),
+  });
   const seconds = (performance.now() - started) / 1000;
   const result = toResult(
     run,
@@ -163,4 +190,3 @@ export const command: CliCommand = {
   help: HELP,
   run: (args, ctx) => runReplay(parseReplayArgs(args), ctx),
 };
-

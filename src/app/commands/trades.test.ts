@@ -58,8 +58,30 @@ const tradeArb: fc.Arbitrary<Trade> = fc.record({
 });
 
 function fromRow(r: string[]): Trade {
-  const [symbol, side, entryTimeMs, entryPrice, exitTimeMs, exitPrice, qty, fee, pnl, exitReason] = r as [string, 'long' | 'short', string, string, string, string, string, string, string, string];
-  return { symbol, side, entryTimeMs: Number(entryTimeMs), entryPrice: Number(entryPrice), exitTimeMs: Number(exitTimeMs), exitPrice: Number(exitPrice), qty: Number(qty), fee: Number(fee), pnl: Number(pnl), exitReason };
+  const [symbol, side, entryTimeMs, entryPrice, exitTimeMs, exitPrice, qty, fee, pnl, exitReason] = r as [
+    string,
+    'long' | 'short',
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  return {
+    symbol,
+    side,
+    entryTimeMs: Number(entryTimeMs),
+    entryPrice: Number(entryPrice),
+    exitTimeMs: Number(exitTimeMs),
+    exitPrice: Number(exitPrice),
+    qty: Number(qty),
+    fee: Number(fee),
+    pnl: Number(pnl),
+    exitReason,
+  };
 }
 
 async function wick(args: string[]) {
@@ -69,7 +91,13 @@ async function wick(args: string[]) {
   let e = '';
   stdout.on('data', (c: Buffer) => (o += c.toString()));
   stderr.on('data', (c: Buffer) => (e += c.toString()));
-  const code = await runCli(args, { stdout, stderr, env: { WICK_REDIS_URL: REDIS_URL, WICK_REDIS_PREFIX: prefix, WICK_LOG_LEVEL: 'error' }, cwd: process.cwd(), signal: new AbortController().signal });
+  const code = await runCli(args, {
+    stdout,
+    stderr,
+    env: { WICK_REDIS_URL: REDIS_URL, WICK_REDIS_PREFIX: prefix, WICK_LOG_LEVEL: 'error' },
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+  });
   return { code, out: o, err: e };
 }
 
@@ -86,7 +114,18 @@ describe('wick trades', () => {
   });
 
   it('exports the full history of the paper and the live account from Redis, beyond one page', async () => {
-    const trade = (i: number): Trade => ({ symbol: 'BTC/USDT', side: 'long', entryTimeMs: i * 10, entryPrice: 100 + i, exitTimeMs: i * 10 + 5, exitPrice: 101 + i, qty: 0.5, fee: 0.1, pnl: 0.4, exitReason: i % 2 === 0 ? 'signal' : 'stop' });
+    const trade = (i: number): Trade => ({
+      symbol: 'BTC/USDT',
+      side: 'long',
+      entryTimeMs: i * 10,
+      entryPrice: 100 + i,
+      exitTimeMs: i * 10 + 5,
+      exitPrice: 101 + i,
+      qty: 0.5,
+      fee: 0.1,
+      pnl: 0.4,
+      exitReason: i % 2 === 0 ? 'signal' : 'stop',
+    });
     const paper = Array.from({ length: 1_203 }, (_, i) => trade(i));
     const state = {} as AccountState; // the history is kept apart from the state document
     await new AccountStore(redis, prefix, 'paper').save(state, paper.slice(0, 700));

@@ -32,7 +32,17 @@ describe('wick train', () => {
   it('trains on pooled files and writes a model folder that onnxruntime loads, with out-of-sample test metrics', async () => {
     const out = await mkdtemp(join(tmpdir(), 'wick-train-'));
     dirs.push(out);
-    const { code, err } = await run(['--data', join(sample, 'BTC_USDT-1h.csv'), '--data', join(sample, 'ETH_USDT-1h.csv'), '--out', out, '--test-from', '2022-04-15', ...SMALL]);
+    const { code, err } = await run([
+      '--data',
+      join(sample, 'BTC_USDT-1h.csv'),
+      '--data',
+      join(sample, 'ETH_USDT-1h.csv'),
+      '--out',
+      out,
+      '--test-from',
+      '2022-04-15',
+      ...SMALL,
+    ]);
     expect(err).toMatch(/epoch 2\/2: loss [\d.]+, validation loss [\d.]+, elapsed/);
     expect(code).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));

@@ -184,7 +184,12 @@ export function evaluateSet(model: LstmModel, set: WindowSet, window: number, ta
       windows: set.n,
       mse: fin(mse(toReturn(p0), toReturn(y0))),
       mseZeroBaseline: fin(zeroReturnMse(toReturn(y0))),
-      mseAllHorizons: fin(mse(Array.from(pred, (x) => x / scale), Array.from(set.y, (x) => x / scale))),
+      mseAllHorizons: fin(
+        mse(
+          Array.from(pred, (x) => x / scale),
+          Array.from(set.y, (x) => x / scale),
+        ),
+      ),
       directionalAccuracy: fin(directionalAccuracy(p0, y0)),
     };
   }
@@ -207,7 +212,11 @@ export function evaluateSet(model: LstmModel, set: WindowSet, window: number, ta
 
 function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 function iso(ms: number | null | undefined): string {
@@ -222,13 +231,20 @@ export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<
   const inputs = [];
   let timeframe: Timeframe | undefined = options.timeframe;
   for (const path of options.data) {
-    const file = await readCandleFile(resolve(ctx.cwd, path), { displayName: path, plausibility: plausibilityFromEnv(ctx.env), ...(options.timeframe ? { timeframe: options.timeframe } : {}) });
+    const file = await readCandleFile(resolve(ctx.cwd, path), {
+      displayName: path,
+      plausibility: plausibilityFromEnv(ctx.env),
+      ...(options.timeframe ? { timeframe: options.timeframe } : {}),
+    });
     if (file.timeframe === undefined) throw new DataError('too few rows to infer the timeframe; pass --timeframe', { file: path });
-    if (timeframe !== undefined && file.timeframe !== timeframe) throw new DataError(`timeframe ${file.timeframe} differs from the other files' ${timeframe}`, { file: path });
+    if (timeframe !== undefined && file.timeframe !== timeframe)
+      throw new DataError(`timeframe ${file.timeframe} differs from the other files' ${timeframe}`, { file: path });
     timeframe = file.timeframe;
     const candles = options.resample ? resample(file.candles, file.timeframe, options.resample) : file.candles;
     inputs.push({ name: basename(path), candles });
-    say(`read ${path}: ${file.candles.length} candles (${file.timeframe}) ${iso(file.candles[0]?.openTimeMs)} → ${iso(file.candles.at(-1)?.openTimeMs)}${options.resample ? `, resampled to ${candles.length} ${options.resample} candles` : ''}`);
+    say(
+      `read ${path}: ${file.candles.length} candles (${file.timeframe}) ${iso(file.candles[0]?.openTimeMs)} → ${iso(file.candles.at(-1)?.openTimeMs)}${options.resample ? `, resampled to ${candles.length} ${options.resample} candles` : ''}`,
+    );
   }
   const tf = options.resample ?? (timeframe as Timeframe);
   const outDir = resolve(ctx.cwd, options.out);
@@ -242,7 +258,14 @@ export async function runTrain(options: TrainOptions, ctx: CliContext): Promise<
  * Builds the dataset, trains, evaluates and writes the model folder. Progress goes to stderr (a bar
  * on a terminal, one line per epoch otherwise). Used by `wick train` and by the walk-forward backtest.
  */
-export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timeframe, options: TrainOptions, outDir: string, ctx: CliContext, quiet = false): Promise<ModelManifest> {
+export async function trainToFolder(
+  inputs: readonly SeriesInput[],
+  tf: Timeframe,
+  options: TrainOptions,
+  outDir: string,
+  ctx: CliContext,
+  quiet = false,
+): Promise<ModelManifest> {
   const spec = getSpec(options.spec);
   const isTty = !quiet && Boolean((ctx.stderr as { isTTY?: boolean }).isTTY);
   const say = (line: string): void => {
@@ -265,7 +288,13 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
 
   const loss: LossSpec = options.target === 'direction' ? { kind: 'bce' } : options.loss === 'huber' ? { kind: 'huber', delta: 1 } : { kind: 'mse' };
   const config: TrainConfig = {
-    model: { inputSize: spec.features.length, hiddenSize: options.hidden, numLayers: options.layers, outputSize: dataset.outputs, outputKind: options.target === 'direction' ? 'classification' : 'regression' },
+    model: {
+      inputSize: spec.features.length,
+      hiddenSize: options.hidden,
+      numLayers: options.layers,
+      outputSize: dataset.outputs,
+      outputKind: options.target === 'direction' ? 'classification' : 'regression',
+    },
     windowLength: options.window,
     loss,
     epochs: options.epochs,
@@ -299,34 +328,49 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
   };
   // Starting threads costs a fraction of a second: a small run (a walk-forward fold) keeps to one.
   const threads = options.threads ?? (dataset.train.n * options.epochs >= AUTO_THREADS_MIN_WINDOW_EPOCHS ? defaultTrainingThreads() : 1);
-  const result = train(config, { train: dataset.train, val: dataset.val }, {
-    parallel: trainingParallelism(threads),
-    shouldStop: () => {
-      batches++;
-      if (isTty && performance.now() - lastDraw > 200) {
-        lastDraw = performance.now();
-        draw();
-      }
-      return ctx.signal.aborted;
+  const result = train(
+    config,
+    { train: dataset.train, val: dataset.val },
+    {
+      parallel: trainingParallelism(threads),
+      shouldStop: () => {
+        batches++;
+        if (isTty && performance.now() - lastDraw > 200) {
+          lastDraw = performance.now();
+          draw();
+        }
+        return ctx.signal.aborted;
+      },
+      onEpoch: (report) => {
+        lastEpoch = report;
+        const elapsed = performance.now() - started;
+        const eta = (elapsed / (report.epoch + 1)) * (options.epochs - report.epoch - 1);
+        const line = `epoch ${report.epoch + 1}/${options.epochs}: loss ${report.trainLoss.toFixed(5)}, validation loss ${report.valLoss.toFixed(5)}, elapsed ${formatDuration(elapsed)}, eta ≤${formatDuration(eta)}`;
+        if (isTty) ctx.stderr.write(`\r${line}${' '.repeat(20)}\n`);
+        else say(line);
+      },
     },
-    onEpoch: (report) => {
-      lastEpoch = report;
-      const elapsed = performance.now() - started;
-      const eta = (elapsed / (report.epoch + 1)) * (options.epochs - report.epoch - 1);
-      const line = `epoch ${report.epoch + 1}/${options.epochs}: loss ${report.trainLoss.toFixed(5)}, validation loss ${report.valLoss.toFixed(5)}, elapsed ${formatDuration(elapsed)}, eta ≤${formatDuration(eta)}`;
-      if (isTty) ctx.stderr.write(`\r${line}${' '.repeat(20)}\n`);
-      else say(line);
-    },
-  });
+  );
   const trainMs = performance.now() - started;
   if (result.stopReason === 'stopped') say('interrupted: keeping the best model so far');
-  say(`training: ${result.epochsRun} epochs, best epoch ${result.bestEpoch + 1} (validation loss ${result.bestValLoss.toFixed(5)}), stopped by ${result.stopReason}, ${formatDuration(trainMs)}, ${Math.round((dataset.train.n * result.epochsRun) / (trainMs / 1000))} windows/s on ${threads} thread${threads === 1 ? '' : 's'}`);
+  say(
+    `training: ${result.epochsRun} epochs, best epoch ${result.bestEpoch + 1} (validation loss ${result.bestValLoss.toFixed(5)}), stopped by ${result.stopReason}, ${formatDuration(trainMs)}, ${Math.round((dataset.train.n * result.epochsRun) / (trainMs / 1000))} windows/s on ${threads} thread${threads === 1 ? '' : 's'}`,
+  );
 
   const validation = evaluateSet(result.model, dataset.val, options.window, options.target, dataset.targetScale);
   const test = dataset.test ? evaluateSet(result.model, dataset.test, options.window, options.target, dataset.targetScale) : null;
   // Input-drift guard: dissimilarity of the validation windows, and the validation predictions in the daemon's units.
   const valPredictions = lstmPredict(result.model, dataset.val.x, dataset.val.n, options.window);
-  const drift = dataset.val.n > 0 ? calibrateDrift(dataset.val.x, dataset.val.n, options.window * spec.features.length, options.target === 'ratio' ? valPredictions.map((v) => 1 + v / dataset.targetScale) : valPredictions, dataset.outputs) : undefined;
+  const drift =
+    dataset.val.n > 0
+      ? calibrateDrift(
+          dataset.val.x,
+          dataset.val.n,
+          options.window * spec.features.length,
+          options.target === 'ratio' ? valPredictions.map((v) => 1 + v / dataset.targetScale) : valPredictions,
+          dataset.outputs,
+        )
+      : undefined;
   const manifest = await writeModelFolder(outDir, result.model, {
     timeframe: tf,
     featureSpec: { name: spec.name, features: spec.features.map((f) => ({ id: f.id, kind: f.kind, params: { ...f.params } })) },
@@ -368,7 +412,11 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
     ...(drift !== undefined ? { drift } : {}),
   });
   const show = (m: Record<string, number | null> | null): string =>
-    m === null ? 'none' : Object.entries(m).map(([k, v]) => `${k} ${v === null ? '—' : Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');
+    m === null
+      ? 'none'
+      : Object.entries(m)
+          .map(([k, v]) => `${k} ${v === null ? '—' : Number.isInteger(v) ? v : v.toPrecision(4)}`)
+          .join(', ');
   say(`validation: ${show(validation)}`);
   say(`test (out of sample): ${show(test)}`);
   try {
@@ -387,14 +435,22 @@ export async function trainToFolder(inputs: readonly SeriesInput[], tf: Timefram
  * costs, prints the signal diagnostics, timing test and baselines of each, and adds the headline
  * figures to the manifest's metrics.
  */
-async function reportSplitDiagnostics(dir: string, inputs: readonly NamedSeries[], manifest: ModelManifest, config: Config, say: (line: string) => void): Promise<ModelManifest> {
+async function reportSplitDiagnostics(
+  dir: string,
+  inputs: readonly NamedSeries[],
+  manifest: ModelManifest,
+  config: Config,
+  say: (line: string) => void,
+): Promise<ModelManifest> {
   const s = manifest.training.splits;
   const periods = [{ name: 'validation', fromMs: s.validationFromMs, toMs: s.validationToMs + 1 }];
   if (s.testFromMs !== null && s.testToMs !== null) periods.push({ name: 'test', fromMs: s.testFromMs, toMs: s.testToMs + 1 });
   say(`policy: ${describePolicy(config, manifest.policyCalibration)}; fee ${config.paper.feeBps} bps, slippage ${config.paper.slippageBps} bps`);
   const evaluations = await evaluateModelPeriods(dir, inputs, periods, config, 10);
   for (const e of evaluations) {
-    say(`--- ${e.name} backtest ${iso(e.fromMs)} → ${iso(e.toMs)}: return ${pctText(e.run.metrics.strategy.totalReturn)}, Sharpe ${e.run.metrics.strategy.sharpe?.toFixed(2) ?? '—'}, max drawdown ${pctText(e.run.metrics.strategy.maxDrawdown)}`);
+    say(
+      `--- ${e.name} backtest ${iso(e.fromMs)} → ${iso(e.toMs)}: return ${pctText(e.run.metrics.strategy.totalReturn)}, Sharpe ${e.run.metrics.strategy.sharpe?.toFixed(2) ?? '—'}, max drawdown ${pctText(e.run.metrics.strategy.maxDrawdown)}`,
+    );
     say(formatDiagnostics(e.diagnostics, e.run.metrics.strategy).trimEnd());
   }
   const figures = (name: string): Record<string, number | null> => {
@@ -403,7 +459,10 @@ async function reportSplitDiagnostics(dir: string, inputs: readonly NamedSeries[
   };
   return updateManifest(dir, {
     ...manifest,
-    metrics: { validation: { ...manifest.metrics.validation, ...figures('validation') }, test: manifest.metrics.test === null ? null : { ...manifest.metrics.test, ...figures('test') } },
+    metrics: {
+      validation: { ...manifest.metrics.validation, ...figures('validation') },
+      test: manifest.metrics.test === null ? null : { ...manifest.metrics.test, ...figures('test') },
+    },
   });
 }
 

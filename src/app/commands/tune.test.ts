@@ -20,7 +20,20 @@ afterAll(async () => {
 
 const tune = (args: string[], signal?: AbortSignal) => runWick(['tune', ...args], {}, process.cwd(), signal);
 
-const base = (out: string): string[] => ['--data', join(sample, 'BTC_USDT-1h.csv'), '--to', '2022-04-15', '--space', space, '--out', out, '--epochs', '1', '--timing-shifts', '2'];
+const base = (out: string): string[] => [
+  '--data',
+  join(sample, 'BTC_USDT-1h.csv'),
+  '--to',
+  '2022-04-15',
+  '--space',
+  space,
+  '--out',
+  out,
+  '--epochs',
+  '1',
+  '--timing-shifts',
+  '2',
+];
 
 describe('wick tune', () => {
   it('reports every trial ranked on validation with a deflated Sharpe ratio, writes the chosen model, and resumes without retraining', async () => {
@@ -32,8 +45,12 @@ describe('wick tune', () => {
     expect(trials).toHaveLength(4);
     const rows = first.out.split('\n').filter((l) => /^\d+\s+[0-9a-f]{10}/.test(l));
     expect(rows).toHaveLength(4);
-    expect(first.out).toMatch(/4 trials \(every trial done\); selected on validation Sharpe, never on test data\. Deflated Sharpe ratio of the best over 4 trials: [\d.—]+/);
-    expect(first.out).toMatch(/chosen: trial [0-9a-f]{10} → .*chosen \(model wick-[0-9a-f]{12}\); trade it with WICK_ENTRY_QUANTILE=0\.(8|95) WICK_EXIT_QUANTILE=0\.5/);
+    expect(first.out).toMatch(
+      /4 trials \(every trial done\); selected on validation Sharpe, never on test data\. Deflated Sharpe ratio of the best over 4 trials: [\d.—]+/,
+    );
+    expect(first.out).toMatch(
+      /chosen: trial [0-9a-f]{10} → .*chosen \(model wick-[0-9a-f]{12}\); trade it with WICK_ENTRY_QUANTILE=0\.(8|95) WICK_EXIT_QUANTILE=0\.5/,
+    );
     expect((await stat(join(out, 'chosen', 'model.onnx'))).size).toBeGreaterThan(0);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { trials: number; chosen: { id: string } };
     expect(summary.trials).toBe(4);

@@ -155,7 +155,8 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
     throw new UsageError(`--space ${options.space}: not valid JSON (${(error as Error).message})`);
   }
   const parsed = searchSpaceSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`--space ${options.space}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new UsageError(`--space ${options.space}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   const space = parsed.data;
   const models = grid(space, TRAINING_KEYS);
   const policies = grid(space, POLICY_KEYS);
@@ -175,7 +176,9 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
 
   const done = await readTrials(trialsPath);
   const doneIds = new Set(done.map((t) => t.id));
-  say(`tune: ${models.length} model configuration(s) × ${policies.length} policy setting(s) = ${models.length * policies.length} trials; ${done.length} already in ${options.out}/trials.jsonl; budget ${Math.round(options.budgetMs / 60_000)} min`);
+  say(
+    `tune: ${models.length} model configuration(s) × ${policies.length} policy setting(s) = ${models.length * policies.length} trials; ${done.length} already in ${options.out}/trials.jsonl; budget ${Math.round(options.budgetMs / 60_000)} min`,
+  );
   const started = performance.now();
   let trained = 0;
   let stoppedBy: 'done' | 'budget' | 'interrupted' = 'done';
@@ -191,7 +194,9 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
     const dir = join(out, 'models', modelKey);
     const trainOptions = { ...parseTrainArgs(trainArgsFor(options, model, dir)), data: options.data, toMs: options.toMs, testFromMs: null };
     const eta = trained > 0 ? ((performance.now() - started) / trained) * (models.length - mi) : Number.NaN;
-    say(`[${mi + 1}/${models.length}] training ${JSON.stringify(model)} (elapsed ${Math.round(elapsed / 1000)} s${Number.isFinite(eta) ? `, eta ${Math.round(eta / 1000)} s` : ''})`);
+    say(
+      `[${mi + 1}/${models.length}] training ${JSON.stringify(model)} (elapsed ${Math.round(elapsed / 1000)} s${Number.isFinite(eta) ? `, eta ${Math.round(eta / 1000)} s` : ''})`,
+    );
     await rm(dir, { recursive: true, force: true });
     const manifest = await trainToFolder(inputs, tf, trainOptions, dir, ctx, true);
     if (ctx.signal.aborted) {
@@ -207,7 +212,13 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
       if (policy['costAware'] !== undefined) env['WICK_COST_AWARE'] = String(policy['costAware']);
       const config = loadConfig(env);
       const s = manifest.training.splits;
-      const [e] = await evaluateModelPeriods(dir, inputs, [{ name: 'validation', fromMs: s.validationFromMs, toMs: s.validationToMs + 1 }], config, options.timingShifts);
+      const [e] = await evaluateModelPeriods(
+        dir,
+        inputs,
+        [{ name: 'validation', fromMs: s.validationFromMs, toMs: s.validationToMs + 1 }],
+        config,
+        options.timingShifts,
+      );
       if (e === undefined) continue;
       const m = e.run.metrics.strategy;
       const capped = e.diagnostics.baselines.find((b) => b.name.startsWith('buy & hold') && !b.name.endsWith('100%'));
@@ -232,7 +243,9 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
       await appendFile(trialsPath, `${JSON.stringify(record)}\n`);
       done.push(record);
       doneIds.add(record.id);
-      say(`  trial ${record.id} ${JSON.stringify(policy)}: validation Sharpe ${fmt(m.sharpe)}, return ${fmt(m.totalReturn === null ? null : m.totalReturn * 100)}%, ${m.trades} trades, timing rank ${record.validation.timingRank ?? '—'}/${record.validation.timingOf ?? '—'}`);
+      say(
+        `  trial ${record.id} ${JSON.stringify(policy)}: validation Sharpe ${fmt(m.sharpe)}, return ${fmt(m.totalReturn === null ? null : m.totalReturn * 100)}%, ${m.trades} trades, timing rank ${record.validation.timingRank ?? '—'}/${record.validation.timingOf ?? '—'}`,
+      );
     }
   }
   const ranked = [...done].sort((a, b) => score(b) - score(a));
@@ -247,14 +260,31 @@ export async function runTune(options: TuneOptions, ctx: CliContext): Promise<nu
     ),
   ];
   ctx.stdout.write(`${lines.join('\n')}\n`);
-  const note = stoppedBy === 'budget' ? `budget spent after ${trained} training(s) this run: not every configuration was tried` : stoppedBy === 'interrupted' ? 'interrupted: run the same command again to resume' : 'every trial done';
-  ctx.stdout.write(`${ranked.length} trials (${note}); selected on validation Sharpe, never on test data.${best === undefined ? '' : ` Deflated Sharpe ratio of the best over ${perBarSharpes.length} trials: ${fmt(dsr, 3)} (the probability its validation Sharpe is not luck of the search; below 0.95 is not significant).`}\n`);
+  const note =
+    stoppedBy === 'budget'
+      ? `budget spent after ${trained} training(s) this run: not every configuration was tried`
+      : stoppedBy === 'interrupted'
+        ? 'interrupted: run the same command again to resume'
+        : 'every trial done';
+  ctx.stdout.write(
+    `${ranked.length} trials (${note}); selected on validation Sharpe, never on test data.${best === undefined ? '' : ` Deflated Sharpe ratio of the best over ${perBarSharpes.length} trials: ${fmt(dsr, 3)} (the probability its validation Sharpe is not luck of the search; below 0.95 is not significant).`}\n`,
+  );
   if (best !== undefined && stoppedBy !== 'interrupted') {
     const chosen = join(out, 'chosen');
     await rm(chosen, { recursive: true, force: true });
     await cp(join(out, 'models', best.modelKey), chosen, { recursive: true });
-    const env = Object.entries({ WICK_ENTRY_QUANTILE: best.policy['entryQuantile'], WICK_EXIT_QUANTILE: best.policy['exitQuantile'], WICK_SIZING: best.policy['sizing'], WICK_COST_AWARE: best.policy['costAware'] }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`);
-    await writeFile(join(out, 'summary.json'), `${JSON.stringify({ trials: ranked.length, stoppedBy, deflatedSharpe: dsr, chosen: best, policyEnvironment: env, ranked }, null, 2)}\n`);
+    const env = Object.entries({
+      WICK_ENTRY_QUANTILE: best.policy['entryQuantile'],
+      WICK_EXIT_QUANTILE: best.policy['exitQuantile'],
+      WICK_SIZING: best.policy['sizing'],
+      WICK_COST_AWARE: best.policy['costAware'],
+    })
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${String(v)}`);
+    await writeFile(
+      join(out, 'summary.json'),
+      `${JSON.stringify({ trials: ranked.length, stoppedBy, deflatedSharpe: dsr, chosen: best, policyEnvironment: env, ranked }, null, 2)}\n`,
+    );
     ctx.stdout.write(`chosen: trial ${best.id} → ${options.out}/chosen (model ${best.modelId})${env.length > 0 ? `; trade it with ${env.join(' ')}` : ''}\n`);
   }
   return stoppedBy === 'interrupted' ? 130 : 0;

@@ -27,17 +27,24 @@ export function resolveApiToken(config: Config, random: (bytes: number) => Buffe
     token = readFileSync(file, 'utf8').trim();
     source = 'file';
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`WICK_API_TOKEN_FILE = ${JSON.stringify(file)} cannot be read (${(error as Error).message}); fix its permissions or set WICK_API_TOKEN.`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new ConfigError(
+        `WICK_API_TOKEN_FILE = ${JSON.stringify(file)} cannot be read (${(error as Error).message}); fix its permissions or set WICK_API_TOKEN.`,
+      );
     token = random(24).toString('base64url');
     try {
       writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
     } catch (writeError) {
-      throw new ConfigError(`WICK_API_TOKEN_FILE = ${JSON.stringify(file)} does not exist and cannot be created (${(writeError as Error).message}); make its folder writable, or set WICK_API_TOKEN.`);
+      throw new ConfigError(
+        `WICK_API_TOKEN_FILE = ${JSON.stringify(file)} does not exist and cannot be created (${(writeError as Error).message}); make its folder writable, or set WICK_API_TOKEN.`,
+      );
     }
     source = 'created';
   }
   if (token.length < MIN_LENGTH || /\s/.test(token)) {
-    throw new ConfigError(`WICK_API_TOKEN_FILE = ${JSON.stringify(file)} holds no usable token (at least ${MIN_LENGTH} characters, no spaces); delete the file to have a new one created, or set WICK_API_TOKEN.`);
+    throw new ConfigError(
+      `WICK_API_TOKEN_FILE = ${JSON.stringify(file)} holds no usable token (at least ${MIN_LENGTH} characters, no spaces); delete the file to have a new one created, or set WICK_API_TOKEN.`,
+    );
   }
   const resolved: Config = Object.freeze({ ...config, http: Object.freeze({ ...config.http, apiToken: token }) });
   return { config: resolved, source };

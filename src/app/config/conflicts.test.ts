@@ -57,7 +57,13 @@ describe('configuration conflicts are found before any I/O (exit 2)', () => {
 
   it('wick live (fully confirmed) with a market the model never saw exits 2 before any exchange or Redis call', async () => {
     const before = connections;
-    const r = await run('live', { WICK_MODE: 'live', WICK_API_KEY: 'key-12345678', WICK_API_SECRET: 'secret-12345678', WICK_LIVE_CONFIRM: 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY', WICK_SYMBOLS: 'BTC/USDT,DOGE/USDT' });
+    const r = await run('live', {
+      WICK_MODE: 'live',
+      WICK_API_KEY: 'key-12345678',
+      WICK_API_SECRET: 'secret-12345678',
+      WICK_LIVE_CONFIRM: 'I-UNDERSTAND-THIS-TRADES-REAL-MONEY',
+      WICK_SYMBOLS: 'BTC/USDT,DOGE/USDT',
+    });
     expect(r.code).toBe(2);
     expect(r.err).toContain('WICK_SYMBOLS holds DOGE/USDT, which the model in models/default never saw (trained on BTC/USDT, ETH/USDT, SOL/USDT)');
     expect(r.err).not.toContain('secret-12345678');
@@ -68,7 +74,10 @@ describe('configuration conflicts are found before any I/O (exit 2)', () => {
     const config = loadConfig({ WICK_EXCHANGE_REST_URL: 'http://127.0.0.1:1', WICK_MODEL_DIR: path.join(dir, 'nothing-here') });
     const err = await checkConfigConflicts(config, { cwd: process.cwd(), roles: ['ingest', 'signal', 'trader'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).issues).toEqual([expect.stringContaining('WICK_EXCHANGE_REST_URL is set without WICK_EXCHANGE_WS_URL'), expect.stringContaining('no readable manifest.json there (ENOENT)')]);
+    expect((err as ConfigError).issues).toEqual([
+      expect.stringContaining('WICK_EXCHANGE_REST_URL is set without WICK_EXCHANGE_WS_URL'),
+      expect.stringContaining('no readable manifest.json there (ENOENT)'),
+    ]);
   });
 
   it('a corrupt manifest is a configuration error naming the field; a role without the model skips the model checks', async () => {

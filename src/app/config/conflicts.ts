@@ -29,7 +29,9 @@ export async function checkConfigConflicts(config: Config, options: { readonly c
     const manifest = await readManifest(dir, problems);
     if (manifest !== undefined) {
       if (manifest.timeframe !== config.market.timeframe) {
-        problems.push(`WICK_TIMEFRAME = "${config.market.timeframe}" but the model in ${config.model.dir} was trained on ${manifest.timeframe} candles: set WICK_TIMEFRAME=${manifest.timeframe}, or point WICK_MODEL_DIR at a model trained on ${config.market.timeframe} candles.`);
+        problems.push(
+          `WICK_TIMEFRAME = "${config.market.timeframe}" but the model in ${config.model.dir} was trained on ${manifest.timeframe} candles: set WICK_TIMEFRAME=${manifest.timeframe}, or point WICK_MODEL_DIR at a model trained on ${config.market.timeframe} candles.`,
+        );
       }
       const trained = trainedSymbols(manifest);
       if (trained !== undefined) {
@@ -43,7 +45,10 @@ export async function checkConfigConflicts(config: Config, options: { readonly c
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError(`Conflicting configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}), found before contacting anything:\n${problems.map((p) => `  - ${p}`).join('\n')}`, problems);
+    throw new ConfigError(
+      `Conflicting configuration (${problems.length} problem${problems.length > 1 ? 's' : ''}), found before contacting anything:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      problems,
+    );
   }
 }
 
@@ -54,7 +59,9 @@ async function readManifest(dir: string, problems: string[]): Promise<ModelManif
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    problems.push(`WICK_MODEL_DIR = ${dir}: no readable manifest.json there (${typeof code === 'string' ? code : 'unreadable'}); point it at a folder made by \`wick train\` (model.onnx + manifest.json).`);
+    problems.push(
+      `WICK_MODEL_DIR = ${dir}: no readable manifest.json there (${typeof code === 'string' ? code : 'unreadable'}); point it at a folder made by \`wick train\` (model.onnx + manifest.json).`,
+    );
     return undefined;
   }
   const parsed = parseManifest(text, file);

@@ -87,7 +87,13 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once and masks secrets', () => {
-    const { message, issues } = problemsOf({ WICK_MODE: 'live', WICK_HTTP_PORT: '-1', WICK_TIMEFRAME: '7m', WICK_API_TOKEN: 'short-secret', WICK_API_KEY: 'k' });
+    const { message, issues } = problemsOf({
+      WICK_MODE: 'live',
+      WICK_HTTP_PORT: '-1',
+      WICK_TIMEFRAME: '7m',
+      WICK_API_TOKEN: 'short-secret',
+      WICK_API_KEY: 'k',
+    });
     expect(issues.length).toBe(6);
     expect(message).toMatch(/^Invalid configuration \(6 problems\)/);
     for (const name of ['WICK_HTTP_PORT', 'WICK_TIMEFRAME', 'WICK_API_TOKEN', 'WICK_API_KEY', 'WICK_API_SECRET', 'WICK_LIVE_CONFIRM']) {

@@ -21,8 +21,19 @@ export interface Config {
   readonly redis: { readonly url: string; readonly prefix: string; readonly signalConcurrency: number };
   readonly http: { readonly host: string; readonly port: number; readonly apiToken: string | undefined; readonly apiTokenFile: string | undefined };
   readonly log: { readonly level: string; readonly format: 'auto' | 'json' | 'pretty' };
-  readonly notify: { readonly webhookUrl: string | undefined; readonly telegramBotToken: string | undefined; readonly telegramChatId: string | undefined; readonly throttleMs: number };
-  readonly model: { readonly dir: string; readonly executionProvider: 'auto' | 'cpu' | 'cuda'; readonly cudaStrict: boolean; readonly registry: string | undefined; readonly driftGuard: boolean };
+  readonly notify: {
+    readonly webhookUrl: string | undefined;
+    readonly telegramBotToken: string | undefined;
+    readonly telegramChatId: string | undefined;
+    readonly throttleMs: number;
+  };
+  readonly model: {
+    readonly dir: string;
+    readonly executionProvider: 'auto' | 'cpu' | 'cuda';
+    readonly cudaStrict: boolean;
+    readonly registry: string | undefined;
+    readonly driftGuard: boolean;
+  };
   /** The trainer role (model lifecycle): everyMs null = off. */
   readonly retrain: { readonly everyMs: number | null; readonly margin: number; readonly evalDays: number; readonly epochs: number | undefined };
   readonly paper: { readonly initialEquityQuote: number; readonly feeBps: number; readonly slippageBps: number };
@@ -98,7 +109,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     if (!values.has('WICK_API_KEY') && !problems.some((p) => p.startsWith('WICK_API_KEY'))) missing.push('WICK_API_KEY');
     if (!values.has('WICK_API_SECRET') && !problems.some((p) => p.startsWith('WICK_API_SECRET'))) missing.push('WICK_API_SECRET');
     if (missing.length > 0) {
-      problems.push(`WICK_MODE = "live" needs exchange keys: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set. Set them, or use WICK_MODE=paper.`);
+      problems.push(
+        `WICK_MODE = "live" needs exchange keys: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set. Set them, or use WICK_MODE=paper.`,
+      );
     }
     if (get<string | undefined>('WICK_LIVE_CONFIRM') !== LIVE_CONFIRMATION) {
       const given = env['WICK_LIVE_CONFIRM'];
@@ -141,11 +154,32 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redis: { url: get('WICK_REDIS_URL'), prefix: get('WICK_REDIS_PREFIX'), signalConcurrency: get('WICK_SIGNAL_CONCURRENCY') },
     http: { host: get('WICK_HTTP_HOST'), port: get('WICK_HTTP_PORT'), apiToken: get('WICK_API_TOKEN'), apiTokenFile: get('WICK_API_TOKEN_FILE') },
     log: { level: get('WICK_LOG_LEVEL'), format: get('WICK_LOG_FORMAT') },
-    notify: { webhookUrl: get('WICK_WEBHOOK_URL'), telegramBotToken: get('WICK_TELEGRAM_BOT_TOKEN'), telegramChatId: get('WICK_TELEGRAM_CHAT_ID'), throttleMs: get<number>('WICK_NOTIFY_THROTTLE_SECONDS') * 1000 },
-    model: { dir: get('WICK_MODEL_DIR'), executionProvider: get('WICK_EXECUTION_PROVIDER'), cudaStrict: get('WICK_CUDA_STRICT'), registry: get('WICK_MODEL_REGISTRY'), driftGuard: get('WICK_DRIFT_GUARD') },
-    retrain: { everyMs: get('WICK_RETRAIN_EVERY'), margin: get('WICK_PROMOTE_MARGIN'), evalDays: get('WICK_RETRAIN_EVAL_DAYS'), epochs: get('WICK_RETRAIN_EPOCHS') },
+    notify: {
+      webhookUrl: get('WICK_WEBHOOK_URL'),
+      telegramBotToken: get('WICK_TELEGRAM_BOT_TOKEN'),
+      telegramChatId: get('WICK_TELEGRAM_CHAT_ID'),
+      throttleMs: get<number>('WICK_NOTIFY_THROTTLE_SECONDS') * 1000,
+    },
+    model: {
+      dir: get('WICK_MODEL_DIR'),
+      executionProvider: get('WICK_EXECUTION_PROVIDER'),
+      cudaStrict: get('WICK_CUDA_STRICT'),
+      registry: get('WICK_MODEL_REGISTRY'),
+      driftGuard: get('WICK_DRIFT_GUARD'),
+    },
+    retrain: {
+      everyMs: get('WICK_RETRAIN_EVERY'),
+      margin: get('WICK_PROMOTE_MARGIN'),
+      evalDays: get('WICK_RETRAIN_EVAL_DAYS'),
+      epochs: get('WICK_RETRAIN_EPOCHS'),
+    },
     paper: { initialEquityQuote: get('WICK_INITIAL_EQUITY'), feeBps: get('WICK_FEE_BPS'), slippageBps: get('WICK_SLIPPAGE_BPS') },
-    strategy: { entryThreshold: get('WICK_ENTRY_THRESHOLD'), exitThreshold: get('WICK_EXIT_THRESHOLD'), enterProbability: get('WICK_ENTER_PROBABILITY'), exitProbability: get('WICK_EXIT_PROBABILITY'), fullPositionMove: get('WICK_FULL_POSITION_MOVE'),
+    strategy: {
+      entryThreshold: get('WICK_ENTRY_THRESHOLD'),
+      exitThreshold: get('WICK_EXIT_THRESHOLD'),
+      enterProbability: get('WICK_ENTER_PROBABILITY'),
+      exitProbability: get('WICK_EXIT_PROBABILITY'),
+      fullPositionMove: get('WICK_FULL_POSITION_MOVE'),
       maxPositionFraction: get('WICK_MAX_POSITION_FRACTION'),
       thresholds: get('WICK_THRESHOLDS'),
       entryQuantile: get('WICK_ENTRY_QUANTILE'),

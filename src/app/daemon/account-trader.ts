@@ -124,7 +124,10 @@ export class AccountTrader extends TimeOrderedTrader {
     // A resumed account trades on from the candle after its last one, even when that candle
     // opened before this start (a decision redelivered after a crash is still taken).
     const resumeFrom = state === null ? [] : Object.values(state.lastCandleOpenTimeMs).map((t) => t + tfMs);
-    this.tradeFromMs = Math.min(options.tradeFromMs ?? Number.NEGATIVE_INFINITY, ...(resumeFrom.length > 0 ? [Math.min(...resumeFrom)] : [Number.POSITIVE_INFINITY]));
+    this.tradeFromMs = Math.min(
+      options.tradeFromMs ?? Number.NEGATIVE_INFINITY,
+      ...(resumeFrom.length > 0 ? [Math.min(...resumeFrom)] : [Number.POSITIVE_INFINITY]),
+    );
     if (state !== null) {
       for (const [id, t] of Object.entries(state.lastCandleOpenTimeMs)) this.last.set(id, t);
       for (const p of state.kernel.orderManager.positions) if (p.markPriceQuote > 0) this.lastClose.set(p.symbol, p.markPriceQuote);
@@ -134,7 +137,13 @@ export class AccountTrader extends TimeOrderedTrader {
   static async start(options: AccountTraderOptions): Promise<AccountTrader> {
     const state = options.accountStore === null ? null : await options.accountStore.load();
     options.logger.info(
-      { account: options.account, key: options.accountStore?.key ?? null, restored: state !== null, equityQuote: state?.kernel.orderManager.cashQuote, orders: state?.kernel.orderManager.orders.length ?? 0 },
+      {
+        account: options.account,
+        key: options.accountStore?.key ?? null,
+        restored: state !== null,
+        equityQuote: state?.kernel.orderManager.cashQuote,
+        orders: state?.kernel.orderManager.orders.length ?? 0,
+      },
       state === null ? 'trader: no saved account; starting fresh' : 'trader: account restored; reconciling before any order',
     );
     const prices = new Map<string, number>();
@@ -219,7 +228,10 @@ export class AccountTrader extends TimeOrderedTrader {
       this.log.warn({ series: id, openTimeMs: candle.openTimeMs, steppedUpToMs: steppedUpTo }, 'late candle: later candles were already traded; skipped');
     } else if (this.currentStatus === 'halted' || !this.reconciledOnce) {
       outcome = this.currentStatus === 'halted' ? 'halted' : 'fail-closed';
-      this.log.warn({ series: id, openTimeMs: candle.openTimeMs, intentId: item.intent?.intentId, status: this.currentStatus, why: this.reason }, `trader ${this.currentStatus}: step skipped, nothing sent (${this.reason ?? ''})`);
+      this.log.warn(
+        { series: id, openTimeMs: candle.openTimeMs, intentId: item.intent?.intentId, status: this.currentStatus, why: this.reason },
+        `trader ${this.currentStatus}: step skipped, nothing sent (${this.reason ?? ''})`,
+      );
     } else {
       let intent = item.intent;
       if (intent !== null && this.currentStatus !== 'trading') {
@@ -243,7 +255,13 @@ export class AccountTrader extends TimeOrderedTrader {
     for (const e of events) {
       if (e.type !== 'IntentEvaluated') continue;
       this.log.info(
-        { series, intentId: e.intent.intentId, targetFraction: e.intent.targetFraction, outcome: e.outcome, ...(e.clientOrderId !== null ? { clientOrderId: e.clientOrderId } : { reason: { code: e.code, message: e.message } }) },
+        {
+          series,
+          intentId: e.intent.intentId,
+          targetFraction: e.intent.targetFraction,
+          outcome: e.outcome,
+          ...(e.clientOrderId !== null ? { clientOrderId: e.clientOrderId } : { reason: { code: e.code, message: e.message } }),
+        },
         e.outcome === 'sent' ? 'order placed' : `intent ${e.outcome}`,
       );
     }
@@ -258,8 +276,10 @@ export class AccountTrader extends TimeOrderedTrader {
     this.reason = reason;
     if (!changed) return;
     if (status === 'trading') this.log.info({ account: this.options.account }, 'trader in step with its venue: trading');
-    else if (status === 'halted') this.log.error({ why: reason }, `trader HALTED: ${reason ?? ''}; nothing will be sent until wick is restarted with working credentials`);
-    else if (status === 'fail-closed') this.log.error({ why: reason }, `trader fail-closed: ${reason ?? ''}; intents are skipped until reconciliation succeeds`);
+    else if (status === 'halted')
+      this.log.error({ why: reason }, `trader HALTED: ${reason ?? ''}; nothing will be sent until wick is restarted with working credentials`);
+    else if (status === 'fail-closed')
+      this.log.error({ why: reason }, `trader fail-closed: ${reason ?? ''}; intents are skipped until reconciliation succeeds`);
     this.options.onStatus?.(status, reason);
   }
 
@@ -288,7 +308,9 @@ export class AccountTrader extends TimeOrderedTrader {
     };
     every(this.options.pollIntervalMs, 10_000, () => (this.currentStatus === 'trading' ? this.poll() : Promise.resolve()));
     every(this.options.reconcileIntervalMs, 60_000, () => (this.currentStatus === 'trading' ? this.reconcile() : Promise.resolve(true)));
-    every(this.options.retryIntervalMs, 15_000, () => (this.currentStatus === 'fail-closed' || this.currentStatus === 'starting' ? this.reconcile() : Promise.resolve(true)));
+    every(this.options.retryIntervalMs, 15_000, () =>
+      this.currentStatus === 'fail-closed' || this.currentStatus === 'starting' ? this.reconcile() : Promise.resolve(true),
+    );
   }
 
   // ---------------------------------------------------------------- persistence

@@ -20,7 +20,10 @@ import { loadSignalModels, type SignalModels } from './signal-models.js';
 import type { TraderItem } from './time-ordered-trader.js';
 
 /** The trader role's adapters, chosen by the composition root (src/app/modes.ts) for the mode. */
-export type TraderWiring = Pick<AccountTraderOptions, 'account' | 'kernel' | 'venue' | 'accountStore' | 'memory' | 'pollIntervalMs' | 'reconcileIntervalMs' | 'retryIntervalMs' | 'referencePriceQuote'> & {
+export type TraderWiring = Pick<
+  AccountTraderOptions,
+  'account' | 'kernel' | 'venue' | 'accountStore' | 'memory' | 'pollIntervalMs' | 'reconcileIntervalMs' | 'retryIntervalMs' | 'referencePriceQuote'
+> & {
   /** Equity the account started with (the dashboard's baseline). */
   readonly initialEquityQuote: number;
   /** Closes what the wiring opened (the account store's connection) once the daemon stopped. */
@@ -78,9 +81,15 @@ function traderHealth(lt: AccountTrader): Pick<HealthReport, 'risk'> & { extraSe
 function notifierFor(config: Config, logger: Logger): Notifier | null {
   const sinks: NotifySink[] = [];
   if (config.notify.webhookUrl !== undefined) sinks.push(webhookSink({ url: config.notify.webhookUrl }));
-  if (config.notify.telegramBotToken !== undefined && config.notify.telegramChatId !== undefined) sinks.push(telegramSink({ botToken: config.notify.telegramBotToken, chatId: config.notify.telegramChatId }));
+  if (config.notify.telegramBotToken !== undefined && config.notify.telegramChatId !== undefined)
+    sinks.push(telegramSink({ botToken: config.notify.telegramBotToken, chatId: config.notify.telegramChatId }));
   if (sinks.length === 0) return null;
-  const notifier = new Notifier({ sinks, throttleMs: config.notify.throttleMs, logger, secrets: secretsOf(config).filter((x): x is string => x !== undefined) });
+  const notifier = new Notifier({
+    sinks,
+    throttleMs: config.notify.throttleMs,
+    logger,
+    secrets: secretsOf(config).filter((x): x is string => x !== undefined),
+  });
   notifier.start();
   return notifier;
 }
@@ -97,13 +106,30 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = createMetrics();
   const startedAtMs = Date.now();
   // Start-up is all or nothing: the port is bound first, and every failure below releases it.
-  const early = options.http === true ? await bindHttpFirst({ host: config.http.host, port: config.http.port, logger, metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType } }) : null;
+  const early =
+    options.http === true
+      ? await bindHttpFirst({
+          host: config.http.host,
+          port: config.http.port,
+          logger,
+          metrics: { text: () => metrics.registry.metrics(), contentType: metrics.contentType },
+        })
+      : null;
   const activity = new SeriesActivity();
   const wall = { nowMs: () => Date.now() };
   const errors = new RecentErrors(wall, { scrub: makeLineScrubber(secretsOf(config)) });
   const notifier = notifierFor(config, logger.child({ component: 'notify' }));
   const models = options.roles.includes('signal')
-    ? await loadSignalModels({ config, cwd: options.cwd, series: options.series, prefix: options.prefix, settings: options.settings, logger, notifier, ...(options.modelWatchEveryMs !== undefined ? { watchEveryMs: options.modelWatchEveryMs } : {}) }).catch(async (error: unknown) => {
+    ? await loadSignalModels({
+        config,
+        cwd: options.cwd,
+        series: options.series,
+        prefix: options.prefix,
+        settings: options.settings,
+        logger,
+        notifier,
+        ...(options.modelWatchEveryMs !== undefined ? { watchEveryMs: options.modelWatchEveryMs } : {}),
+      }).catch(async (error: unknown) => {
         await notifier?.close();
         await early?.server.close();
         throw error;
@@ -111,7 +137,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     : null;
   const model = models?.fixed ?? null;
   /** The model of the latest decision and the series whose inputs drift, for the operator status. */
-  const modelStatus = { id: model?.info.modelId ?? '', executionProvider: model?.info.executionProvider ?? 'cpu', kind: model?.info.target ?? ('ratio' as 'ratio' | 'probability'), drifting: new Set<string>() };
+  const modelStatus = {
+    id: model?.info.modelId ?? '',
+    executionProvider: model?.info.executionProvider ?? 'cpu',
+    kind: model?.info.target ?? ('ratio' as 'ratio' | 'probability'),
+    drifting: new Set<string>(),
+  };
 
   const telemetry = new Telemetry({ logger, metrics, notifier, errors });
   let pipeline: Pipeline | null = null;
@@ -207,7 +238,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const series = options.series.map((s) => {
       const id = seriesId(s);
       const last = h.series.find((x) => x.id === id)?.lastProcessedOpenTimeMs ?? null;
-      return seriesHealth({ id, timeframeMs: timeframeMs(s.timeframe), lastClosedOpenTimeMs: last, nowMs: now, startedAtMs, staleAfterCandles: config.market.staleAfterCandles });
+      return seriesHealth({
+        id,
+        timeframeMs: timeframeMs(s.timeframe),
+        lastClosedOpenTimeMs: last,
+        nowMs: now,
+        startedAtMs,
+        staleAfterCandles: config.market.staleAfterCandles,
+      });
     });
     const report: HealthReport = {
       mode: options.mode,
@@ -233,7 +271,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
               clock: wall,
               startedAtMs,
               initialEquityQuote: wiring?.initialEquityQuote ?? config.paper.initialEquityQuote,
-              model: models === null ? null : { get id() { return modelStatus.id; }, executionProvider: modelStatus.executionProvider, get kind() { return modelStatus.kind; }, get drifting() { return [...modelStatus.drifting]; } },
+              model:
+                models === null
+                  ? null
+                  : {
+                      get id() {
+                        return modelStatus.id;
+                      },
+                      executionProvider: modelStatus.executionProvider,
+                      get kind() {
+                        return modelStatus.kind;
+                      },
+                      get drifting() {
+                        return [...modelStatus.drifting];
+                      },
+                    },
               health: async () => {
                 const verdict = assessHealth(await healthProbe());
                 return { status: verdict.status, reasons: verdict.reasons };
@@ -246,7 +298,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         : undefined;
     const handlers = [modelApiFor(config, options.cwd, logger), operatorApi].filter((h) => h !== undefined);
     early.attach(healthProbe, handlers.length > 0 ? chainHandlers(...handlers) : undefined);
-    logger.info({ url: early.server.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined }, 'health, metrics and operator API listening');
+    logger.info(
+      { url: early.server.url, operatorApi: operatorApi !== undefined, apiToken: config.http.apiToken !== undefined },
+      'health, metrics and operator API listening',
+    );
   }
 
   const running = pipeline;

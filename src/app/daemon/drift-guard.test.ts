@@ -21,7 +21,15 @@ const HOUR = 3_600_000;
 /** Wants a half position on every candle (an entry), or flat (an exit) when `exit` says so. */
 function constantPolicy(exit: (t: number) => boolean): Policy {
   return {
-    decide: (p: Prediction, price: number): OrderIntent => ({ intentId: `x-${p.candleOpenTimeMs}`, series: p.series, candleOpenTimeMs: p.candleOpenTimeMs, referencePriceQuote: price, targetFraction: exit(p.candleOpenTimeMs) ? 0 : 0.5, reason: 'test', signal: 0 }),
+    decide: (p: Prediction, price: number): OrderIntent => ({
+      intentId: `x-${p.candleOpenTimeMs}`,
+      series: p.series,
+      candleOpenTimeMs: p.candleOpenTimeMs,
+      referencePriceQuote: price,
+      targetFraction: exit(p.candleOpenTimeMs) ? 0 : 0.5,
+      reason: 'test',
+      signal: 0,
+    }),
   };
 }
 
@@ -75,8 +83,17 @@ afterAll(async () => {
 async function run(data: readonly Candle[], policy: Policy, guard = true): Promise<{ t: number; intent: OrderIntent | null; reading: DriftReading }[]> {
   const active = { ...activeModelOf('m1', model, loadConfig({})), policy };
   const seen: { t: number; intent: OrderIntent | null; reading: DriftReading }[] = [];
-  const step = createSignalStep({ models: { modelFor: () => Promise.resolve(active) }, logger: silentLogger, driftGuard: guard, onDecision: (p, intent, reading) => seen.push({ t: p.candleOpenTimeMs, intent, reading }) });
-  for (let i = 0; i < data.length; i++) await step({ series: BTC, candle: data[i]! }, { previousOpenTimeMs: i === 0 ? null : data[i - 1]!.openTimeMs, store: { range: () => Promise.resolve([]) } });
+  const step = createSignalStep({
+    models: { modelFor: () => Promise.resolve(active) },
+    logger: silentLogger,
+    driftGuard: guard,
+    onDecision: (p, intent, reading) => seen.push({ t: p.candleOpenTimeMs, intent, reading }),
+  });
+  for (let i = 0; i < data.length; i++)
+    await step(
+      { series: BTC, candle: data[i]! },
+      { previousOpenTimeMs: i === 0 ? null : data[i - 1]!.openTimeMs, store: { range: () => Promise.resolve([]) } },
+    );
   return seen;
 }
 
@@ -86,7 +103,14 @@ describe('drift score and calibration', () => {
     expect(windowDriftScore(new Float32Array(64).fill(-2))).toBeCloseTo(2, 6);
     // Windows of size 1 with scores 1..100: the 0.99 quantile is 99.01 by linear interpolation.
     const windows = Float32Array.from({ length: 100 }, (_, i) => i + 1);
-    const c = calibrateDrift(windows, 100, 1, new Float32Array(100).map((_, i) => i % 2), 1, { quantile: 0.99, margin: 2 });
+    const c = calibrateDrift(
+      windows,
+      100,
+      1,
+      new Float32Array(100).map((_, i) => i % 2),
+      1,
+      { quantile: 0.99, margin: 2 },
+    );
     expect(c.threshold).toBeCloseTo(99.01 * 2, 9);
     expect(c.predictionMean[0]).toBeCloseTo(0.5, 12);
     expect(c.predictionStd[0]).toBeCloseTo(0.5, 12);
@@ -95,7 +119,10 @@ describe('drift score and calibration', () => {
 
 describe('input-drift guard', () => {
   it('lets entries through on unseen in-distribution candles', async () => {
-    const seen = await run(candles.slice(2000), constantPolicy(() => false));
+    const seen = await run(
+      candles.slice(2000),
+      constantPolicy(() => false),
+    );
     const live = seen.filter((s) => s.t >= candles[2400]!.openTimeMs);
     expect(live.length).toBeGreaterThan(500);
     const blocked = live.filter((s) => s.reading.blocked).length;
@@ -109,7 +136,10 @@ describe('input-drift guard', () => {
     const shockFrom = shock[0]!.openTimeMs;
     const shockTo = shock.at(-1)!.openTimeMs;
     const exitAt = shockFrom + 60 * HOUR;
-    const seen = await run([...candles.slice(-400), ...shock, ...calm], constantPolicy((t) => t === exitAt));
+    const seen = await run(
+      [...candles.slice(-400), ...shock, ...calm],
+      constantPolicy((t) => t === exitAt),
+    );
     // Once the window lies wholly in the crash (32 candles in), nearly every entry is withheld.
     const deep = seen.filter((s) => s.t >= shockFrom + 32 * HOUR && s.t <= shockTo && s.t !== exitAt);
     expect(deep.filter((s) => s.reading.blocked && s.intent === null).length / deep.length).toBeGreaterThan(0.9);
@@ -124,7 +154,11 @@ describe('input-drift guard', () => {
 
   it('with WICK_DRIFT_GUARD=false, measures but does not block', async () => {
     const shock = crash(candles.at(-1)!, 80, 4);
-    const seen = await run([...candles.slice(-300), ...shock], constantPolicy(() => false), false);
+    const seen = await run(
+      [...candles.slice(-300), ...shock],
+      constantPolicy(() => false),
+      false,
+    );
     const deep = seen.filter((s) => s.t >= shock[40]!.openTimeMs);
     expect(deep.some((s) => s.reading.score! > s.reading.threshold!)).toBe(true);
     expect(deep.every((s) => !s.reading.blocked && s.intent !== null)).toBe(true);

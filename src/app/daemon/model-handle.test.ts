@@ -11,8 +11,12 @@ describe('unservableReason', () => {
     const m = await manifest();
     const series = [{ exchange: 'x', symbol: 'BTC/USDT', timeframe: m.timeframe }];
     expect(unservableReason(m, series, 5_000)).toBeNull();
-    expect(unservableReason(m, [{ ...series[0]!, timeframe: m.timeframe === '4h' ? '1h' : '4h' }], 5_000)).toMatch(/trained on .* candles but the daemon trades/);
-    expect(unservableReason(m, series, m.windowLength)).toMatch(new RegExp(`needs \\d+ candles of history \\(feature warm-up \\+ window ${m.windowLength}\\) but the candle store keeps ${m.windowLength}`));
+    expect(unservableReason(m, [{ ...series[0]!, timeframe: m.timeframe === '4h' ? '1h' : '4h' }], 5_000)).toMatch(
+      /trained on .* candles but the daemon trades/,
+    );
+    expect(unservableReason(m, series, m.windowLength)).toMatch(
+      new RegExp(`needs \\d+ candles of history \\(feature warm-up \\+ window ${m.windowLength}\\) but the candle store keeps ${m.windowLength}`),
+    );
   });
 });
 

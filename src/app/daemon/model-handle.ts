@@ -36,7 +36,14 @@ export function fixedModelSource(active: ActiveModel): ModelSource {
  * policy from the config). Series closing together share one onnxruntime call (BatchingSignalModel).
  */
 export function activeModelOf(id: string, model: OnnxSignalModel, config: Config): ActiveModel {
-  return { id, model: new BatchingSignalModel(model), spec: getSpec(model.manifest.featureSpec.name), normalisation: normalisationOf(model.manifest), policy: policyFor(model.info, config, model.manifest.policyCalibration), drift: model.manifest.drift ?? null };
+  return {
+    id,
+    model: new BatchingSignalModel(model),
+    spec: getSpec(model.manifest.featureSpec.name),
+    normalisation: normalisationOf(model.manifest),
+    policy: policyFor(model.info, config, model.manifest.policyCalibration),
+    drift: model.manifest.drift ?? null,
+  };
 }
 
 /**
@@ -47,7 +54,8 @@ export function unservableReason(manifest: ModelManifest, series: readonly Serie
   const tf = series[0]?.timeframe;
   if (tf !== undefined && manifest.timeframe !== tf) return `the model was trained on ${manifest.timeframe} candles but the daemon trades ${tf}`;
   const needed = new FeatureEngine(getSpec(manifest.featureSpec.name), timeframeMs(manifest.timeframe)).warmup + manifest.windowLength;
-  if (needed > storeMaxCandles) return `the model needs ${needed} candles of history (feature warm-up + window ${manifest.windowLength}) but the candle store keeps ${storeMaxCandles}`;
+  if (needed > storeMaxCandles)
+    return `the model needs ${needed} candles of history (feature warm-up + window ${manifest.windowLength}) but the candle store keeps ${storeMaxCandles}`;
   return null;
 }
 
@@ -82,7 +90,11 @@ export class ScheduledModelSource implements ModelSource {
       const { config, logger } = this.deps;
       pending =
         this.deps.load?.(id) ??
-        OnnxSignalModel.load(resolve(this.deps.registry.dirOf(id)), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger }).then((m) => ({ ...activeModelOf(id, m, config), close: () => m.close() }));
+        OnnxSignalModel.load(resolve(this.deps.registry.dirOf(id)), {
+          executionProvider: config.model.executionProvider,
+          cudaStrict: config.model.cudaStrict,
+          logger,
+        }).then((m) => ({ ...activeModelOf(id, m, config), close: () => m.close() }));
       // A failed load is not cached: the candle's job fails and is retried.
       pending.catch(() => this.loaded.delete(id));
       this.loaded.set(id, pending);
@@ -93,12 +105,16 @@ export class ScheduledModelSource implements ModelSource {
   async modelFor(_series: SeriesKey, candleOpenTimeMs: number): Promise<ActiveModel> {
     const schedule = await this.deps.schedule.read();
     const entry = modelAt(schedule, candleOpenTimeMs);
-    if (entry === null) throw new Error('no model is scheduled: the daemon schedules the registry champion at start-up; promote a model with `wick model promote ID`');
+    if (entry === null)
+      throw new Error('no model is scheduled: the daemon schedules the registry champion at start-up; promote a model with `wick model promote ID`');
     const active = await this.load(entry.id);
     for (const [id, model] of this.loaded) {
       if (!schedule.some((s) => s.id === id)) {
         this.loaded.delete(id);
-        void model.then((m) => m.close(), () => undefined);
+        void model.then(
+          (m) => m.close(),
+          () => undefined,
+        );
       }
     }
     return active;
@@ -112,6 +128,13 @@ export class ScheduledModelSource implements ModelSource {
   async close(): Promise<void> {
     const all = [...this.loaded.values()];
     this.loaded.clear();
-    await Promise.all(all.map((p) => p.then((m) => m.close(), () => undefined)));
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (m) => m.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

@@ -42,7 +42,12 @@ export interface AccountOperatorDeps {
   readonly clock: Clock;
   readonly startedAtMs: number;
   readonly initialEquityQuote: number;
-  readonly model: { readonly id: string; readonly executionProvider: string; readonly kind: 'ratio' | 'probability'; readonly drifting?: readonly string[] } | null;
+  readonly model: {
+    readonly id: string;
+    readonly executionProvider: string;
+    readonly kind: 'ratio' | 'probability';
+    readonly drifting?: readonly string[];
+  } | null;
   readonly health: () => Promise<{ status: 'ok' | 'degraded' | 'unhealthy'; reasons: string[] }>;
 }
 
@@ -69,7 +74,14 @@ export function accountOperatorPort(deps: AccountOperatorDeps): OperatorPort {
         cashQuote: view.cashQuote,
         initialEquityQuote: deps.initialEquityQuote,
         quoteCurrency: quote,
-        model: deps.model === null ? null : { id: deps.model.id, executionProvider: deps.model.executionProvider, ...(deps.model.drifting !== undefined ? { driftingSeries: [...deps.model.drifting] } : {}) },
+        model:
+          deps.model === null
+            ? null
+            : {
+                id: deps.model.id,
+                executionProvider: deps.model.executionProvider,
+                ...(deps.model.drifting !== undefined ? { driftingSeries: [...deps.model.drifting] } : {}),
+              },
         health: await deps.health(),
         series: deps.series.map((s) => {
           const a = deps.activity.of(s);
@@ -118,7 +130,13 @@ export function accountOperatorPort(deps: AccountOperatorDeps): OperatorPort {
         const { outcome } = await k.closePosition(symbol, candleOpenTimeMs);
         if (outcome.status === 'sent') {
           const done = outcome.order.status === 'filled';
-          return { status: 'sent' as const, message: done ? `exit order ${outcome.order.clientOrderId} filled` : `exit order ${outcome.order.clientOrderId} placed (${outcome.order.status}); a simulated venue fills it at the next candle's open`, clientOrderId: outcome.order.clientOrderId };
+          return {
+            status: 'sent' as const,
+            message: done
+              ? `exit order ${outcome.order.clientOrderId} filled`
+              : `exit order ${outcome.order.clientOrderId} placed (${outcome.order.status}); a simulated venue fills it at the next candle's open`,
+            clientOrderId: outcome.order.clientOrderId,
+          };
         }
         const stop = k.om.guard(symbol);
         const protectedNote = stop !== null ? `; the position keeps its stop at ${stop.stopPriceQuote}` : '';

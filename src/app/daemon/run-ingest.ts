@@ -9,7 +9,13 @@ import type { Daemon } from './daemon.js';
  */
 export async function runUntilStopped(
   daemon: Daemon,
-  options: { readonly openSource: (() => Promise<CandleSource>) | null; readonly logger: Logger; readonly signal: AbortSignal; readonly until?: Promise<unknown>; readonly logCandles?: boolean },
+  options: {
+    readonly openSource: (() => Promise<CandleSource>) | null;
+    readonly logger: Logger;
+    readonly signal: AbortSignal;
+    readonly until?: Promise<unknown>;
+    readonly logCandles?: boolean;
+  },
 ): Promise<void> {
   const { logger } = options;
   let source: CandleSource | null = null;
@@ -28,7 +34,11 @@ export async function runUntilStopped(
         }
         for await (const closed of src.closedCandles()) {
           const result = await daemon.pipeline.publishCandle(closed);
-          if (options.logCandles !== false) logger.info({ series: `${closed.series.symbol} ${closed.series.timeframe}`, openTimeMs: closed.candle.openTimeMs, close: closed.candle.close, result }, 'closed candle received');
+          if (options.logCandles !== false)
+            logger.info(
+              { series: `${closed.series.symbol} ${closed.series.timeframe}`, openTimeMs: closed.candle.openTimeMs, close: closed.candle.close, result },
+              'closed candle received',
+            );
         }
       })();
       // A replay's source ends when its files do; the daemon runs on until `until` (or a signal).

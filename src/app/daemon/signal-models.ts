@@ -45,18 +45,32 @@ export async function loadSignalModels(options: SignalModelsOptions): Promise<Si
   const log = logger.child({ component: 'model' });
   const timeframe = options.series[0]?.timeframe ?? config.market.timeframe;
   if (config.model.registry === undefined) {
-    const model = await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), { executionProvider: config.model.executionProvider, cudaStrict: config.model.cudaStrict, logger });
+    const model = await OnnxSignalModel.load(resolve(options.cwd, config.model.dir), {
+      executionProvider: config.model.executionProvider,
+      cudaStrict: config.model.cudaStrict,
+      logger,
+    });
     if (model.manifest.timeframe !== timeframe) {
       await model.close();
       throw new Error(`the model was trained on ${model.manifest.timeframe} candles but WICK_TIMEFRAME is ${timeframe}; use a model of that timeframe`);
     }
-    return { source: fixedModelSource(activeModelOf(model.info.modelId, model, config)), fixed: model, registry: null, startId: model.info.modelId, checkChampion: () => Promise.resolve(), close: () => model.close() };
+    return {
+      source: fixedModelSource(activeModelOf(model.info.modelId, model, config)),
+      fixed: model,
+      registry: null,
+      startId: model.info.modelId,
+      checkChampion: () => Promise.resolve(),
+      close: () => model.close(),
+    };
   }
 
   const registry = new ModelRegistry(resolve(options.cwd, config.model.registry), { nowMs: () => Date.now(), verify: loadingVerifier(log) });
   const settings = workerSettingsSchema.parse({ prefix: options.prefix, ...options.settings });
   const champion = await registry.champion();
-  if (champion === null) throw new Error(`the model registry ${registry.root} has no champion; register a model (\`wick model add DIR\` or \`wick model import\`) and promote it (\`wick model promote ID\`)`);
+  if (champion === null)
+    throw new Error(
+      `the model registry ${registry.root} has no champion; register a model (\`wick model add DIR\` or \`wick model import\`) and promote it (\`wick model promote ID\`)`,
+    );
   const redis = createRedisConnection(config.redis.url, 'worker', `${settings.instanceName}.models`, log);
   const board = new ModelSwitchBoard(redis, options.prefix, { lockTtlMs: settings.lockTtlMs, waitMs: settings.lockTtlMs * 3, nowMs: () => Date.now() });
   const ids = options.series.map(seriesId);
@@ -85,7 +99,8 @@ export async function loadSignalModels(options: SignalModelsOptions): Promise<Si
   let startId = champion.id;
   try {
     if (!(await schedule(champion.id))) startId = (await board.read()).at(-1)?.id ?? startId;
-    if (refusedId === champion.id && (await board.read()).length === 0) throw new Error(`the registry champion ${champion.id} cannot be traded by this daemon and no earlier model is scheduled`);
+    if (refusedId === champion.id && (await board.read()).length === 0)
+      throw new Error(`the registry champion ${champion.id} cannot be traded by this daemon and no earlier model is scheduled`);
   } catch (error) {
     await closeRedis(redis);
     throw error;

@@ -45,7 +45,9 @@ describe('signal step', () => {
     const plain = step(plainPredictions);
     const plainIntents: (OrderIntent | null)[] = [];
     for (let i = 0; i < candles.length; i++) {
-      plainIntents.push(await plain({ series: BTC, candle: candles[i]! }, { previousOpenTimeMs: i === 0 ? null : candles[i - 1]!.openTimeMs, store: store(i) }));
+      plainIntents.push(
+        await plain({ series: BTC, candle: candles[i]! }, { previousOpenTimeMs: i === 0 ? null : candles[i - 1]!.openTimeMs, store: store(i) }),
+      );
     }
     const restartAt = 500;
     const restartedPredictions: number[][] = [];

@@ -65,10 +65,25 @@ function isEntry(intent: OrderIntent | null): boolean {
  */
 export function createSignalStep(deps: SignalStepDeps) {
   const states = new Map<string, SeriesState>();
-  const source: ModelSource = 'models' in deps ? deps.models : fixedModelSource({ id: deps.model.info.modelId, model: deps.model, spec: deps.spec, normalisation: deps.normalisation, policy: deps.policy, drift: null });
+  const source: ModelSource =
+    'models' in deps
+      ? deps.models
+      : fixedModelSource({
+          id: deps.model.info.modelId,
+          model: deps.model,
+          spec: deps.spec,
+          normalisation: deps.normalisation,
+          policy: deps.policy,
+          drift: null,
+        });
   const guard = deps.driftGuard ?? true;
 
-  const predict = async (active: ActiveModel, series: SeriesKey, candle: Candle, builder: FeatureBuilder): Promise<{ prediction: Prediction; window: Float32Array }> => {
+  const predict = async (
+    active: ActiveModel,
+    series: SeriesKey,
+    candle: Candle,
+    builder: FeatureBuilder,
+  ): Promise<{ prediction: Prediction; window: Float32Array }> => {
     const { model } = active;
     // A copy per call: steps of different series run concurrently, and onnxruntime reads the input
     // after this function has yielded, so a shared buffer could be overwritten by another series.
@@ -76,7 +91,17 @@ export function createSignalStep(deps: SignalStepDeps) {
     const started = performance.now();
     const values = await model.predict(window, 1);
     deps.onInference?.((performance.now() - started) / 1000);
-    return { prediction: { series, candleOpenTimeMs: candle.openTimeMs, kind: model.info.target, horizons: model.info.horizons, values: Array.from(values), modelId: active.id }, window };
+    return {
+      prediction: {
+        series,
+        candleOpenTimeMs: candle.openTimeMs,
+        kind: model.info.target,
+        horizons: model.info.horizons,
+        values: Array.from(values),
+        modelId: active.id,
+      },
+      window,
+    };
   };
 
   const fresh = (active: ActiveModel, series: SeriesKey): SeriesState => ({
@@ -101,8 +126,15 @@ export function createSignalStep(deps: SignalStepDeps) {
       if (state.builder.push(c) && i >= past.length - (K - 1)) active.policy.decide((await predict(active, series, c, state.builder)).prediction, c.close);
     }
     const warmup = new FeatureEngine(active.spec, timeframeMs(series.timeframe)).warmup;
-    if (past.length < warmup + T) deps.logger.warn({ series: seriesId(series), modelId: active.id, candles: past.length, needed: warmup + T }, 'the candle store holds too little history to rebuild the feature window; predictions resume once it refills');
-    deps.logger.info({ series: seriesId(series), modelId: active.id, candles: past.length, ready: state.builder.isReady }, 'feature window rebuilt from the candle store');
+    if (past.length < warmup + T)
+      deps.logger.warn(
+        { series: seriesId(series), modelId: active.id, candles: past.length, needed: warmup + T },
+        'the candle store holds too little history to rebuild the feature window; predictions resume once it refills',
+      );
+    deps.logger.info(
+      { series: seriesId(series), modelId: active.id, candles: past.length, ready: state.builder.isReady },
+      'feature window rebuilt from the candle store',
+    );
     state.lastSeenMs = past.at(-1)?.openTimeMs ?? null;
     return state;
   };
@@ -135,14 +167,35 @@ export function createSignalStep(deps: SignalStepDeps) {
       state.blocking = drifting;
       deps.logger[drifting ? 'warn' : 'info'](
         { series: id, openTimeMs: candle.openTimeMs, modelId: active.id, driftScore: score, threshold: active.drift?.threshold, guard },
-        drifting ? `input drift: this window is unlike the training data; ${guard ? 'no new entries until it passes (exits and stops still run)' : 'the guard is off (WICK_DRIFT_GUARD=false)'}` : 'input drift cleared; entries allowed again',
+        drifting
+          ? `input drift: this window is unlike the training data; ${guard ? 'no new entries until it passes (exits and stops still run)' : 'the guard is off (WICK_DRIFT_GUARD=false)'}`
+          : 'input drift cleared; entries allowed again',
       );
     }
-    const reading: DriftReading = { score, threshold: active.drift?.threshold ?? null, blocked, predictionDrift: state.predictionDrift?.update(prediction.values) ?? null };
+    const reading: DriftReading = {
+      score,
+      threshold: active.drift?.threshold ?? null,
+      blocked,
+      predictionDrift: state.predictionDrift?.update(prediction.values) ?? null,
+    };
     deps.onDecision?.(prediction, intent, reading);
     deps.logger.info(
-      { series: id, openTimeMs: candle.openTimeMs, close: candle.close, modelId: active.id, prediction: prediction.values, driftScore: score, intentId: intent?.intentId, targetFraction: intent?.targetFraction, reason: blocked ? `${decided?.reason ?? ''} withheld: input drift` : intent?.reason },
-      blocked ? 'candle closed: entry withheld (input drift)' : intent === null ? 'candle closed: prediction, no new intent' : 'candle closed: prediction and intent',
+      {
+        series: id,
+        openTimeMs: candle.openTimeMs,
+        close: candle.close,
+        modelId: active.id,
+        prediction: prediction.values,
+        driftScore: score,
+        intentId: intent?.intentId,
+        targetFraction: intent?.targetFraction,
+        reason: blocked ? `${decided?.reason ?? ''} withheld: input drift` : intent?.reason,
+      },
+      blocked
+        ? 'candle closed: entry withheld (input drift)'
+        : intent === null
+          ? 'candle closed: prediction, no new intent'
+          : 'candle closed: prediction and intent',
     );
     return intent;
   };

@@ -52,7 +52,10 @@ export async function bindHttpFirst(options: {
           : code === 'EADDRNOTAVAIL'
             ? 'names an address this machine does not have (EADDRNOTAVAIL): check WICK_HTTP_HOST'
             : `cannot be bound (${error instanceof Error ? error.message : String(error)})`;
-    throw new StartupError(`WICK_HTTP_HOST:WICK_HTTP_PORT ${options.host}:${options.port} ${why}. Nothing was started: no trader lease taken, no order sent.`, 'http');
+    throw new StartupError(
+      `WICK_HTTP_HOST:WICK_HTTP_PORT ${options.host}:${options.port} ${why}. Nothing was started: no trader lease taken, no order sent.`,
+      'http',
+    );
   }
   return {
     server,

@@ -17,7 +17,10 @@ export async function checkRedisReachable(url: string, timeoutMs = 5_000): Promi
       new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
     ]);
   } catch (error) {
-    throw new StartupError(`Redis at ${shown(url)} is unreachable (${error instanceof Error ? error.message : String(error)}): start Redis or fix WICK_REDIS_URL. Nothing was started.`, 'redis');
+    throw new StartupError(
+      `Redis at ${shown(url)} is unreachable (${error instanceof Error ? error.message : String(error)}): start Redis or fix WICK_REDIS_URL. Nothing was started.`,
+      'redis',
+    );
   } finally {
     clearTimeout(timer);
     redis.disconnect();

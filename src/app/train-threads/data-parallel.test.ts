@@ -34,14 +34,19 @@ function fullGradient(model: LstmModel, loss: LossSpec, x: Float64Array, masks: 
 
 describe('data-parallel gradient over worker threads', () => {
   const cases: { name: string; config: LstmConfig; loss: LossSpec }[] = [
-    { name: '2 layers with dropout, huber', config: { inputSize: 3, hiddenSize: 8, numLayers: 2, outputSize: 2, outputKind: 'regression' }, loss: { kind: 'huber', delta: 0.5 } },
+    {
+      name: '2 layers with dropout, huber',
+      config: { inputSize: 3, hiddenSize: 8, numLayers: 2, outputSize: 2, outputKind: 'regression' },
+      loss: { kind: 'huber', delta: 0.5 },
+    },
     { name: '1 layer, bce', config: { inputSize: 4, hiddenSize: 12, numLayers: 1, outputSize: 1, outputKind: 'classification' }, loss: { kind: 'bce' } },
   ];
   for (const c of cases) {
     it(`equals the single-thread gradient and the float64 oracle (${c.name}, 7 windows over 3 threads)`, () => {
       const rng = new Rng(11);
       const model64 = initLstm(c.config, rng, Float64Array);
-      for (const t of paramTensors(c.config)) if (t.isBias) for (let k = 0; k < t.shape[0]!; k++) model64.params[t.offset + k] = model64.params[t.offset + k]! + 0.3 * rng.normal();
+      for (const t of paramTensors(c.config))
+        if (t.isBias) for (let k = 0; k < t.shape[0]!; k++) model64.params[t.offset + k] = model64.params[t.offset + k]! + 0.3 * rng.normal();
       const model32 = castLstm(model64, Float32Array);
       const { inputSize: F, hiddenSize: H, outputSize: K, numLayers } = c.config;
       const B = 7;
@@ -98,7 +103,9 @@ describe('data-parallel gradient over worker threads', () => {
 
   it('says which worker did not start instead of hanging', () => {
     const config: LstmConfig = { inputSize: 2, hiddenSize: 4, numLayers: 1, outputSize: 1, outputKind: 'regression' };
-    expect(() => new GradientWorkers(config, T, { kind: 'mse' }, T, [[2]], { threads: 2, spawn: () => ({ terminate: () => undefined }), timeoutMs: 200 })).toThrow(/training worker 1 did not answer \(start\)/);
+    expect(
+      () => new GradientWorkers(config, T, { kind: 'mse' }, T, [[2]], { threads: 2, spawn: () => ({ terminate: () => undefined }), timeoutMs: 200 }),
+    ).toThrow(/training worker 1 did not answer \(start\)/);
   });
 });
 

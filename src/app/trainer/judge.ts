@@ -30,6 +30,10 @@ export function judgeChallenger(champion: Evaluation, challenger: Evaluation, ma
   if (challenger.sharpe === null || !(challenger.sharpe >= base + margin)) return { promote: false, reason: `not better by the margin: ${figures}` };
   const t = challenger.timing;
   if (t === null) return { promote: false, reason: `no timing test could be run on the challenger: ${figures}` };
-  if (t.rank !== 1) return { promote: false, reason: `fails the timing test: its real timing ranks ${t.rank} of ${t.of} (p ${t.pValue.toFixed(2)}) against its predictions shifted in time; ${figures}` };
+  if (t.rank !== 1)
+    return {
+      promote: false,
+      reason: `fails the timing test: its real timing ranks ${t.rank} of ${t.of} (p ${t.pValue.toFixed(2)}) against its predictions shifted in time; ${figures}`,
+    };
   return { promote: true, reason: `beats the champion by the margin and passes the timing test (rank 1 of ${t.of}): ${figures}` };
 }

@@ -65,7 +65,12 @@ describe('retrainOnce', () => {
     expect(outcome.reason).toMatch(/^not better by the margin: challenger Sharpe none \(0 trades\) vs champion -?\d+\.\d{3} \(\d+ trades\), margin 0\.1$/);
     expect((await registry.champion())?.id).toBe(championId);
     expect((await registry.find(outcome.challenger))?.lineage).toMatchObject({ parent: championId, source: 'trainer', addedBy: 'trainer' });
-    expect((await registry.history()).at(-1)).toMatchObject({ action: 'rejected', id: outcome.challenger, by: 'trainer', reason: expect.stringContaining(outcome.reason) });
+    expect((await registry.history()).at(-1)).toMatchObject({
+      action: 'rejected',
+      id: outcome.challenger,
+      by: 'trainer',
+      reason: expect.stringContaining(outcome.reason),
+    });
     expect(await readdir(join(work, 'scratch'))).toEqual([]);
   }, 120_000);
 
@@ -96,7 +101,26 @@ describe('retrainOnce', () => {
     const registry = new ModelRegistry(join(work, 'imported'), { nowMs: () => 0, verify: loadingVerifier(silentLogger) });
     const imported = join(work, 'imported-model');
     const { runWick } = { runWick: child };
-    const r = await runWick(['model', 'import', '--onnx', join(process.cwd(), 'test/fixtures/foreign-onnx/foreign-lstm.onnx'), '--spec', 'scale-free', '--window', '32', '--horizons', '3', '--target', 'ratio', '--data', join(SAMPLE_DATA_DIR, 'BTC_USDT-1h.csv'), '--train-to', '2022-03-01', '--out', imported]);
+    const r = await runWick([
+      'model',
+      'import',
+      '--onnx',
+      join(process.cwd(), 'test/fixtures/foreign-onnx/foreign-lstm.onnx'),
+      '--spec',
+      'scale-free',
+      '--window',
+      '32',
+      '--horizons',
+      '3',
+      '--target',
+      'ratio',
+      '--data',
+      join(SAMPLE_DATA_DIR, 'BTC_USDT-1h.csv'),
+      '--train-to',
+      '2022-03-01',
+      '--out',
+      imported,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const entry = await registry.add(imported, { parent: null, source: 'import', by: 'test' });
     await registry.promote(entry.id, 'test', 'start');

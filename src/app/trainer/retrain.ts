@@ -34,7 +34,13 @@ export interface RetrainDeps {
 }
 
 export type RetrainOutcome =
-  | { readonly status: 'promoted' | 'rejected'; readonly champion: string; readonly challenger: string; readonly reason: string; readonly evaluations: { readonly champion: Evaluation; readonly challenger: Evaluation } }
+  | {
+      readonly status: 'promoted' | 'rejected';
+      readonly champion: string;
+      readonly challenger: string;
+      readonly reason: string;
+      readonly evaluations: { readonly champion: Evaluation; readonly challenger: Evaluation };
+    }
   | { readonly status: 'failed' | 'skipped'; readonly champion: string | null; readonly reason: string };
 
 const BY = 'trainer';
@@ -49,7 +55,11 @@ export function childWickRunner(options: { readonly env: Readonly<Record<string,
   const cli = fileURLToPath(new URL(`../cli.${ts ? 'ts' : 'js'}`, import.meta.url));
   return (args) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), cli, ...args], { cwd: options.cwd, env: { ...options.env, WICK_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...(ts ? ['--import', 'tsx'] : []), cli, ...args], {
+        cwd: options.cwd,
+        env: { ...options.env, WICK_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -86,7 +96,8 @@ export async function retrainOnce(deps: RetrainDeps): Promise<RetrainOutcome> {
   if (pointer === null) return { status: 'skipped', champion: null, reason: 'the registry has no champion to retrain' };
   const champion = await registry.find(pointer.id);
   if (champion === null) return { status: 'skipped', champion: pointer.id, reason: `the champion ${pointer.id} is missing from the registry` };
-  if ('kind' in champion.manifest.architecture) return { status: 'skipped', champion: champion.id, reason: `the champion ${champion.id} is an imported network; wick can run it but not retrain it` };
+  if ('kind' in champion.manifest.architecture)
+    return { status: 'skipped', champion: champion.id, reason: `the champion ${champion.id} is an imported network; wick can run it but not retrain it` };
 
   await mkdir(deps.workDir, { recursive: true });
   const work = await mkdtemp(join(deps.workDir, 'retrain-'));
@@ -112,10 +123,48 @@ export async function retrainOnce(deps: RetrainDeps): Promise<RetrainOutcome> {
     const o = trainOptionsFromManifest(champion.manifest);
     const challengerDir = join(work, 'challenger');
     const trainArgs = [
-      'train', ...files.flatMap((f) => ['--data', f]), '--out', challengerDir, '--to', iso(evalFromMs),
-      '--spec', o.spec, '--target', o.target, '--horizons', String(o.horizons), '--loss', o.loss, '--window', String(o.window), '--hidden', String(o.hidden), '--layers', String(o.layers),
-      '--epochs', String(settings.epochs ?? o.epochs), '--batch', String(o.batch), '--lr', String(o.lr), '--weight-decay', String(o.weightDecay), '--clip', String(o.clip),
-      '--dropout', String(o.dropout), '--layer-dropout', String(o.layerDropout), '--bptt', String(Math.min(o.bptt ?? o.window, o.window)), '--patience', String(o.patience), '--seed', String(o.seed), '--val-fraction', String(o.valFraction),
+      'train',
+      ...files.flatMap((f) => ['--data', f]),
+      '--out',
+      challengerDir,
+      '--to',
+      iso(evalFromMs),
+      '--spec',
+      o.spec,
+      '--target',
+      o.target,
+      '--horizons',
+      String(o.horizons),
+      '--loss',
+      o.loss,
+      '--window',
+      String(o.window),
+      '--hidden',
+      String(o.hidden),
+      '--layers',
+      String(o.layers),
+      '--epochs',
+      String(settings.epochs ?? o.epochs),
+      '--batch',
+      String(o.batch),
+      '--lr',
+      String(o.lr),
+      '--weight-decay',
+      String(o.weightDecay),
+      '--clip',
+      String(o.clip),
+      '--dropout',
+      String(o.dropout),
+      '--layer-dropout',
+      String(o.layerDropout),
+      '--bptt',
+      String(Math.min(o.bptt ?? o.window, o.window)),
+      '--patience',
+      String(o.patience),
+      '--seed',
+      String(o.seed),
+      '--val-fraction',
+      String(o.valFraction),
     ];
     log.info({ champion: champion.id, trainTo: iso(evalFromMs), series: deps.series.length }, 'retraining a challenger');
     const trained = await deps.runWick(trainArgs);

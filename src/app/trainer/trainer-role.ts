@@ -90,8 +90,10 @@ export function startTrainerRole(options: TrainerRoleOptions): TrainerRole {
         workDir: join(tmpdir(), 'wick-trainer'),
         runWick,
       });
-      if (outcome.status === 'promoted') options.notifier?.notify(notifyEvents.modelSwitch(outcome.challenger, nowMs(), `promoted by the trainer: ${outcome.reason}`));
-      else if (outcome.status === 'failed') options.notifier?.notify(notifyEvents.error(Object.assign(new Error(outcome.reason), { code: 'RETRAIN_FAILED' }), 'trainer'));
+      if (outcome.status === 'promoted')
+        options.notifier?.notify(notifyEvents.modelSwitch(outcome.challenger, nowMs(), `promoted by the trainer: ${outcome.reason}`));
+      else if (outcome.status === 'failed')
+        options.notifier?.notify(notifyEvents.error(Object.assign(new Error(outcome.reason), { code: 'RETRAIN_FAILED' }), 'trainer'));
       else log.info({ status: outcome.status, reason: outcome.reason }, `retraining: ${outcome.status}`);
       return outcome;
     } finally {
@@ -145,7 +147,10 @@ export function startTrainerRole(options: TrainerRoleOptions): TrainerRole {
 export async function runTrainerAlone(options: Omit<TrainerRoleOptions, 'history' | 'notifier'> & { readonly signal: AbortSignal }): Promise<void> {
   const { config, logger } = options;
   const redis = createRedisConnection(config.redis.url, 'worker', 'wick.trainer', logger.child({ component: 'trainer' }));
-  const store = new CandleStore(redis, { prefix: config.redis.prefix, maxCandles: workerSettingsSchema.parse({ prefix: config.redis.prefix }).storeMaxCandles });
+  const store = new CandleStore(redis, {
+    prefix: config.redis.prefix,
+    maxCandles: workerSettingsSchema.parse({ prefix: config.redis.prefix }).storeMaxCandles,
+  });
   const role = startTrainerRole({ ...options, history: store, notifier: null });
   try {
     await new Promise<void>((r) => (options.signal.aborted ? r() : options.signal.addEventListener('abort', () => r(), { once: true })));

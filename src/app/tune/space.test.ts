@@ -5,16 +5,26 @@ import { assignmentId, grid, parseBudget, POLICY_KEYS, searchSpaceSchema, TRAINI
 describe('tune search space', () => {
   it('grids the training and policy keys separately; absent keys are left out', () => {
     const space = searchSpaceSchema.parse({ window: [24, 32], hidden: [16], entryQuantile: [0.8, 0.9], exitQuantile: [0.5] });
-    expect(grid(space, TRAINING_KEYS)).toEqual([{ window: 24, hidden: 16 }, { window: 32, hidden: 16 }]);
-    expect(grid(space, POLICY_KEYS)).toEqual([{ entryQuantile: 0.8, exitQuantile: 0.5 }, { entryQuantile: 0.9, exitQuantile: 0.5 }]);
+    expect(grid(space, TRAINING_KEYS)).toEqual([
+      { window: 24, hidden: 16 },
+      { window: 32, hidden: 16 },
+    ]);
+    expect(grid(space, POLICY_KEYS)).toEqual([
+      { entryQuantile: 0.8, exitQuantile: 0.5 },
+      { entryQuantile: 0.9, exitQuantile: 0.5 },
+    ]);
     expect(grid(searchSpaceSchema.parse({}), TRAINING_KEYS)).toEqual([{}]);
   });
 
   it('grid size is the product of the value counts', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 2, max: 64 }), { minLength: 1, maxLength: 4 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 3 }), (windows, hidden) => {
-        expect(grid({ window: windows, hidden }, TRAINING_KEYS)).toHaveLength(windows.length * hidden.length);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 2, max: 64 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 3 }),
+        (windows, hidden) => {
+          expect(grid({ window: windows, hidden }, TRAINING_KEYS)).toHaveLength(windows.length * hidden.length);
+        },
+      ),
     );
   });
 

@@ -24,7 +24,14 @@ describe('baselines', () => {
   });
 
   it('a round trip pays slippage and fees both ways; its pnl is the cash it made', () => {
-    const c = (i: number, open: number, close: number): Candle => ({ openTimeMs: i * 3_600_000, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: 1 });
+    const c = (i: number, open: number, close: number): Candle => ({
+      openTimeMs: i * 3_600_000,
+      open,
+      high: Math.max(open, close),
+      low: Math.min(open, close),
+      close,
+      volume: 1,
+    });
     const candles = [c(0, 100, 100), c(1, 100, 110), c(2, 110, 120), c(3, 120, 120)];
     const run = simulateTargetWeights(candles, [1, 0, Number.NaN, Number.NaN], 1000, costs, 'X');
     const qty = 1000 / (100.05 * 1.001);
@@ -56,7 +63,10 @@ describe('baselines', () => {
     const a = randomWalkCandles(300, 3).candles;
     const b = randomWalkCandles(300, 4).candles;
     const opts = { ...costs, initialEquityQuote: 10_000, fromMs: a[50]!.openTimeMs, barsPerYear: 8760 };
-    const markets = [{ symbol: 'A', candles: a }, { symbol: 'B', candles: b }];
+    const markets = [
+      { symbol: 'A', candles: a },
+      { symbol: 'B', candles: b },
+    ];
     const all = standardBaselines(markets, { exposureCap: 0.25 }, opts);
     expect(all.map((x) => x.name)).toEqual(['flat', 'buy & hold 100%', 'buy & hold 25%', 'MA 24/168 crossover 25%', 'opposite of last return 25%']);
     expect(all[0]!.metrics.finalEquity).toBe(10_000);
@@ -71,8 +81,21 @@ describe('baselines', () => {
   it('deployed notional follows the fills and the closes', () => {
     const c = (i: number, close: number): Candle => ({ openTimeMs: i * 10, open: close, high: close, low: close, close, volume: 1 });
     const candles = [c(0, 10), c(1, 12), c(2, 15)];
-    const fill = (timeMs: number, side: 'buy' | 'sell', qtyBase: number): Fill => ({ tradeId: `${timeMs}`, clientOrderId: 'o', symbol: 'A', side, qtyBase, priceQuote: 10, feeQuote: 0, timeMs });
-    const equity = [[0, 100], [10, 100], [20, 100]] as const;
+    const fill = (timeMs: number, side: 'buy' | 'sell', qtyBase: number): Fill => ({
+      tradeId: `${timeMs}`,
+      clientOrderId: 'o',
+      symbol: 'A',
+      side,
+      qtyBase,
+      priceQuote: 10,
+      feeQuote: 0,
+      timeMs,
+    });
+    const equity = [
+      [0, 100],
+      [10, 100],
+      [20, 100],
+    ] as const;
     expect(deployedNotional(equity, [fill(10, 'buy', 2), fill(20, 'sell', 1)], [{ symbol: 'A', candles }])).toEqual([0, 24, 15]);
   });
 });

@@ -15,7 +15,8 @@ export function constantRule(weight: number): BaselineRule {
 
 /** Long `weight` while the fast simple moving average of closes is above the slow one, else flat. */
 export function movingAverageCrossoverRule(fast: number, slow: number, weight: number): BaselineRule {
-  if (!(Number.isInteger(fast) && Number.isInteger(slow) && fast >= 1 && slow > fast)) throw new InvariantError(`moving averages need 1 <= fast < slow, got ${fast}, ${slow}`);
+  if (!(Number.isInteger(fast) && Number.isInteger(slow) && fast >= 1 && slow > fast))
+    throw new InvariantError(`moving averages need 1 <= fast < slow, got ${fast}, ${slow}`);
   return (candles) => {
     const out = new Float64Array(candles.length).fill(Number.NaN);
     let sumFast = 0;
@@ -83,7 +84,12 @@ export interface BaselineMarket {
  * Runs one rule on every market with an equal share of the capital (like the buy-and-hold
  * benchmark), over candles at or after `fromMs`; the rule sees the earlier candles as history.
  */
-export function runBaseline(name: string, rule: BaselineRule, markets: readonly BaselineMarket[], options: WeightCosts & { readonly initialEquityQuote: number; readonly fromMs: number; readonly barsPerYear: number }): BaselineResult {
+export function runBaseline(
+  name: string,
+  rule: BaselineRule,
+  markets: readonly BaselineMarket[],
+  options: WeightCosts & { readonly initialEquityQuote: number; readonly fromMs: number; readonly barsPerYear: number },
+): BaselineResult {
   const share = options.initialEquityQuote / Math.max(1, markets.length);
   const legs: WeightRun[] = markets.map((m) => {
     const targets = rule(m.candles);
@@ -91,13 +97,25 @@ export function runBaseline(name: string, rule: BaselineRule, markets: readonly 
     const from = first < 0 ? m.candles.length : first;
     return simulateTargetWeights(m.candles.slice(from), targets.subarray(from), share, options, m.symbol);
   });
-  const equity = sumCurvesOnUnion(legs.map((l) => l.equity), legs.map(() => share));
-  const notional = sumCurvesOnUnion(legs.map((l) => l.notional), legs.map(() => 0));
+  const equity = sumCurvesOnUnion(
+    legs.map((l) => l.equity),
+    legs.map(() => share),
+  );
+  const notional = sumCurvesOnUnion(
+    legs.map((l) => l.notional),
+    legs.map(() => 0),
+  );
   const exposed = notional.map(([, n]) => n > 0);
   const trades = legs.flatMap((l) => l.trades);
   const fees = legs.reduce((s, l) => s + l.feesPaidQuote, 0);
   const metrics = computeMetrics({ equity, trades, exposed, barsPerYear: options.barsPerYear, feesPaidQuote: fees });
-  return { name, metrics, timeInMarket: metrics.exposure, avgCapitalDeployed: averageDeployed(equity, notional), feesShareOfGrossProfit: feesShareOfGrossProfit(trades, fees) };
+  return {
+    name,
+    metrics,
+    timeInMarket: metrics.exposure,
+    avgCapitalDeployed: averageDeployed(equity, notional),
+    feesShareOfGrossProfit: feesShareOfGrossProfit(trades, fees),
+  };
 }
 
 export interface BaselineSettings {
@@ -112,7 +130,11 @@ export interface BaselineSettings {
  * buy-and-hold at 100 % and at the strategy's exposure cap, a moving-average crossover and
  * "opposite of the last return" (both at the cap).
  */
-export function standardBaselines(markets: readonly BaselineMarket[], settings: BaselineSettings, options: WeightCosts & { readonly initialEquityQuote: number; readonly fromMs: number; readonly barsPerYear: number }): BaselineResult[] {
+export function standardBaselines(
+  markets: readonly BaselineMarket[],
+  settings: BaselineSettings,
+  options: WeightCosts & { readonly initialEquityQuote: number; readonly fromMs: number; readonly barsPerYear: number },
+): BaselineResult[] {
   const cap = settings.exposureCap;
   const fast = settings.fastBars ?? 24;
   const slow = settings.slowBars ?? 168;

@@ -68,13 +68,24 @@ export async function diagnoseBacktest(options: DiagnoseOptions): Promise<Backte
     signal: signalQuality(pooledPred, pooledReal, horizons, kind),
     bySymbol,
     timing: options.timingShifts > 0 ? await runTimingTest(scored, options.makeSetup, options.timingShifts, run) : null,
-    trading: tradingStats({ equity: run.equity, exposed: run.exposed, trades: run.trades, fills: run.fills, feesPaidQuote: run.feesPaidQuote, markets: markets.map((m) => ({ ...m, candles: m.candles.filter((c) => c.openTimeMs >= fromMs) })) }),
-    baselines: standardBaselines(markets, { exposureCap: options.exposureCap }, {
-      feeBps: fill.takerFeeBps,
-      slippageBps: fill.slippageBps,
-      initialEquityQuote: options.initialEquityQuote,
-      fromMs: Number.isFinite(fromMs) ? fromMs : Number.NEGATIVE_INFINITY,
-      barsPerYear: barsPerYear(run.timeframe),
+    trading: tradingStats({
+      equity: run.equity,
+      exposed: run.exposed,
+      trades: run.trades,
+      fills: run.fills,
+      feesPaidQuote: run.feesPaidQuote,
+      markets: markets.map((m) => ({ ...m, candles: m.candles.filter((c) => c.openTimeMs >= fromMs) })),
     }),
+    baselines: standardBaselines(
+      markets,
+      { exposureCap: options.exposureCap },
+      {
+        feeBps: fill.takerFeeBps,
+        slippageBps: fill.slippageBps,
+        initialEquityQuote: options.initialEquityQuote,
+        fromMs: Number.isFinite(fromMs) ? fromMs : Number.NEGATIVE_INFINITY,
+        barsPerYear: barsPerYear(run.timeframe),
+      },
+    ),
   };
 }

@@ -18,7 +18,14 @@ export const diagnosticsSchema = z.object({
   }),
   bySymbol: z.array(z.object({ symbol: z.string(), ic: z.array(icSchema) })),
   timing: z
-    .object({ metric: z.literal('sharpe'), real: variantSchema, shifted: z.array(variantSchema), rank: z.number().int().positive(), of: z.number().int().positive(), pValue: num })
+    .object({
+      metric: z.literal('sharpe'),
+      real: variantSchema,
+      shifted: z.array(variantSchema),
+      rank: z.number().int().positive(),
+      of: z.number().int().positive(),
+      pValue: num,
+    })
     .nullable(),
   trading: z.object({
     trades: z.number().int().nonnegative(),

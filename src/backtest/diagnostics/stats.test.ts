@@ -62,9 +62,24 @@ describe('information-coefficient statistics', () => {
 
   it('known values: monotone → 1, reversed → −1, rank IC ignores the scale', () => {
     const x = [1, 2, 3, 4, 5];
-    expect(spearman(x, x.map((v) => v ** 3))).toBeCloseTo(1, 12);
-    expect(spearman(x, x.map((v) => -Math.exp(v)))).toBeCloseTo(-1, 12);
-    expect(pearson(x, x.map((v) => v ** 3))!).toBeLessThan(1);
+    expect(
+      spearman(
+        x,
+        x.map((v) => v ** 3),
+      ),
+    ).toBeCloseTo(1, 12);
+    expect(
+      spearman(
+        x,
+        x.map((v) => -Math.exp(v)),
+      ),
+    ).toBeCloseTo(-1, 12);
+    expect(
+      pearson(
+        x,
+        x.map((v) => v ** 3),
+      )!,
+    ).toBeLessThan(1);
     expect(pearson([1, 1, 1], [1, 2, 3])).toBeNull();
     expect(spearman([1, 2], [1, 2])).toBeNull();
   });

@@ -53,7 +53,12 @@ function variantOf(run: BacktestRun, shift: number): TimingVariant {
  * do better at its own timing than shifted in time; `makeSetup` must build a fresh trade setup
  * (policies keep state) each call. `realRun` is the unshifted run when the caller already has it.
  */
-export async function runTimingTest(series: readonly ScoredSeries[], makeSetup: () => TradeSetup, maxShift: number, realRun?: BacktestRun): Promise<TimingTest> {
+export async function runTimingTest(
+  series: readonly ScoredSeries[],
+  makeSetup: () => TradeSetup,
+  maxShift: number,
+  realRun?: BacktestRun,
+): Promise<TimingTest> {
   if (!Number.isInteger(maxShift) || maxShift < 1) throw new RangeError(`timing test needs at least one bar of shift, got ${maxShift}`);
   const setup = makeSetup();
   const K = setup.model.horizons.length;

@@ -23,7 +23,11 @@ export interface TradingStats {
  * Position notional at each equity point, rebuilt from the fills (a fill is stamped with the open
  * time of the candle it happened in, so it counts from that bar's close on) and each market's close.
  */
-export function deployedNotional(equity: readonly EquityPoint[], fills: readonly Fill[], markets: readonly { readonly symbol: string; readonly candles: readonly Candle[] }[]): number[] {
+export function deployedNotional(
+  equity: readonly EquityPoint[],
+  fills: readonly Fill[],
+  markets: readonly { readonly symbol: string; readonly candles: readonly Candle[] }[],
+): number[] {
   const state = markets.map((m) => ({ symbol: m.symbol, candles: m.candles, ci: -1, qty: 0 }));
   const bySymbol = new Map(state.map((s) => [s.symbol, s]));
   const sorted = [...fills].sort((a, b) => a.timeMs - b.timeMs);
@@ -67,7 +71,10 @@ export function tradingStats(input: {
     exitsByReason: reasons,
     annualTurnover: years > 0 && meanEquity > 0 ? traded / meanEquity / years : null,
     timeInMarket: input.exposed.length > 0 ? input.exposed.filter(Boolean).length / input.exposed.length : null,
-    avgCapitalDeployed: averageDeployed(equity, equity.map(([t], i) => [t, notional[i] as number] as const)),
+    avgCapitalDeployed: averageDeployed(
+      equity,
+      equity.map(([t], i) => [t, notional[i] as number] as const),
+    ),
     feesPaidQuote: input.feesPaidQuote,
     feesShareOfGrossProfit: feesShareOfGrossProfit(trades, input.feesPaidQuote),
   };

@@ -25,7 +25,13 @@ export interface WeightRun {
  * the fee charged on the traded notional. A position is only traded when the target changes, so a
  * constant target buys once and holds. A buy never spends more than the cash.
  */
-export function simulateTargetWeights(candles: readonly Candle[], targets: ArrayLike<number>, initialQuote: number, costs: WeightCosts, symbol: string): WeightRun {
+export function simulateTargetWeights(
+  candles: readonly Candle[],
+  targets: ArrayLike<number>,
+  initialQuote: number,
+  costs: WeightCosts,
+  symbol: string,
+): WeightRun {
   if (targets.length !== candles.length) throw new InvariantError(`targets (${targets.length}) must match candles (${candles.length})`);
   const fee = costs.feeBps / 10_000;
   const slip = costs.slippageBps / 10_000;
@@ -72,7 +78,18 @@ export function simulateTargetWeights(candles: readonly Candle[], targets: Array
           const basis = open.cost * share;
           const entryFee = open.fee * share;
           if (qty === 0) {
-            trades.push({ symbol, side: 'long', entryTimeMs: open.timeMs, entryPrice: open.cost / open.qty, exitTimeMs: c.openTimeMs, exitPrice: price, qty: sell, fee: entryFee + f, pnl: sell * price - basis - entryFee - f, exitReason: 'signal' });
+            trades.push({
+              symbol,
+              side: 'long',
+              entryTimeMs: open.timeMs,
+              entryPrice: open.cost / open.qty,
+              exitTimeMs: c.openTimeMs,
+              exitPrice: price,
+              qty: sell,
+              fee: entryFee + f,
+              pnl: sell * price - basis - entryFee - f,
+              exitReason: 'signal',
+            });
             open = null;
           } else {
             open.cost -= basis;
@@ -89,7 +106,18 @@ export function simulateTargetWeights(candles: readonly Candle[], targets: Array
   }
   const last = candles.at(-1);
   if (open !== null && last !== undefined) {
-    trades.push({ symbol, side: 'long', entryTimeMs: open.timeMs, entryPrice: open.cost / open.qty, exitTimeMs: last.openTimeMs, exitPrice: last.close, qty: open.qty, fee: open.fee, pnl: open.qty * last.close - open.cost - open.fee, exitReason: 'end_of_data' });
+    trades.push({
+      symbol,
+      side: 'long',
+      entryTimeMs: open.timeMs,
+      entryPrice: open.cost / open.qty,
+      exitTimeMs: last.openTimeMs,
+      exitPrice: last.close,
+      qty: open.qty,
+      fee: open.fee,
+      pnl: open.qty * last.close - open.cost - open.fee,
+      exitReason: 'end_of_data',
+    });
   }
   return { equity, notional, exposed, trades, feesPaidQuote: fees, tradedQuote: traded };
 }

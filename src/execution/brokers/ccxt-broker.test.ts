@@ -7,7 +7,14 @@ import type { CcxtExchangeLike } from './exchange-like.js';
 import { RateBudget } from './rate-budget.js';
 
 const SYMBOL = 'BTC/USDT';
-const MARKET = { symbol: SYMBOL, base: 'BTC', quote: 'USDT', spot: true, precision: { price: 0.01, amount: 0.001 }, limits: { amount: { min: 0.001 }, cost: { min: 10 } } };
+const MARKET = {
+  symbol: SYMBOL,
+  base: 'BTC',
+  quote: 'USDT',
+  spot: true,
+  precision: { price: 0.01, amount: 0.001 },
+  limits: { amount: { min: 0.001 }, cost: { min: 10 } },
+};
 
 type Step = () => unknown;
 type Args = readonly unknown[];
@@ -51,11 +58,26 @@ class FakeExchange implements CcxtExchangeLike {
 }
 
 function order(o: Record<string, unknown>): Record<string, unknown> {
-  return { id: '42', clientOrderId: 'wE_x', timestamp: 1_000, symbol: SYMBOL, type: 'market', side: 'buy', amount: 0.5, filled: 0.5, average: 100, status: 'closed', trades: [], ...o };
+  return {
+    id: '42',
+    clientOrderId: 'wE_x',
+    timestamp: 1_000,
+    symbol: SYMBOL,
+    type: 'market',
+    side: 'buy',
+    amount: 0.5,
+    filled: 0.5,
+    average: 100,
+    status: 'closed',
+    trades: [],
+    ...o,
+  };
 }
-const fail = (err: Error): Step => () => {
-  throw err;
-};
+const fail =
+  (err: Error): Step =>
+  () => {
+    throw err;
+  };
 
 async function makeBroker(ex: FakeExchange, extra: Partial<CcxtBrokerOptions> = {}): Promise<CcxtBroker> {
   return CcxtBroker.create(ex, {
@@ -81,7 +103,15 @@ describe('CcxtBroker (scripted exchange)', () => {
   it('buy stop (short cover): trigger and limit rounded UP, limit 0.5 % above', async () => {
     const ex = new FakeExchange();
     const b = await makeBroker(ex);
-    const r = await b.placeOrder({ clientOrderId: 'wS_1', symbol: SYMBOL, side: 'buy', type: 'stop_market', purpose: 'stop', qtyBase: 0.5, triggerPriceQuote: 100.004 });
+    const r = await b.placeOrder({
+      clientOrderId: 'wS_1',
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'stop_market',
+      purpose: 'stop',
+      qtyBase: 0.5,
+      triggerPriceQuote: 100.004,
+    });
     expect(ex.calls.find((c) => c.fn === 'createOrder')?.args).toEqual([SYMBOL, 'limit', 'buy', 0.5, 100.52, { clientOrderId: 'wS_1', stopLossPrice: 100.01 }]);
     expect(r).toMatchObject({ status: 'accepted', order: { type: 'stop_market', triggerPriceQuote: 100.01, limitPriceQuote: 100.52 } });
   });
@@ -135,7 +165,16 @@ describe('CcxtBroker (scripted exchange)', () => {
     ex.script['fetchOrder'] = [() => order({ id: '77', clientOrderId: 'wE_seventy7' })];
     const fills = await (await makeBroker(ex)).fetchFills(SYMBOL, 0);
     expect(fills).toEqual([
-      { tradeId: 't1', clientOrderId: 'wE_seventy7', symbol: SYMBOL, side: 'buy', qtyBase: expect.closeTo(0.1998, 12) as number, priceQuote: 100, feeQuote: expect.closeTo(0.02, 12) as number, timeMs: 5 },
+      {
+        tradeId: 't1',
+        clientOrderId: 'wE_seventy7',
+        symbol: SYMBOL,
+        side: 'buy',
+        qtyBase: expect.closeTo(0.1998, 12) as number,
+        priceQuote: 100,
+        feeQuote: expect.closeTo(0.02, 12) as number,
+        timeMs: 5,
+      },
       { tradeId: 't2', clientOrderId: 'wE_seventy7', symbol: SYMBOL, side: 'buy', qtyBase: 0.3, priceQuote: 101, feeQuote: 0, timeMs: 6 },
     ]);
     expect(ex.count('fetchOrder')).toBe(1);
@@ -143,7 +182,16 @@ describe('CcxtBroker (scripted exchange)', () => {
 
   it('fetchFills pages by trade id after the first page', async () => {
     const ex = new FakeExchange();
-    const trade = (i: number): Record<string, unknown> => ({ id: String(i), order: '9', timestamp: 100 + i, symbol: SYMBOL, side: 'sell', price: 100, amount: 0.001, fee: { cost: 0.0001, currency: 'USDT' } });
+    const trade = (i: number): Record<string, unknown> => ({
+      id: String(i),
+      order: '9',
+      timestamp: 100 + i,
+      symbol: SYMBOL,
+      side: 'sell',
+      price: 100,
+      amount: 0.001,
+      fee: { cost: 0.0001, currency: 'USDT' },
+    });
     ex.script['fetchMyTrades'] = [() => Array.from({ length: 500 }, (_, i) => trade(i + 1)), () => [trade(501), trade(502)]];
     ex.script['fetchOrder'] = [() => order({ id: '9', clientOrderId: 'wX_nine' })];
     const fills = await (await makeBroker(ex)).fetchFills(SYMBOL, 50);
@@ -165,15 +213,15 @@ describe('CcxtBroker (scripted exchange)', () => {
   });
 
   it('maps ccxt statuses', () => {
-    expect([orderStatusOf('open', 0), orderStatusOf('open', 0.1), orderStatusOf('closed', 1), orderStatusOf('canceled', 0), orderStatusOf('expired', 0), orderStatusOf('rejected', 0), orderStatusOf(undefined, 0)]).toEqual([
-      'open',
-      'partially_filled',
-      'filled',
-      'canceled',
-      'expired',
-      'rejected',
-      'unknown',
-    ]);
+    expect([
+      orderStatusOf('open', 0),
+      orderStatusOf('open', 0.1),
+      orderStatusOf('closed', 1),
+      orderStatusOf('canceled', 0),
+      orderStatusOf('expired', 0),
+      orderStatusOf('rejected', 0),
+      orderStatusOf(undefined, 0),
+    ]).toEqual(['open', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected', 'unknown']);
   });
 
   it('refuses unknown symbols at construction', async () => {

@@ -79,7 +79,8 @@ interface PreparedOrder {
 }
 
 type Denied = Extract<PlaceOrderResult, { status: 'denied' }>;
-type Lookup = { readonly kind: 'found'; readonly result: PlaceOrderResult } | { readonly kind: 'absent' } | { readonly kind: 'unknown'; readonly reason: string };
+type Lookup =
+  { readonly kind: 'found'; readonly result: PlaceOrderResult } | { readonly kind: 'absent' } | { readonly kind: 'unknown'; readonly reason: string };
 
 const MAX_ORDER_ID_CACHE = 10_000;
 const TRADES_PAGE = 500;
@@ -140,7 +141,11 @@ export class CcxtBroker implements Broker {
     const markets = new Map<string, CcxtMarket>();
     for (const symbol of options.symbols) {
       const parsed = ccxtMarketSchema.safeParse(loaded[symbol]);
-      if (!parsed.success) throw new ConfigError(`market ${symbol} is unknown to the exchange or lacks precision/limits`, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+      if (!parsed.success)
+        throw new ConfigError(
+          `market ${symbol} is unknown to the exchange or lacks precision/limits`,
+          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+        );
       markets.set(symbol, parsed.data);
     }
     return new CcxtBroker(exchange, options, markets);
@@ -245,7 +250,8 @@ export class CcxtBroker implements Broker {
     const rules = this.marketRules(req.symbol);
     if (!(req.qtyBase > 0) || !Number.isFinite(req.qtyBase)) return denied('BELOW_MIN_QTY', `quantity must be positive, got ${req.qtyBase}`);
     const amount = floorToStep(req.qtyBase, rules.stepSize);
-    if (!(amount > 0) || amount < rules.minQtyBase) return denied('BELOW_MIN_QTY', `${req.qtyBase} ${req.symbol} truncates to ${amount}, below the minimum ${rules.minQtyBase} (step ${rules.stepSize})`);
+    if (!(amount > 0) || amount < rules.minQtyBase)
+      return denied('BELOW_MIN_QTY', `${req.qtyBase} ${req.symbol} truncates to ${amount}, below the minimum ${rules.minQtyBase} (step ${rules.stepSize})`);
 
     const tick = rules.tickSize;
     const sell = req.side === 'sell';
@@ -271,13 +277,17 @@ export class CcxtBroker implements Broker {
         if (!(req.triggerPriceQuote !== undefined && req.triggerPriceQuote > 0)) return denied('INVALID_PRICE', 'stop order needs a positive trigger price');
         ccxtType = 'limit';
         triggerPrice = away(req.triggerPriceQuote);
-        const limit = req.type === 'stop_loss_limit' && req.limitPriceQuote !== undefined ? req.limitPriceQuote : triggerPrice * (sell ? 1 - this.stopSlip : 1 + this.stopSlip);
+        const limit =
+          req.type === 'stop_loss_limit' && req.limitPriceQuote !== undefined
+            ? req.limitPriceQuote
+            : triggerPrice * (sell ? 1 - this.stopSlip : 1 + this.stopSlip);
         price = away(limit);
         params['stopLossPrice'] = triggerPrice;
         break;
       }
       case 'take_profit_limit': {
-        if (!(req.triggerPriceQuote !== undefined && req.triggerPriceQuote > 0)) return denied('INVALID_PRICE', 'take-profit order needs a positive trigger price');
+        if (!(req.triggerPriceQuote !== undefined && req.triggerPriceQuote > 0))
+          return denied('INVALID_PRICE', 'take-profit order needs a positive trigger price');
         ccxtType = 'limit';
         // A take-profit is away from the market on the other side: a sell's trigger rounds up.
         triggerPrice = sell ? ceilToStep(req.triggerPriceQuote, tick) : floorToStep(req.triggerPriceQuote, tick);
@@ -289,21 +299,31 @@ export class CcxtBroker implements Broker {
     if (price !== undefined && !(price > 0)) return denied('INVALID_PRICE', `price rounds to ${price} at tick ${tick}`);
     // Every other filter the exchange publishes, checked here so a refusal never costs a request
     // (or, for a protective stop, the time to find out).
-    if (rules.maxQtyBase !== undefined && amount > rules.maxQtyBase) return denied('ABOVE_MAX_QTY', `${amount} ${req.symbol} is above the exchange's maximum order quantity ${rules.maxQtyBase} (LOT_SIZE)`);
+    if (rules.maxQtyBase !== undefined && amount > rules.maxQtyBase)
+      return denied('ABOVE_MAX_QTY', `${amount} ${req.symbol} is above the exchange's maximum order quantity ${rules.maxQtyBase} (LOT_SIZE)`);
     if (ccxtType === 'market' && rules.marketMaxQtyBase !== undefined && amount > rules.marketMaxQtyBase) {
-      return denied('ABOVE_MAX_QTY', `${amount} ${req.symbol} is above the exchange's maximum market order quantity ${rules.marketMaxQtyBase} (MARKET_LOT_SIZE); split it or use a limit order`);
+      return denied(
+        'ABOVE_MAX_QTY',
+        `${amount} ${req.symbol} is above the exchange's maximum market order quantity ${rules.marketMaxQtyBase} (MARKET_LOT_SIZE); split it or use a limit order`,
+      );
     }
     const lastPrice = this.options.referencePriceQuote?.(req.symbol);
     const band = rules.percentPriceBySide;
     if (price !== undefined && band !== undefined && lastPrice !== undefined && lastPrice > 0) {
       const [down, up] = sell ? [band.askDown, band.askUp] : [band.bidDown, band.bidUp];
       if (price < lastPrice * down || price > lastPrice * up) {
-        return denied('PRICE_OUT_OF_BAND', `${req.side} price ${price} is outside [${lastPrice * down}, ${lastPrice * up}], the exchange's band around the market price ${lastPrice} (PERCENT_PRICE_BY_SIDE)`);
+        return denied(
+          'PRICE_OUT_OF_BAND',
+          `${req.side} price ${price} is outside [${lastPrice * down}, ${lastPrice * up}], the exchange's band around the market price ${lastPrice} (PERCENT_PRICE_BY_SIDE)`,
+        );
       }
     }
     const refPrice = price ?? lastPrice;
     if (refPrice !== undefined && refPrice > 0 && amount * refPrice < rules.minNotionalQuote) {
-      return denied('BELOW_MIN_NOTIONAL', `${amount} × ${refPrice} = ${amount * refPrice} ${this.market(req.symbol).quote} is below the minimum notional ${rules.minNotionalQuote}`);
+      return denied(
+        'BELOW_MIN_NOTIONAL',
+        `${amount} × ${refPrice} = ${amount * refPrice} ${this.market(req.symbol).quote} is below the minimum notional ${rules.minNotionalQuote}`,
+      );
     }
     return { request: req, ccxtType, amount, price, triggerPrice, params };
   }
@@ -409,7 +429,10 @@ export class CcxtBroker implements Broker {
       } catch (err) {
         if (err instanceof ExchangeError && err.action === 'stop') throw err;
         // The order exists: report it; its fills arrive with the next fetchFills poll (applied once by trade id).
-        this.log.warn({ clientOrderId: req.clientOrderId, code: err instanceof ExchangeError ? err.code : 'UNEXPECTED_ERROR' }, 'order accepted, fills not fetched yet');
+        this.log.warn(
+          { clientOrderId: req.clientOrderId, code: err instanceof ExchangeError ? err.code : 'UNEXPECTED_ERROR' },
+          'order accepted, fills not fetched yet',
+        );
       }
     }
     return { status: 'accepted', order, fills };
@@ -566,4 +589,3 @@ export class CcxtBroker implements Broker {
     return 0;
   }
 }
-

@@ -16,71 +16,61 @@ const str = z.string().nullish();
 export const ccxtFeeSchema = z.object({ cost: num, currency: str });
 
 /** The unified trade fields wick reads (fetchMyTrades, and order.trades of a FULL order response). */
-export const ccxtTradeSchema = z
-  .object({
-    id: z.union([z.string(), z.number()]).nullish(),
-    order: z.union([z.string(), z.number()]).nullish(),
-    clientOrderId: str,
-    timestamp: time,
-    symbol: str,
-    side: z.enum(['buy', 'sell']).nullish(),
-    price: z.number().finite().positive(),
-    amount: z.number().finite().nonnegative(),
-    fee: ccxtFeeSchema.nullish(),
-  })
-  ;
+export const ccxtTradeSchema = z.object({
+  id: z.union([z.string(), z.number()]).nullish(),
+  order: z.union([z.string(), z.number()]).nullish(),
+  clientOrderId: str,
+  timestamp: time,
+  symbol: str,
+  side: z.enum(['buy', 'sell']).nullish(),
+  price: z.number().finite().positive(),
+  amount: z.number().finite().nonnegative(),
+  fee: ccxtFeeSchema.nullish(),
+});
 export type CcxtTrade = z.infer<typeof ccxtTradeSchema>;
 
 /** The unified order fields wick reads. */
-export const ccxtOrderSchema = z
-  .object({
-    id: z.union([z.string(), z.number()]).nullish(),
-    clientOrderId: str,
-    timestamp: time,
-    lastTradeTimestamp: time,
-    lastUpdateTimestamp: time,
-    symbol: z.string(),
-    type: str,
-    side: z.enum(['buy', 'sell']),
-    price: num,
-    average: num,
-    cost: num,
-    amount: num,
-    filled: num,
-    status: str,
-    triggerPrice: num,
-    stopPrice: num,
-    trades: z.array(ccxtTradeSchema).nullish(),
-  })
-  ;
+export const ccxtOrderSchema = z.object({
+  id: z.union([z.string(), z.number()]).nullish(),
+  clientOrderId: str,
+  timestamp: time,
+  lastTradeTimestamp: time,
+  lastUpdateTimestamp: time,
+  symbol: z.string(),
+  type: str,
+  side: z.enum(['buy', 'sell']),
+  price: num,
+  average: num,
+  cost: num,
+  amount: num,
+  filled: num,
+  status: str,
+  triggerPrice: num,
+  stopPrice: num,
+  trades: z.array(ccxtTradeSchema).nullish(),
+});
 export type CcxtOrder = z.infer<typeof ccxtOrderSchema>;
 
-export const ccxtBalanceSchema = z
-  .object({
-    free: z.record(z.string(), z.number().nullish()).default({}),
-    total: z.record(z.string(), z.number().nullish()).default({}),
-  })
-  ;
+export const ccxtBalanceSchema = z.object({
+  free: z.record(z.string(), z.number().nullish()).default({}),
+  total: z.record(z.string(), z.number().nullish()).default({}),
+});
 
 /** The part of a loaded ccxt market wick relies on (precision mode TICK_SIZE: precision values are increments). */
-export const ccxtMarketSchema = z
-  .object({
-    symbol: z.string(),
-    base: z.string(),
-    quote: z.string(),
-    spot: z.boolean().nullish(),
-    precision: z.object({ price: z.number().positive(), amount: z.number().positive() }),
-    limits: z
-      .object({
-        amount: z.object({ min: num, max: num }).nullish(),
-        market: z.object({ max: num }).nullish(),
-        cost: z.object({ min: num }).nullish(),
-      })
-      ,
-    /** The exchange's own market entry: Binance's filters, for those ccxt does not unify. */
-    info: z.object({ filters: z.array(z.record(z.string(), z.unknown())).nullish() }).nullish(),
-  })
-  ;
+export const ccxtMarketSchema = z.object({
+  symbol: z.string(),
+  base: z.string(),
+  quote: z.string(),
+  spot: z.boolean().nullish(),
+  precision: z.object({ price: z.number().positive(), amount: z.number().positive() }),
+  limits: z.object({
+    amount: z.object({ min: num, max: num }).nullish(),
+    market: z.object({ max: num }).nullish(),
+    cost: z.object({ min: num }).nullish(),
+  }),
+  /** The exchange's own market entry: Binance's filters, for those ccxt does not unify. */
+  info: z.object({ filters: z.array(z.record(z.string(), z.unknown())).nullish() }).nullish(),
+});
 export type CcxtMarket = z.infer<typeof ccxtMarketSchema>;
 
 const multiplier = z.coerce.number().finite().positive();
@@ -104,7 +94,16 @@ export function marketRulesOf(m: CcxtMarket): MarketRules {
     minNotionalQuote: m.limits.cost?.min ?? 0,
     ...(maxQty !== undefined && maxQty !== null && maxQty > 0 ? { maxQtyBase: maxQty } : {}),
     ...(marketMax !== undefined && marketMax !== null && marketMax > 0 ? { marketMaxQtyBase: marketMax } : {}),
-    ...(band !== undefined ? { percentPriceBySide: Object.freeze({ bidUp: band.bidMultiplierUp, bidDown: band.bidMultiplierDown, askUp: band.askMultiplierUp, askDown: band.askMultiplierDown }) } : {}),
+    ...(band !== undefined
+      ? {
+          percentPriceBySide: Object.freeze({
+            bidUp: band.bidMultiplierUp,
+            bidDown: band.bidMultiplierDown,
+            askUp: band.askMultiplierUp,
+            askDown: band.askMultiplierDown,
+          }),
+        }
+      : {}),
   });
 }
 
@@ -163,7 +162,12 @@ export function purposeOf(clientOrderId: string, type: OrderType): OrderPurpose 
  * Fee in quote currency: quote fees as they are, base fees × price; another asset (e.g. BNB) has
  * no price here and yields undefined (the caller decides).
  */
-export function feeQuoteOf(fee: { cost?: number | null | undefined; currency?: string | null | undefined } | null | undefined, base: string, quote: string, priceQuote: number): number | undefined {
+export function feeQuoteOf(
+  fee: { cost?: number | null | undefined; currency?: string | null | undefined } | null | undefined,
+  base: string,
+  quote: string,
+  priceQuote: number,
+): number | undefined {
   const cost = fee?.cost ?? 0;
   if (cost === 0) return 0;
   if (fee?.currency === quote || fee?.currency === undefined || fee.currency === null) return cost;

@@ -5,11 +5,15 @@ describe('RateBudget', () => {
   it('lets a burst through, then paces callers at the sustained rate, in arrival order', async () => {
     let now = 0;
     const waits: number[] = [];
-    const budget = new RateBudget({ burst: 2, perSecond: 4 }, () => now, (ms) => {
-      waits.push(ms);
-      now += ms;
-      return Promise.resolve();
-    });
+    const budget = new RateBudget(
+      { burst: 2, perSecond: 4 },
+      () => now,
+      (ms) => {
+        waits.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    );
     const order: number[] = [];
     await Promise.all([1, 2, 3, 4].map((i) => budget.run(() => Promise.resolve(order.push(i)))));
     expect(order).toEqual([1, 2, 3, 4]);
@@ -21,10 +25,14 @@ describe('RateBudget', () => {
 
   it('one budget shared by two callers spends one pool', async () => {
     let now = 0;
-    const budget = new RateBudget({ burst: 3, perSecond: 1 }, () => now, (ms) => {
-      now += ms;
-      return Promise.resolve();
-    });
+    const budget = new RateBudget(
+      { burst: 3, perSecond: 1 },
+      () => now,
+      (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    );
     await budget.take();
     await budget.take();
     expect(budget.available()).toBe(1);

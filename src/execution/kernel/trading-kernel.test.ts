@@ -14,11 +14,24 @@ const rules: MarketRules = { symbol: 'BTC/USDT', tickSize: 0.01, stepSize: 0.001
 
 function kernel(opts: { risk?: Partial<RiskConfig>; stops?: StopConfig; nativeStops?: boolean; state?: TradingKernelState } = {}) {
   const clock = new ManualClock(T0);
-  const broker = new PaperBroker({ rules: { 'BTC/USDT': rules }, initialQuote: 10_000, fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 }, nativeStops: opts.nativeStops ?? true }, clock);
+  const broker = new PaperBroker(
+    {
+      rules: { 'BTC/USDT': rules },
+      initialQuote: 10_000,
+      fillModel: { slippageBps: 0, takerFeeBps: 10, makerFeeBps: 10 },
+      nativeStops: opts.nativeStops ?? true,
+    },
+    clock,
+  );
   const heard: KernelEvent[] = [];
   const k = new TradingKernel(
     {
-      orderManager: { account: 'k', initialCashQuote: 10_000, sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY }, stops: opts.stops ?? { stopLoss: { kind: 'pct', pct: 0.05 } } },
+      orderManager: {
+        account: 'k',
+        initialCashQuote: 10_000,
+        sizing: { mode: { kind: 'proportional' }, maxFraction: 1, maxNotionalQuote: Number.POSITIVE_INFINITY },
+        stops: opts.stops ?? { stopLoss: { kind: 'pct', pct: 0.05 } },
+      },
       risk: { ...DEFAULT_RISK, ...opts.risk },
     },
     { broker, feed: new SimulatedVenueFeed(broker, clock, H), clock, newAtr: atrGauge, onEvent: (e) => heard.push(e) },
@@ -28,7 +41,15 @@ function kernel(opts: { risk?: Partial<RiskConfig>; stops?: StopConfig; nativeSt
 }
 
 const candle = (i: number, o: number, h: number, l: number, c: number): Candle => ({ openTimeMs: T0 + i * H, open: o, high: h, low: l, close: c, volume: 1 });
-const intent = (i: number, fraction: number, ref: number): OrderIntent => ({ intentId: `i-${i}`, series, candleOpenTimeMs: T0 + i * H, referencePriceQuote: ref, targetFraction: fraction, reason: 'test', signal: 0 });
+const intent = (i: number, fraction: number, ref: number): OrderIntent => ({
+  intentId: `i-${i}`,
+  series,
+  candleOpenTimeMs: T0 + i * H,
+  referencePriceQuote: ref,
+  targetFraction: fraction,
+  reason: 'test',
+  signal: 0,
+});
 const types = (events: readonly KernelEvent[]): string[] => events.map((e) => e.type);
 
 describe('TradingKernel', () => {
@@ -84,9 +105,19 @@ describe('TradingKernel', () => {
     expect(later.find((e) => e.type === 'IntentEvaluated')).toMatchObject({ outcome: 'denied', code: 'KILL_SWITCH' });
     const equityAtReset = k.om.equityQuote();
     const reset = k.resetKillSwitch('127.0.0.1 tok:abcd');
-    expect(reset).toEqual([{ type: 'KillSwitchReset', by: '127.0.0.1 tok:abcd', atMs: clock.nowMs(), equityQuote: equityAtReset, previousReason: expect.stringMatching(/drawdown/) as unknown as string }]);
+    expect(reset).toEqual([
+      {
+        type: 'KillSwitchReset',
+        by: '127.0.0.1 tok:abcd',
+        atMs: clock.nowMs(),
+        equityQuote: equityAtReset,
+        previousReason: expect.stringMatching(/drawdown/) as unknown as string,
+      },
+    ]);
     expect(k.view().riskState).toBe('ACTIVE');
-    expect(k.view().killSwitchResets).toEqual([{ by: '127.0.0.1 tok:abcd', atMs: clock.nowMs(), equityQuote: equityAtReset, previousReason: expect.stringMatching(/drawdown/) as unknown as string }]);
+    expect(k.view().killSwitchResets).toEqual([
+      { by: '127.0.0.1 tok:abcd', atMs: clock.nowMs(), equityQuote: equityAtReset, previousReason: expect.stringMatching(/drawdown/) as unknown as string },
+    ]);
     // The audit trail survives the state round trip.
     const restored = kernel({ state: JSON.parse(JSON.stringify(k.toJSON())) as TradingKernelState });
     expect(restored.k.view().killSwitchResets).toEqual(k.view().killSwitchResets);

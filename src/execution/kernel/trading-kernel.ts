@@ -66,7 +66,11 @@ export interface AccountView {
   readonly riskState: RiskMode;
   readonly haltReason: string | null;
   readonly entriesPaused: boolean;
-  readonly positions: readonly (Position & { readonly markPriceQuote: number; readonly unrealisedPnlQuote: number; readonly guard: Readonly<GuardState> | null })[];
+  readonly positions: readonly (Position & {
+    readonly markPriceQuote: number;
+    readonly unrealisedPnlQuote: number;
+    readonly guard: Readonly<GuardState> | null;
+  })[];
   readonly openOrders: readonly Order[];
   readonly killSwitchResets: readonly KillSwitchResetRecord[];
 }
@@ -182,7 +186,10 @@ export class TradingKernel {
    * its stop (checked again here). `candleOpenTimeMs` keys the client order id: asking twice on
    * one candle never sends two exits.
    */
-  async closePosition(symbol: string, candleOpenTimeMs: number): Promise<{ readonly outcome: Awaited<ReturnType<OrderManager['flatten']>>; readonly events: readonly KernelEvent[] }> {
+  async closePosition(
+    symbol: string,
+    candleOpenTimeMs: number,
+  ): Promise<{ readonly outcome: Awaited<ReturnType<OrderManager['flatten']>>; readonly events: readonly KernelEvent[] }> {
     const outcome = await this.om.flatten(symbol, candleOpenTimeMs);
     if (outcome.status !== 'sent' && (this.om.position(symbol)?.qtyBase ?? 0) !== 0) await this.om.protectAll(candleOpenTimeMs);
     return { outcome, events: this.drain() };

@@ -16,7 +16,8 @@ export interface DashboardAsset {
  * works offline and ships with `dist/`. The CSP allows only wick's own origin: the page can talk to
  * nothing else.
  */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const ASSETS: ReadonlyMap<string, DashboardAsset> = new Map([
   ['/', { contentType: 'text/html; charset=utf-8', body: Buffer.from(DASHBOARD_HTML), headers: { 'content-security-policy': CSP } }],
